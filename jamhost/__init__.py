@@ -1,0 +1,3 @@
+from jamhost.celery import app as celery_app
+
+__all__ = ["celery_app"]

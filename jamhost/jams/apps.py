@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class JamsConfig(AppConfig):
+    name = "jamhost.jams"
+    label = "jams"

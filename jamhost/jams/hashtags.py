@@ -1,0 +1,48 @@
+"""Hashtag rules, as X applies them, and the reservation of a tag for a jam's window."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+MAX_LENGTH = 100
+_VALID = re.compile(r"^\w+$")
+
+
+def hashtag_key(tag: str) -> str:
+    """The form tags are compared in: without '#', case-insensitive."""
+    return tag.strip().lstrip("#").lower()
+
+
+def hashtag_clean(tag: str) -> str:
+    """Return the tag without its '#', or raise ValidationError saying what is wrong."""
+    cleaned = tag.strip()
+    if cleaned.startswith("#"):
+        cleaned = cleaned[1:]
+    if not cleaned:
+        raise ValidationError("Enter a hashtag, such as #PodcastChat.", code="empty")
+    if len(cleaned) > MAX_LENGTH:
+        raise ValidationError(
+            f"A hashtag can be at most {MAX_LENGTH} characters; this one has {len(cleaned)}.",
+            code="too_long",
+        )
+    if not _VALID.match(cleaned):
+        raise ValidationError(
+            "A hashtag may only contain letters, digits and underscores (no spaces, "
+            "punctuation or a second #).",
+            code="invalid_characters",
+        )
+    if cleaned.isdigit():
+        raise ValidationError(
+            "A hashtag cannot be only digits: X does not link it. Add a letter.",
+            code="only_digits",
+        )
+    return cleaned
+
+
+def reservation_window(starts_at: datetime, duration_minutes: int) -> tuple[datetime, datetime]:
+    margin = timedelta(minutes=settings.HASHTAG_MARGIN_MINUTES)
+    return starts_at - margin, starts_at + timedelta(minutes=duration_minutes) + margin

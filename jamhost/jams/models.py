@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class JamStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    LIVE = "live", "Live"
+    ENDED = "ended", "Ended"
+    ARCHIVED = "archived", "Archived"
+
+
+class ModerationMode(models.TextChoices):
+    POST = "post", "Post-moderation (visible at once, hide afterwards)"
+    PRE = "pre", "Pre-moderation (participants' posts wait for approval)"
+
+
+class Role(models.TextChoices):
+    HOST = "host", "Host"
+    MODERATOR = "moderator", "Moderator"
+    PANELIST = "panelist", "Panelist"
+
+
+class Jam(models.Model):
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    hashtag = models.CharField(max_length=100, help_text="Without the #, as the host typed it.")
+    hashtag_key = models.CharField(max_length=100, db_index=True, editable=False)
+    host = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField()
+    duration_minutes = models.PositiveIntegerField(default=60)
+    status = models.CharField(max_length=12, choices=JamStatus.choices, default=JamStatus.DRAFT)
+    moderation_mode = models.CharField(
+        max_length=8, choices=ModerationMode.choices, default=ModerationMode.POST
+    )
+    muted_words = models.TextField(blank=True, help_text="One word or phrase per line.")
+    flag_threshold = models.PositiveIntegerField(default=3)
+    # Counters, bumped inside the writing transaction (see posts.services):
+    # last_seq numbers posts without gaps; rev stamps every change any screen must see.
+    last_seq = models.PositiveBigIntegerField(default=0)
+    rev = models.PositiveBigIntegerField(default=0)
+    header_rev = models.PositiveBigIntegerField(default=0)
+    current_question = models.ForeignKey(
+        "jams.Question", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    went_live_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        indexes = [models.Index(fields=["status", "starts_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} (#{self.hashtag})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("jams:detail", kwargs={"slug": self.slug})
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def tag(self) -> str:
+        return f"#{self.hashtag}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == JamStatus.LIVE
+
+    @property
+    def is_over(self) -> bool:
+        return self.status in (JamStatus.ENDED, JamStatus.ARCHIVED)
+
+    def muted_word_list(self) -> list[str]:
+        return [w.strip().lower() for w in self.muted_words.splitlines() if w.strip()]
+
+
+class Question(models.Model):
+    jam = models.ForeignKey(Jam, on_delete=models.CASCADE, related_name="questions")
+    number = models.PositiveIntegerField()
+    text = models.CharField(max_length=250)
+    offset_minutes = models.PositiveIntegerField(
+        default=0, help_text="Minutes after the jam's start when the question is released."
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["jam", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["jam", "number"], name="question_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Q{self.number}: {self.text}"
+
+    @property
+    def label(self) -> str:
+        return f"Q{self.number}"
+
+    @property
+    def release_at(self) -> datetime:
+        return self.jam.starts_at + timedelta(minutes=self.offset_minutes)
+
+    @property
+    def is_released(self) -> bool:
+        return self.released_at is not None
+
+
+class Membership(models.Model):
+    jam = models.ForeignKey(Jam, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=12, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["jam", "user"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.role} of {self.jam}"
+
+
+class Invite(models.Model):
+    jam = models.ForeignKey(Jam, on_delete=models.CASCADE, related_name="invites")
+    role = models.CharField(
+        max_length=12, choices=[(Role.MODERATOR, "Moderator"), (Role.PANELIST, "Panelist")]
+    )
+    token = models.CharField(max_length=64, unique=True)
+    note = models.CharField(max_length=120, blank=True, help_text="Who the invite is for.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.role} invite to {self.jam}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("jams:invite_accept", kwargs={"token": self.token})

@@ -1,0 +1,37 @@
+"""Who may do what in a jam. One place, so views, consumers and services agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jamhost.jams.models import Jam, Membership, Role
+
+
+def jam_role(*, user: Any, jam: Jam) -> str | None:
+    """The user's role in the jam (host, moderator, panelist), or None."""
+    if user is None or not user.is_authenticated:
+        return None
+    if jam.host_id == user.pk:
+        return Role.HOST
+    role = (
+        Membership.objects.filter(jam=jam, user_id=user.pk).values_list("role", flat=True).first()
+    )
+    return role
+
+
+def can_edit(*, user: Any, jam: Jam) -> bool:
+    return bool(user and user.is_authenticated and (jam.host_id == user.pk or user.is_staff))
+
+
+def can_moderate(*, user: Any, jam: Jam) -> bool:
+    if not (user and user.is_authenticated):
+        return False
+    if user.is_staff:
+        return True
+    return jam_role(user=user, jam=jam) in (Role.HOST, Role.MODERATOR)
+
+
+def can_see_run_sheet(*, user: Any, jam: Jam) -> bool:
+    if not (user and user.is_authenticated):
+        return False
+    return user.is_staff or jam_role(user=user, jam=jam) is not None

@@ -1,0 +1,49 @@
+"""Server start and stop. In the embedded default the schedule sweep runs here, on the
+server's event loop, so its frames reach this process's sockets directly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+
+async def sweep_forever(interval: float) -> None:
+    from jamhost.jams.sweep import jams_sweep
+
+    while True:
+        try:
+            await sync_to_async(jams_sweep, thread_sensitive=True)()
+        except Exception:
+            log.exception("schedule sweep failed")
+        await asyncio.sleep(interval)
+
+
+async def lifespan(
+    receive: Callable[[], Awaitable[dict[str, Any]]],
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+) -> None:
+    sweeper: asyncio.Task[None] | None = None
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            if settings.EMBEDDED and settings.SWEEP_INTERVAL > 0:
+                sweeper = asyncio.get_running_loop().create_task(
+                    sweep_forever(settings.SWEEP_INTERVAL)
+                )
+                log.info("embedded schedule sweep every %ss", settings.SWEEP_INTERVAL)
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(BaseException):
+                    await sweeper
+            await send({"type": "lifespan.shutdown.complete"})
+            return

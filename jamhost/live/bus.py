@@ -1,0 +1,82 @@
+"""Carries rendered frames from the process that committed a change to every process that
+has sockets for the jam.
+
+- Production (REDIS_URL set): one Redis PUBLISH per audience, on channel
+  `<CHANNEL_PREFIX>:live:<jam>:<audience>`, payload `<rev>:<html>`. Each web process holds
+  one subscription (jamhost.live.fanout.Hub) and writes the text to its local sockets.
+- Embedded default: straight into this process's hubs, on their event loops.
+- LIVE_FANOUT=layer: through the Channels layer's group_send to every consumer (the design
+  measured as too slow; kept so the benchmark can compare).
+
+Publishing never raises: the change is committed, and screens that miss a frame resync
+from the database (the hub notices the gap, or its periodic check does).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import redis
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+_local = threading.local()
+
+
+def channel_name(jam_id: int, audience: str) -> str:
+    return f"{settings.CHANNEL_PREFIX}:live:{jam_id}:{audience}"
+
+
+def layer_group(jam_id: int, audience: str) -> str:
+    return f"live.{jam_id}.{audience}"
+
+
+def user_group(jam_id: int, user_id: int) -> str:
+    return f"member.{jam_id}.{user_id}"
+
+
+def redis_client() -> redis.Redis:
+    client = getattr(_local, "client", None)
+    if client is None or getattr(_local, "url", None) != settings.REDIS_URL:
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        )
+        _local.client, _local.url = client, settings.REDIS_URL
+    return client
+
+
+def publish(*, jam_id: int, rev: int, frames: dict[str, str]) -> None:
+    try:
+        if settings.LIVE_FANOUT == "layer":
+            layer = get_channel_layer()
+            for audience, text in frames.items():
+                async_to_sync(layer.group_send)(
+                    layer_group(jam_id, audience), {"type": "live.frame", "rev": rev, "text": text}
+                )
+        elif settings.REDIS_URL:
+            pipe = redis_client().pipeline(transaction=False)
+            for audience, text in frames.items():
+                pipe.publish(channel_name(jam_id, audience), f"{rev}:{text}")
+            pipe.execute()
+        else:
+            from jamhost.live.fanout import feed_local_hubs
+
+            for audience, text in frames.items():
+                feed_local_hubs(jam_id=jam_id, audience=audience, rev=rev, text=text)
+    except Exception:
+        log.warning(
+            "live publish of jam %s rev %s failed; screens will resync", jam_id, rev, exc_info=True
+        )
+
+
+def notify_user(*, jam_id: int, user_id: int) -> None:
+    """Ask the user's consoles in this jam to re-check their role."""
+    try:
+        layer = get_channel_layer()
+        async_to_sync(layer.group_send)(user_group(jam_id, user_id), {"type": "member.changed"})
+    except Exception:
+        log.warning("could not notify user %s of jam %s", user_id, jam_id, exc_info=True)

@@ -1,0 +1,36 @@
+"""Catch-up from the database: the current state of everything that changed in a jam
+after a given rev, as frames ready to send. Used when a socket connects or reconnects
+(`?after=<rev>`) and when a hub fills a gap.
+
+Why it is exact: the jam's rev is read first (R). Every change with rev <= R has
+committed (changes to a jam commit in rev order under the jam row lock). A post changed
+again after R is left out here and arrives live with its newer rev, because the socket
+joined its group before R was read.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from jamhost.jams.models import Jam
+from jamhost.live.render import render_header, render_post
+from jamhost.posts.models import Post
+
+
+def frames_after(*, jam_id: int, audience: str, after: int) -> tuple[int, list[tuple[int, str]]]:
+    """Return (R, [(rev, html), …]) in rev order for changes in (after, R]."""
+    jam = Jam.objects.select_related("current_question").get(pk=jam_id)
+    upto = jam.rev
+    if after > upto:  # a cursor from another database (reset or restored): start over
+        after = 0
+    by_rev: defaultdict[int, list[str]] = defaultdict(list)
+    if jam.header_rev > after:
+        by_rev[jam.header_rev].append(render_header(jam))
+    posts = (
+        Post.objects.filter(jam_id=jam_id, rev__gt=after, rev__lte=upto)
+        .select_related("question")
+        .order_by("rev")
+    )
+    for post in posts:
+        by_rev[post.rev].append(render_post(post, audience))
+    return upto, [(rev, "".join(parts)) for rev, parts in sorted(by_rev.items())]

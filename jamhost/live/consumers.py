@@ -1,0 +1,244 @@
+"""Websocket consumers for the live room. A consumer connects, checks who may listen,
+catches the socket up from the database, and then only forwards text the hub hands it:
+no rendering or query per frame.
+
+Protocol: the client connects to ws/jams/<slug>/live/ (viewers) or …/console/
+(moderators) with `?after=<rev>`, the last rev it has applied. It receives the current
+state of everything that changed after that rev, a `caught-up` marker, then live
+frames. Every frame's elements carry data-rev; the client ignores an element older than
+the one it shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from jamhost.jams.models import Jam
+from jamhost.jams.permissions import can_moderate
+from jamhost.live.bus import layer_group, user_group
+from jamhost.live.catchup import frames_after
+from jamhost.live.fanout import get_hub
+from jamhost.live.render import MODERATOR, VIEWER, caught_up_marker
+
+log = logging.getLogger(__name__)
+
+CLOSE_NOT_FOUND = 4404
+CLOSE_FORBIDDEN = 4403
+CLOSE_TRY_AGAIN = 1013  # backlog overflow: htmx's ws extension reconnects and catches up
+MAX_FRAME_CHARS = 16_384
+
+
+def parse_after(query_string: bytes) -> int:
+    values = parse_qs(query_string.decode("latin-1")).get("after", ["0"])
+    try:
+        return max(0, int(values[-1]))
+    except ValueError:
+        return 0
+
+
+@database_sync_to_async
+def _load_jam(slug: str) -> Jam | None:
+    return Jam.objects.filter(slug=slug).first()
+
+
+@database_sync_to_async
+def _may_moderate(user: Any, jam: Jam) -> bool:
+    return can_moderate(user=user, jam=jam)
+
+
+@database_sync_to_async
+def _catch_up(jam_id: int, audience: str, after: int) -> tuple[int, list[tuple[int, str]]]:
+    return frames_after(jam_id=jam_id, audience=audience, after=after)
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    """A viewer's socket: anyone, no account needed. Receives; sends nothing that counts."""
+
+    audience = VIEWER
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Viewers need no channel layer: their frames come from the hub. Skipping it
+        # saves a layer channel (a Redis subscription, a task) per viewer.
+        if self.audience == VIEWER and settings.LIVE_FANOUT != "layer":
+            self.channel_layer_alias = "__no_layer__"
+        self.jam: Jam | None = None
+        self.outbox: deque[tuple[int | None, str]] = deque()
+        self.last_rev = 0
+        self.catching_up = True
+        self.flusher: asyncio.Task[None] | None = None
+        self.closed = False
+        self.joined = False
+
+    # Connecting ---------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        jam = await _load_jam(slug)
+        if jam is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        if not await self.allowed(jam):
+            log.warning(
+                "refused %s socket for jam %s to user %s",
+                self.audience,
+                jam.pk,
+                getattr(self.scope.get("user"), "pk", None),
+            )
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.jam = jam
+        await self.accept()
+        await self.join()
+        self.joined = True
+        after = parse_after(self.scope.get("query_string", b""))
+        upto, frames = await _catch_up(jam.pk, self.audience, after)
+        for _rev, text in frames:
+            await self.send(text_data=text)
+        self.last_rev = max(self.last_rev, upto)
+        await self.send(text_data=caught_up_marker(self.last_rev))
+        self.catching_up = False
+        self._kick()
+
+    async def allowed(self, jam: Jam) -> bool:
+        return True
+
+    async def join(self) -> None:
+        assert self.jam is not None
+        if settings.LIVE_FANOUT == "layer":
+            await self.channel_layer.group_add(
+                layer_group(self.jam.pk, self.audience), self.channel_name
+            )
+        else:
+            await get_hub().join(self.jam.pk, self.audience, self)
+
+    async def disconnect(self, code: int) -> None:
+        self.closed = True
+        if self.flusher is not None:
+            self.flusher.cancel()
+        if self.jam is not None and self.joined:
+            if settings.LIVE_FANOUT == "layer":
+                await self.channel_layer.group_discard(
+                    layer_group(self.jam.pk, self.audience), self.channel_name
+                )
+            else:
+                get_hub().leave(self.jam.pk, self.audience, self)
+
+    # Frames -----------------------------------------------------------------------------
+
+    def deliver(self, rev: int | None, text: str) -> None:
+        if self.closed:
+            return
+        if len(self.outbox) >= settings.LIVE_SOCKET_BACKLOG:
+            self.closed = True
+            self.outbox.clear()
+            asyncio.get_running_loop().create_task(self._overflow())
+            return
+        self.outbox.append((rev, text))
+        self._kick()
+
+    def _kick(self) -> None:
+        if self.outbox and not self.catching_up and self.flusher is None and not self.closed:
+            self.flusher = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self.outbox:
+                rev, text = self.outbox.popleft()
+                if rev is not None:
+                    if rev <= self.last_rev:
+                        continue
+                    self.last_rev = rev
+                await self.base_send({"type": "websocket.send", "text": text})
+        except Exception:
+            self.closed = True
+        finally:
+            self.flusher = None
+
+    async def _overflow(self) -> None:
+        log.info(
+            "closing a slow %s socket of jam %s (backlog full)",
+            self.audience,
+            self.jam.pk if self.jam else None,
+        )
+        if self.jam is not None and settings.LIVE_FANOUT != "layer":
+            get_hub().leave(self.jam.pk, self.audience, self)
+            self.joined = False
+        await self.close(code=CLOSE_TRY_AGAIN)
+
+    async def live_frame(self, event: dict[str, Any]) -> None:
+        """LIVE_FANOUT=layer only: a frame through the channel layer."""
+        self.deliver(event.get("rev"), event["text"])
+
+    # Receiving --------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        message = self.parse(text_data, bytes_data)
+        if message is None:
+            return
+        await self.handle(message)
+
+    def parse(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any] | None:
+        """A JSON object from the client, or None (logged) for anything else."""
+        if text_data is None or len(text_data) > MAX_FRAME_CHARS:
+            log.info(
+                "ignoring a %s frame on a %s socket",
+                "binary" if text_data is None else "huge",
+                self.audience,
+            )
+            return None
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            log.info("ignoring a malformed frame on a %s socket", self.audience)
+            return None
+        if not isinstance(message, dict):
+            log.info("ignoring a non-object frame on a %s socket", self.audience)
+            return None
+        return message
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        """Viewers send nothing that changes anything; an action here is refused."""
+        if "action" in message:
+            log.warning(
+                "refused action %r from a viewer socket of jam %s",
+                str(message.get("action"))[:40],
+                self.jam.pk if self.jam else None,
+            )
+
+
+class ConsoleConsumer(LiveConsumer):
+    """A moderator's socket: the host, the jam's moderators and staff."""
+
+    audience = MODERATOR
+
+    async def allowed(self, jam: Jam) -> bool:
+        return await _may_moderate(self.scope.get("user"), jam)
+
+    async def join(self) -> None:
+        await super().join()
+        assert self.jam is not None
+        user = self.scope["user"]
+        await self.channel_layer.group_add(user_group(self.jam.pk, user.pk), self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        await super().disconnect(code)
+        if self.jam is not None and self.joined:
+            user = self.scope["user"]
+            await self.channel_layer.group_discard(
+                user_group(self.jam.pk, user.pk), self.channel_name
+            )
+
+    async def member_changed(self, event: dict[str, Any]) -> None:
+        """The user's role changed: a user who may no longer moderate is cut off."""
+        if self.jam is not None and not await _may_moderate(self.scope.get("user"), self.jam):
+            await self.close(code=CLOSE_FORBIDDEN)

@@ -1,0 +1,364 @@
+"""Fan-out of live frames inside one server process.
+
+A Hub (one per event loop, so one per server process) keeps, for each live
+(jam, audience), the set of local sockets and ONE source subscription: a Redis
+subscription in production, this process's own publishers in the embedded default. Each
+frame arrives once per process, already rendered, and is handed to every local socket's
+outbox; the consumer writes it in order and closes the socket with 1013 when its backlog
+passes a bound. No rendering, query or JSON work happens per socket.
+
+Frames are stamped with the jam's rev. Changes to a jam commit in rev order, but frames
+can still arrive out of order (two publishers racing after commit) or not at all (Redis
+pub/sub is at-most-once; Redis may be down). The hub delivers revs in order; on a gap it
+waits LIVE_GAP_WAIT for the missing frame, then reads the current state of everything
+after its last rev from the database (once per process, not per socket). A periodic check
+compares each group's last rev with the database, so a frame lost with nothing after it
+is still delivered within LIVE_RESYNC_INTERVAL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import weakref
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import redis.asyncio as aioredis
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from jamhost.live.bus import channel_name
+
+log = logging.getLogger(__name__)
+
+
+class LiveSocket(Protocol):
+    def deliver(self, rev: int | None, text: str) -> None:
+        """Queue a frame for the socket; never blocks. rev None: not stamped."""
+
+
+@dataclass(eq=False)
+class Group:
+    jam_id: int
+    audience: str
+    sockets: set[LiveSocket] = field(default_factory=set)
+    last_rev: int | None = None
+    pending: dict[int, str] = field(default_factory=dict)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    gap_task: asyncio.Task[None] | None = None
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.jam_id, self.audience)
+
+
+@database_sync_to_async
+def _jam_revs(jam_ids: list[int]) -> dict[int, int]:
+    from jamhost.jams.models import Jam
+
+    return dict(Jam.objects.filter(pk__in=jam_ids).values_list("pk", "rev"))
+
+
+@database_sync_to_async
+def _frames_after(jam_id: int, audience: str, after: int) -> tuple[int, list[tuple[int, str]]]:
+    from jamhost.live.catchup import frames_after
+
+    return frames_after(jam_id=jam_id, audience=audience, after=after)
+
+
+class Hub:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.groups: dict[tuple[int, str], Group] = {}
+        self.source: RedisSource | None = (
+            RedisSource(self, settings.REDIS_URL)
+            if settings.REDIS_URL and settings.LIVE_FANOUT == "hub"
+            else None
+        )
+        self._check_task: asyncio.Task[None] | None = None
+
+    # Membership -------------------------------------------------------------------------
+
+    async def join(self, jam_id: int, audience: str, socket: LiveSocket) -> None:
+        """Add the socket to the group; returns once the group receives live frames."""
+        key = (jam_id, audience)
+        group = self.groups.get(key)
+        if group is None:
+            group = Group(jam_id, audience)
+            self.groups[key] = group
+            group.sockets.add(socket)
+            try:
+                if self.source is not None:
+                    await self.source.subscribe(channel_name(jam_id, audience))
+                revs = await _jam_revs([jam_id])
+            except BaseException:
+                group.ready.set()
+                raise
+            group.last_rev = revs.get(jam_id, 0)
+            self._drain(group)
+            group.ready.set()
+            self._ensure_check()
+        else:
+            group.sockets.add(socket)
+            await group.ready.wait()
+
+    def leave(self, jam_id: int, audience: str, socket: LiveSocket) -> None:
+        group = self.groups.get((jam_id, audience))
+        if group is None:
+            return
+        group.sockets.discard(socket)
+        if not group.sockets:
+            del self.groups[group.key]
+            if group.gap_task is not None:
+                group.gap_task.cancel()
+            if self.source is not None:
+                self.source.unsubscribe(channel_name(jam_id, audience))
+
+    def count(self, jam_id: int, audience: str) -> int:
+        group = self.groups.get((jam_id, audience))
+        return len(group.sockets) if group else 0
+
+    # Frames -----------------------------------------------------------------------------
+
+    def feed(self, jam_id: int, audience: str, rev: int, text: str) -> None:
+        """A frame from the source. Runs on the hub's loop."""
+        group = self.groups.get((jam_id, audience))
+        if group is None:
+            return
+        if group.last_rev is not None and rev <= group.last_rev:
+            return
+        group.pending[rev] = text
+        if group.last_rev is not None:
+            self._drain(group)
+
+    def broadcast(self, jam_id: int, audience: str, text: str) -> None:
+        """An unstamped frame (viewer counts and the like) to every local socket."""
+        group = self.groups.get((jam_id, audience))
+        if group is not None:
+            for socket in list(group.sockets):
+                socket.deliver(None, text)
+
+    def _drain(self, group: Group) -> None:
+        assert group.last_rev is not None
+        for rev in [r for r in group.pending if r <= group.last_rev]:
+            del group.pending[rev]
+        while group.last_rev + 1 in group.pending:
+            group.last_rev += 1
+            text = group.pending.pop(group.last_rev)
+            for socket in list(group.sockets):
+                socket.deliver(group.last_rev, text)
+        if group.pending and group.gap_task is None:
+            group.gap_task = self.loop.create_task(self._fill_gap(group))
+
+    async def _fill_gap(self, group: Group) -> None:
+        try:
+            await asyncio.sleep(settings.LIVE_GAP_WAIT)
+            if group.pending:
+                await self._resync(group)
+        finally:
+            group.gap_task = None
+        if group.pending and self.groups.get(group.key) is group:
+            self._drain(group)
+
+    async def _resync(self, group: Group) -> None:
+        """Send the current state of everything after the group's last rev, from the DB."""
+        assert group.last_rev is not None
+        try:
+            upto, frames = await _frames_after(group.jam_id, group.audience, group.last_rev)
+        except Exception:
+            log.warning("live resync of jam %s failed", group.jam_id, exc_info=True)
+            return
+        for rev, text in frames:
+            if rev > group.last_rev:
+                for socket in list(group.sockets):
+                    socket.deliver(rev, text)
+                group.last_rev = rev
+        group.last_rev = max(group.last_rev, upto)
+        log.info("live resync of jam %s %s up to rev %s", group.jam_id, group.audience, upto)
+
+    def resync_all(self) -> None:
+        """After the source lost frames (a Redis reconnect): catch every group up."""
+        for group in list(self.groups.values()):
+            if group.last_rev is not None and group.gap_task is None:
+                group.gap_task = self.loop.create_task(self._resync_now(group))
+
+    async def _resync_now(self, group: Group) -> None:
+        try:
+            await self._resync(group)
+        finally:
+            group.gap_task = None
+        self._drain(group)
+
+    # Periodic check -----------------------------------------------------------------------
+
+    def _ensure_check(self) -> None:
+        if self._check_task is None or self._check_task.done():
+            self._check_task = self.loop.create_task(self._check_loop())
+
+    async def _check_loop(self) -> None:
+        from jamhost.live.presence import presence_tick
+
+        while self.groups:
+            await asyncio.sleep(settings.LIVE_RESYNC_INTERVAL)
+            if not self.groups:
+                break
+            try:
+                revs = await _jam_revs(sorted({g.jam_id for g in self.groups.values()}))
+                await presence_tick(self)
+            except Exception:
+                log.warning("live check failed", exc_info=True)
+                continue
+            for group in list(self.groups.values()):
+                behind = group.last_rev is not None and revs.get(group.jam_id, 0) > group.last_rev
+                if behind and group.gap_task is None:
+                    group.gap_task = self.loop.create_task(self._resync_now(group))
+
+    async def close(self) -> None:
+        if self._check_task is not None:
+            self._check_task.cancel()
+        for group in self.groups.values():
+            if group.gap_task is not None:
+                group.gap_task.cancel()
+        self.groups.clear()
+        if self.source is not None:
+            await self.source.close()
+
+
+class RedisSource:
+    """One Redis subscription for the whole process; resubscribes after errors."""
+
+    def __init__(self, hub: Hub, url: str) -> None:
+        self.hub = hub
+        self.url = url
+        self.channels: set[str] = set()
+        self.confirmed: dict[str, asyncio.Event] = {}
+        self.client: aioredis.Redis | None = None
+        self.pubsub: aioredis.client.PubSub | None = None
+        self.reader: asyncio.Task[None] | None = None
+        self.prefix_len = len(settings.CHANNEL_PREFIX) + len(":live:")
+
+    async def subscribe(self, channel: str) -> None:
+        self.channels.add(channel)
+        event = self.confirmed.setdefault(channel, asyncio.Event())
+        if self.reader is None or self.reader.done():
+            self.reader = self.hub.loop.create_task(self._run())
+        elif self.pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self.pubsub.subscribe(channel)
+        # Frames published before Redis confirms could be missed: wait for it, but not
+        # for ever (with Redis down, the socket lives on catch-up and resyncs).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout=2.0)
+
+    def unsubscribe(self, channel: str) -> None:
+        self.channels.discard(channel)
+        self.confirmed.pop(channel, None)
+        if self.pubsub is not None:
+            pubsub = self.pubsub
+            self.hub.loop.create_task(self._quietly(pubsub.unsubscribe(channel)))
+
+    @staticmethod
+    async def _quietly(awaitable: object) -> None:
+        with contextlib.suppress(Exception):
+            await awaitable  # type: ignore[misc]
+
+    async def _connect(self) -> None:
+        self.client = aioredis.Redis.from_url(
+            self.url, socket_connect_timeout=2, health_check_interval=10
+        )
+        self.pubsub = self.client.pubsub()
+        await self.pubsub.subscribe(*self.channels)
+
+    async def _teardown(self) -> None:
+        pubsub, client = self.pubsub, self.client
+        self.pubsub = self.client = None
+        for event in self.confirmed.values():
+            event.clear()
+        if pubsub is not None:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        lost = False
+        try:
+            while self.channels:
+                try:
+                    if self.pubsub is None:
+                        await self._connect()
+                        if lost:
+                            log.info("live: Redis subscription restored; resyncing")
+                            self.hub.resync_all()
+                            lost = False
+                    assert self.pubsub is not None
+                    message = await self.pubsub.get_message(timeout=1.0)
+                    backoff = 0.1
+                    if message is not None:
+                        self._handle(message)
+                except (aioredis.RedisError, OSError, RuntimeError) as exc:
+                    if not lost:
+                        log.warning("live: Redis subscription lost (%s); retrying", exc)
+                    lost = True
+                    await self._teardown()
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 2.0)
+        finally:
+            await self._teardown()
+
+    def _handle(self, message: dict[str, object]) -> None:
+        kind = message.get("type")
+        channel = message.get("channel")
+        if isinstance(channel, bytes):
+            channel = channel.decode()
+        if kind == "subscribe" and isinstance(channel, str):
+            event = self.confirmed.get(channel)
+            if event is not None:
+                event.set()
+            return
+        if kind != "message" or not isinstance(channel, str):
+            return
+        data = message.get("data")
+        if not isinstance(data, bytes):
+            return
+        try:
+            jam_part, audience = channel[self.prefix_len :].split(":", 1)
+            rev_part, text = data.split(b":", 1)
+            self.hub.feed(int(jam_part), audience, int(rev_part), text.decode())
+        except ValueError:
+            log.warning("live: ignoring malformed frame on %s", channel)
+
+    async def close(self) -> None:
+        self.channels.clear()
+        if self.reader is not None:
+            self.reader.cancel()
+            with contextlib.suppress(BaseException):
+                await self.reader
+        await self._teardown()
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+def get_hub() -> Hub:
+    """The hub of the running event loop (one per server process)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = Hub(loop)
+    return hub
+
+
+def feed_local_hubs(*, jam_id: int, audience: str, rev: int, text: str) -> None:
+    """Embedded default: hand a frame to this process's hubs, from any thread."""
+    for loop, hub in list(_hubs.items()):
+        if (jam_id, audience) in hub.groups and not loop.is_closed():
+            loop.call_soon_threadsafe(hub.feed, jam_id, audience, rev, text)
+
+
+PROCESS_ID = f"{os.uname().nodename}:{os.getpid()}"

@@ -1,0 +1,79 @@
+"""Render live fragments once per audience. Every socket of an audience receives the same
+text; nothing here runs per socket. Renders are cached by (object, rev, audience), so a
+connect storm replaying the same posts to many sockets renders each post once."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+
+if TYPE_CHECKING:
+    from jamhost.jams.models import Jam
+    from jamhost.posts.models import Post
+
+VIEWER = "viewer"
+MODERATOR = "moderator"
+AUDIENCES = (VIEWER, MODERATOR)
+
+_CACHE_SIZE = 4096
+_cache: OrderedDict[tuple[str, int, int, str], str] = OrderedDict()
+
+
+def _cached(key: tuple[str, int, int, str], make: object) -> str:
+    text = _cache.get(key)
+    if text is None:
+        text = make()  # type: ignore[operator]
+        _cache[key] = text
+        if len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    else:
+        _cache.move_to_end(key)
+    return text
+
+
+def post_visible_to(post: Post, audience: str) -> bool:
+    return audience == MODERATOR or post.is_visible
+
+
+def render_post(post: Post, audience: str) -> str:
+    """The post's fragment for the audience: the post, or a removal marker for viewers
+    when the post is not (or no longer) visible to them."""
+    if not post_visible_to(post, audience):
+        return format_html(
+            '<div class="post-removed" data-post="{}" data-rev="{}" hidden></div>',
+            post.pk,
+            post.rev,
+        )
+    return _cached(
+        ("post", post.pk, post.rev, audience),
+        lambda: render_to_string(
+            "posts/_post.html", {"post": post, "audience": audience, "live": True}
+        ),
+    )
+
+
+def render_header(jam: Jam) -> str:
+    """The jam's header: status, current question, released questions, timers."""
+
+    def make() -> str:
+        questions = list(jam.questions.all())
+        released = [q for q in questions if q.is_released]
+        upcoming = [q for q in questions if not q.is_released]
+        return render_to_string(
+            "live/_header.html",
+            {
+                "jam": jam,
+                "current": jam.current_question,
+                "released": released,
+                "next_question": upcoming[0] if upcoming else None,
+            },
+        )
+
+    return _cached(("header", jam.pk, jam.header_rev, ""), make)
+
+
+def caught_up_marker(rev: int) -> str:
+    return format_html('<div class="caught-up" data-rev="{}" hidden></div>', rev)

@@ -1,0 +1,180 @@
+"""The live room page, the compose box and the host's controls during the hour."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
+
+from jamhost.jams import services as jam_services
+from jamhost.jams.models import Jam, Role
+from jamhost.jams.permissions import can_edit, can_moderate, jam_role
+from jamhost.live.render import VIEWER, render_header
+from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text
+from jamhost.posts.selectors import posts_for_room
+from jamhost.posts.services import AUTO, post_compose
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    details: HtmxDetails | None = getattr(request, "htmx", None)
+    return bool(details)
+
+
+def _compose_context(request: HttpRequest, jam: Jam, role: str | None, **extra: object) -> dict:
+    released = [q for q in jam.questions.all() if q.is_released]
+    default_choice = AUTO if role in (Role.HOST, Role.PANELIST) else ""
+    return {
+        "jam": jam,
+        "released": released,
+        "client_key": uuid.uuid4().hex,
+        "choice": extra.pop("choice", default_choice),
+        "limit": MAX_WEIGHTED_LENGTH,
+        **extra,
+    }
+
+
+def room(request: HttpRequest, slug: str) -> HttpResponse:
+    jam = get_object_or_404(Jam.objects.select_related("host", "current_question"), slug=slug)
+    rev = jam.rev  # read before the posts: the socket catches up from here
+    pinned, stream = posts_for_room(jam=jam, audience=VIEWER)
+    role = jam_role(user=request.user, jam=jam)
+    return render(
+        request,
+        "live/room.html",
+        {
+            "jam": jam,
+            "rev": rev,
+            "header": render_header(jam),
+            "pinned": pinned,
+            "stream": stream,
+            "audience": VIEWER,
+            "role": role,
+            "can_edit": can_edit(user=request.user, jam=jam),
+            "can_moderate": can_moderate(user=request.user, jam=jam),
+            "compose": _compose_context(request, jam, role),
+        },
+    )
+
+
+def _choice(request: HttpRequest) -> int | str | None:
+    raw = request.POST.get("question", AUTO)
+    if raw == AUTO:
+        return AUTO
+    if raw in ("", "none"):
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValidationError({"question": "Pick a question from the list, or none."}) from exc
+
+
+@require_POST
+def compose(request: HttpRequest, slug: str) -> HttpResponse:
+    jam = get_object_or_404(Jam, slug=slug)
+    role = jam_role(user=request.user, jam=jam)
+    body = request.POST.get("body", "")
+    raw_choice = request.POST.get("question", AUTO)
+    try:
+        post_compose(
+            jam=jam,
+            user=request.user,
+            body=body,
+            question_number=_choice(request),
+            client_key=(request.POST.get("client_key") or "")[:64] or None,
+        )
+    except ValidationError as exc:
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        context = _compose_context(request, jam, role, body=body, errors=errors, choice=raw_choice)
+        if _is_htmx(request):
+            return render(request, "live/_compose.html", context)
+        messages.error(request, " ".join(m for ms in errors.values() for m in ms))
+        return redirect("live:room", slug=jam.slug)
+    if _is_htmx(request):
+        context = _compose_context(request, jam, role, sent=True, choice=raw_choice)
+        return render(request, "live/_compose.html", context)
+    return redirect("live:room", slug=jam.slug)
+
+
+@require_POST
+def compose_preview(request: HttpRequest, slug: str) -> HttpResponse:
+    """The live counter: the text as it will be published and its length as X counts it."""
+    jam = get_object_or_404(Jam.objects.select_related("current_question"), slug=slug)
+    role = jam_role(user=request.user, jam=jam)
+    body = request.POST.get("body", "")[:5000]
+    try:
+        choice = _choice(request)
+    except ValidationError:
+        choice = None
+    if choice == AUTO:
+        number = (
+            jam.current_question.number
+            if jam.current_question and role in (Role.HOST, Role.PANELIST)
+            else None
+        )
+    else:
+        number = choice if isinstance(choice, int) else None
+    composed = compose_text(body=body, hashtag=jam.hashtag, question_number=number)
+    return render(
+        request,
+        "live/_compose_count.html",
+        {"composed": composed, "limit": MAX_WEIGHTED_LENGTH, "empty": not body.strip()},
+    )
+
+
+def _host_action(request: HttpRequest, slug: str) -> Jam:
+    jam = get_object_or_404(Jam, slug=slug)
+    if not can_edit(user=request.user, jam=jam):
+        raise PermissionDenied("Only the jam's host can do that.")
+    return jam
+
+
+@require_POST
+def release_next(request: HttpRequest, slug: str) -> HttpResponse:
+    jam = _host_action(request, slug)
+    try:
+        question = jam_services.question_release_next(jam=jam)
+        messages.success(request, f"Q{question.number} is out.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("live:room", slug=jam.slug)
+
+
+@require_POST
+def extend(request: HttpRequest, slug: str) -> HttpResponse:
+    jam = _host_action(request, slug)
+    try:
+        minutes = int(request.POST.get("minutes", "10"))
+        jam_services.jam_extend(jam=jam, minutes=minutes)
+        messages.success(request, f"The jam now runs {minutes} minutes longer.")
+    except ValueError:
+        messages.error(request, "Give the extension in whole minutes.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("live:room", slug=jam.slug)
+
+
+@require_POST
+def start_now(request: HttpRequest, slug: str) -> HttpResponse:
+    jam = _host_action(request, slug)
+    try:
+        jam_services.jam_go_live(jam=jam)
+        messages.success(request, "The jam is live.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("live:room", slug=jam.slug)
+
+
+@require_POST
+def end_now(request: HttpRequest, slug: str) -> HttpResponse:
+    jam = _host_action(request, slug)
+    try:
+        jam_services.jam_end(jam=jam)
+        messages.success(request, "The jam has ended; its transcript is being archived.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("live:room", slug=jam.slug)

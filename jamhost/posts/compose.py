@@ -1,0 +1,70 @@
+"""Compose rules: the text jamhost publishes, and its length as X counts it."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from twitter_text import parse_tweet
+
+MAX_WEIGHTED_LENGTH = 280
+# "A3: …", "A3 …", "a3- …" at the start of a post name the question it answers.
+ANSWER_PREFIX = re.compile(r"^\s*[Aa](\d{1,3})(?:\s*[:.\-–—)]\s*|\s+)")
+
+
+def weighted_length(text: str) -> int:
+    """X's weighted length: URLs 23, CJK and emoji 2, most other characters 1."""
+    return int(parse_tweet(text).weightedLength)
+
+
+def has_hashtag(text: str, hashtag: str) -> bool:
+    """True if `#hashtag` stands in the text as a whole tag, in any case."""
+    pattern = r"(?<![\w#&])[#＃]" + re.escape(hashtag) + r"(?!\w)"
+    return re.search(pattern, text, flags=re.IGNORECASE) is not None
+
+
+def answer_number(text: str) -> int | None:
+    """The question number an "A3:" style prefix names, if any."""
+    match = ANSWER_PREFIX.match(text)
+    return int(match.group(1)) if match else None
+
+
+def is_blank(body: str) -> bool:
+    """True when nothing printable is left: empty, spaces, control or format characters."""
+    return all(
+        ch.isspace() or unicodedata.category(ch) in {"Cc", "Cf", "Zs", "Zl", "Zp"} for ch in body
+    )
+
+
+@dataclass(frozen=True)
+class Composed:
+    text: str
+    length: int
+    question_number: int | None
+
+    @property
+    def fits(self) -> bool:
+        return self.length <= MAX_WEIGHTED_LENGTH
+
+    @property
+    def remaining(self) -> int:
+        return MAX_WEIGHTED_LENGTH - self.length
+
+
+def compose_text(*, body: str, hashtag: str, question_number: int | None) -> Composed:
+    """Build the published text: "A{n}: " + body + " #tag" (tag added only if missing).
+
+    A body that already starts with an answer prefix keeps it and names its question.
+    """
+    body = body.strip()
+    written = answer_number(body)
+    if written is not None:
+        text, number = body, written
+    elif question_number:
+        text, number = f"A{question_number}: {body}", question_number
+    else:
+        text, number = body, None
+    if not has_hashtag(text, hashtag):
+        text = f"{text} #{hashtag}"
+    return Composed(text=text, length=weighted_length(text), question_number=number)

@@ -1,0 +1,210 @@
+"""Writes to posts. Every post, whatever its source, goes through post_insert: it takes
+the jam's next seq and rev inside the transaction and publishes to live screens only
+after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from jamhost.jams.counters import jam_next_rev
+from jamhost.jams.models import Jam, JamStatus, ModerationMode, Question, Role
+from jamhost.jams.permissions import jam_role
+from jamhost.live.publish import post_changed_on_commit
+from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text, is_blank
+from jamhost.posts.models import AuthorRole, Kind, NetworkStatus, Post, PostStatus, Source
+
+MAX_BODY_CHARS = 4000
+AUTO = "auto"
+
+
+def author_key_for_user(user: Any) -> str:
+    return f"app:{user.pk}"
+
+
+def status_for_new_post(
+    *, jam: Jam, author_role: str, author_key: str, text: str
+) -> tuple[str, str]:
+    """The status a new post arrives with, and why, under the jam's moderation rules."""
+    from jamhost.posts.moderation import author_is_blocked
+
+    if author_is_blocked(jam=jam, author_key=author_key):
+        return PostStatus.HIDDEN, "author blocked"
+    if author_role in (AuthorRole.HOST, AuthorRole.PANELIST):
+        return PostStatus.VISIBLE, ""
+    lowered = text.lower()
+    for word in jam.muted_word_list():
+        if word in lowered:
+            return PostStatus.PENDING, f"muted word “{word}”"
+    if jam.moderation_mode == ModerationMode.PRE:
+        return PostStatus.PENDING, "pre-moderation"
+    return PostStatus.VISIBLE, ""
+
+
+def post_insert(
+    *,
+    jam: Jam,
+    body: str,
+    text: str,
+    author_role: str,
+    author: Any = None,
+    author_key: str | None = None,
+    author_handle: str | None = None,
+    author_name: str | None = None,
+    author_avatar_url: str = "",
+    kind: str = Kind.POST,
+    question: Question | None = None,
+    source: str = Source.APP,
+    external_id: str | None = None,
+    client_key: str | None = None,
+    status: str | None = None,
+    status_reason: str = "",
+    now: datetime | None = None,
+    links: Sequence[str] = (),
+    metrics: dict[str, Any] | None = None,
+    lang: str = "",
+    reply_to: Post | None = None,
+    network_status: str = NetworkStatus.LOCAL,
+    network_post_id: str | None = None,
+    header_changed: bool = False,
+) -> Post:
+    """Store a post with the jam's next seq and rev; publish it to screens after commit.
+
+    Runs in (or opens) a transaction. The caller has validated what it is inserting.
+    """
+    with transaction.atomic():
+        if author is not None:
+            author_key = author_key or author_key_for_user(author)
+            author_handle = author_handle or author.get_username()
+            author_name = author_name if author_name is not None else author.get_full_name()
+        if not author_key or not author_handle:
+            raise ValueError("a post needs an author key and handle")
+        if status is None:
+            status, status_reason = status_for_new_post(
+                jam=jam, author_role=author_role, author_key=author_key, text=text
+            )
+        seq, rev = jam_next_rev(jam_id=jam.pk, new_post=True, header_changed=header_changed)
+        jam.last_seq, jam.rev = seq, rev
+        if header_changed:
+            jam.header_rev = rev
+        post = Post.objects.create(
+            jam=jam,
+            seq=seq,
+            rev=rev,
+            kind=kind,
+            question=question,
+            author=author,
+            author_key=author_key,
+            author_handle=author_handle[:80],
+            author_name=(author_name or "")[:120],
+            author_avatar_url=author_avatar_url,
+            author_role=author_role,
+            body=body,
+            text=text,
+            source=source,
+            external_id=external_id,
+            client_key=client_key,
+            status=status,
+            status_reason=status_reason[:200],
+            created_at=now or timezone.now(),
+            links=list(links),
+            metrics=metrics or {},
+            lang=lang,
+            reply_to=reply_to,
+            network_status=network_status,
+            network_post_id=network_post_id,
+        )
+        post_changed_on_commit(post, header_jam=jam if header_changed else None)
+    return post
+
+
+def _question_for(jam: Jam, number: int | None) -> Question | None:
+    if number is None:
+        return None
+    question = jam.questions.filter(number=number).first()
+    if question is None:
+        raise ValidationError(
+            {"question": f"There is no Q{number} in this jam. Pick a released question or none."}
+        )
+    if not question.is_released:
+        raise ValidationError(
+            {"question": f"Q{number} has not been released yet; answer it once it is out."}
+        )
+    return question
+
+
+def post_compose(
+    *,
+    jam: Jam,
+    user: Any,
+    body: str,
+    question_number: int | str | None = AUTO,
+    client_key: str | None = None,
+) -> Post:
+    """Post from the compose box: prefix "A{n}: ", append the hashtag, check X's length.
+
+    `question_number` is a released question's number, None for no prefix, or AUTO for
+    the current question when the author is the host or a panelist. With a `client_key`
+    a resent form returns the post already stored instead of posting twice.
+    Raises ValidationError (with a field where one applies) for anything it refuses.
+    """
+    if user is None or not user.is_authenticated:
+        raise ValidationError("Sign in to post.")
+    if client_key:
+        existing = Post.objects.filter(jam=jam, client_key=client_key).first()
+        if existing is not None:
+            return existing
+    jam.refresh_from_db(fields=["status", "current_question", "moderation_mode", "muted_words"])
+    if jam.status != JamStatus.LIVE:
+        when = {
+            JamStatus.DRAFT: "it is still a draft",
+            JamStatus.SCHEDULED: f"it starts at {jam.starts_at:%Y-%m-%d %H:%M} UTC",
+            JamStatus.ENDED: "it has ended",
+            JamStatus.ARCHIVED: "it has ended",
+        }[JamStatus(jam.status)]
+        raise ValidationError(f"This jam is not live, so posting is closed: {when}.")
+    if len(body) > MAX_BODY_CHARS:
+        raise ValidationError(
+            {"body": f"This post is far over X's limit ({len(body)} characters). Shorten it."}
+        )
+    if is_blank(body):
+        raise ValidationError({"body": "Write something before posting."})
+    role = jam_role(user=user, jam=jam) or AuthorRole.PARTICIPANT
+    if question_number == AUTO:
+        number = (
+            jam.current_question.number
+            if jam.current_question and role in (Role.HOST, Role.PANELIST)
+            else None
+        )
+    else:
+        number = int(question_number) if question_number not in (None, "") else None
+    composed = compose_text(body=body, hashtag=jam.hashtag, question_number=number)
+    if not composed.fits:
+        raise ValidationError(
+            {
+                "body": f"This post is {composed.length} characters as X counts them, over the "
+                f"limit of {MAX_WEIGHTED_LENGTH}. Shorten it by {-composed.remaining}."
+            }
+        )
+    question = _question_for(jam, composed.question_number)
+    try:
+        return post_insert(
+            jam=jam,
+            body=body.strip(),
+            text=composed.text,
+            author=user,
+            author_role=role,
+            question=question,
+            client_key=client_key,
+        )
+    except IntegrityError:
+        # The same form arrived twice at once: the first one stored it.
+        existing = Post.objects.filter(jam=jam, client_key=client_key).first()
+        if client_key and existing is not None:
+            return existing
+        raise

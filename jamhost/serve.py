@@ -1,0 +1,39 @@
+"""`python -m jamhost.serve`: the ASGI server (uvicorn) with jamhost's settings.
+
+Per-message deflate is off: compressing each frame for each socket is per-viewer work
+on the live path."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import uvicorn
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve jamhost")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jamhost.settings")
+    if args.workers > 1 and not os.environ.get("REDIS_URL"):
+        raise SystemExit(
+            "jamhost: several web workers need REDIS_URL (the embedded default is one process)."
+        )
+    print(f"jamhost: serving on http://{args.host}:{args.port}/", flush=True)
+    uvicorn.run(
+        "jamhost.asgi:application",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        lifespan="on",
+        ws_per_message_deflate=False,
+        proxy_headers=True,
+        log_level=os.environ.get("UVICORN_LOG_LEVEL", "info"),
+    )
+
+
+if __name__ == "__main__":
+    main()

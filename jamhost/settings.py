@@ -1,0 +1,239 @@
+"""The one settings module. Everything that differs between machines comes from the
+environment; the README lists every variable.
+
+With nothing set, jamhost runs the embedded default: a SQLite file, the in-memory channel
+layer, Celery tasks run in-process and the schedule sweep on the server's event loop.
+With DATABASE_URL and REDIS_URL it runs on PostgreSQL, Redis pub/sub and Celery workers.
+"""
+
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env_str(name)
+    if not value:
+        return default
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = env_str(name)
+    return int(value) if value else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = env_str(name)
+    return float(value) if value else default
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+TESTING = "pytest" in sys.modules
+DEBUG = env_bool("DEBUG")
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not (DEBUG or TESTING):
+        raise SystemExit(
+            "jamhost: SECRET_KEY is not set. Set SECRET_KEY to a long random string "
+            "(or DEBUG=true for local development)."
+        )
+    SECRET_KEY = "jamhost-development-only-key-not-for-production"
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
+if DEBUG:
+    ALLOWED_HOSTS += ["testserver"]
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+REDIS_URL = env_str("REDIS_URL")
+DATABASE_URL = env_str("DATABASE_URL")
+EMBEDDED = not REDIS_URL
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.syndication",
+    "django_htmx",
+    "channels",
+    "jamhost.accounts",
+    "jamhost.jams",
+    "jamhost.posts",
+    "jamhost.live",
+    "jamhost.networks",
+    "jamhost.transcripts",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "jamhost.middleware.DatabaseUnavailableMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "jamhost.urls"
+ASGI_APPLICATION = "jamhost.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+            "builtins": ["django_htmx.templatetags.django_htmx"],
+        },
+    }
+]
+
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "jamhost.sqlite3")),
+            "OPTIONS": {
+                # Writers take the lock up front, so concurrent posting waits instead
+                # of failing with "database is locked" half-way through.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "jams:list"
+LOGOUT_REDIRECT_URL = "jams:list"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Realtime: the Channels layer carries what consumers must hear besides live frames;
+# live frames go through jamhost.live.fanout (one subscription per process).
+CHANNEL_PREFIX = env_str("CHANNEL_PREFIX", "jamhost")
+CHANNEL_LAYER = env_str("CHANNEL_LAYER", "pubsub")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": (
+                "channels_redis.core.RedisChannelLayer"
+                if CHANNEL_LAYER == "default"
+                else "channels_redis.pubsub.RedisPubSubChannelLayer"
+            ),
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_PREFIX},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# "hub": one subscription per process writes rendered frames to local sockets (default).
+# "layer": every consumer receives frames through the channel layer's group_send; kept
+# only so the benchmark can compare the two designs.
+LIVE_FANOUT = env_str("LIVE_FANOUT", "hub")
+LIVE_SOCKET_BACKLOG = env_int("LIVE_SOCKET_BACKLOG", 500)
+LIVE_GAP_WAIT = env_float("LIVE_GAP_WAIT", 0.5)
+LIVE_RESYNC_INTERVAL = env_float("LIVE_RESYNC_INTERVAL", 5.0)
+
+# Scheduled work: the sweep opens and closes jams and releases questions.
+SWEEP_INTERVAL = env_float("SWEEP_INTERVAL", 2.0)
+HASHTAG_MARGIN_MINUTES = env_int("HASHTAG_MARGIN_MINUTES", 30)
+INVITE_DAYS = env_int("INVITE_DAYS", 14)
+
+# Celery: on Redis in production; in the embedded default tasks run in-process.
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = EMBEDDED or TESTING or env_bool("CELERY_EAGER")
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+
+# X (Twitter). With no client id, jamhost works on local posts only.
+X_CLIENT_ID = env_str("X_CLIENT_ID")
+X_CLIENT_SECRET = env_str("X_CLIENT_SECRET")
+X_BEARER_TOKEN = env_str("X_BEARER_TOKEN")
+X_API_BASE_URL = env_str("X_API_BASE_URL", "https://api.x.com").rstrip("/")
+X_REDIRECT_URI = env_str("X_REDIRECT_URI", f"{SITE_URL}/accounts/x/callback/")
+X_TOKEN_KEY = env_str("X_TOKEN_KEY")
+X_TIMEOUT = env_float("X_TIMEOUT", 10.0)
+X_INGEST = env_str("X_INGEST", "search")
+X_INGEST_MARGIN_MINUTES = env_int("X_INGEST_MARGIN_MINUTES", 15)
+X_PRICE_READ = env_float("X_PRICE_READ", 0.005)
+X_PRICE_CREATE = env_float("X_PRICE_CREATE", 0.015)
+X_PRICE_CREATE_URL = env_float("X_PRICE_CREATE_URL", 0.20)
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# WhiteNoise serves files with a synchronous iterator; under ASGI Django warns on every
+# static file. The files are small and cached by browsers; the warning is noise.
+warnings.filterwarnings(
+    "ignore", message="StreamingHttpResponse must consume synchronous iterators"
+)

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("jamhost.accounts.urls")),
+    path("", include("jamhost.jams.urls")),
+    path("", include("jamhost.live.urls")),
+    path("", include("jamhost.posts.urls")),
+    path("", include("jamhost.networks.urls")),
+    path("", include("jamhost.transcripts.urls")),
+]
+
+handler404 = "jamhost.errors.not_found"
+handler403 = "jamhost.errors.forbidden"
+handler500 = "jamhost.errors.server_error"
