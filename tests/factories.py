@@ -22,6 +22,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 class JamFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Jam
+        skip_postgeneration_save = True
 
     title = factory.Sequence(lambda n: f"Jam {n}")
     slug = factory.Sequence(lambda n: f"jam-{n}")

@@ -1,0 +1,81 @@
+"""Compose rules: the published text and its length exactly as X counts it."""
+
+from __future__ import annotations
+
+import pytest
+
+from jamhost.posts.compose import (
+    MAX_WEIGHTED_LENGTH,
+    answer_number,
+    compose_text,
+    has_hashtag,
+    is_blank,
+    weighted_length,
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Great point #RemoteJam", "great point #remotejam!", "#REMOTEJAM first", "(#RemoteJam)"],
+)
+def test_hashtag_found_in_any_case(text: str) -> None:
+    assert has_hashtag(text, "RemoteJam")
+
+
+@pytest.mark.parametrize(
+    "text", ["#RemoteJam2 is another tag", "no tag here", "email@RemoteJam", "##RemoteJamX"]
+)
+def test_hashtag_not_found_inside_other_words(text: str) -> None:
+    assert not has_hashtag(text, "RemoteJam")
+
+
+def test_hashtag_appended_once_and_prefix_added() -> None:
+    composed = compose_text(body="Deep work first", hashtag="RemoteJam", question_number=3)
+    assert composed.text == "A3: Deep work first #RemoteJam"
+    assert composed.question_number == 3
+    again = compose_text(body="Deep work #remotejam first", hashtag="RemoteJam", question_number=3)
+    assert again.text == "A3: Deep work #remotejam first"
+
+
+def test_no_prefix_when_no_question_chosen() -> None:
+    composed = compose_text(body="Hello all", hashtag="RemoteJam", question_number=None)
+    assert composed.text == "Hello all #RemoteJam"
+    assert composed.question_number is None
+
+
+@pytest.mark.parametrize(
+    ("body", "number"), [("A3: yes", 3), ("a3- yes", 3), ("A12 yes", 12), ("A3. yes", 3)]
+)
+def test_written_prefix_names_the_question_and_is_not_doubled(body: str, number: int) -> None:
+    assert answer_number(body) == number
+    composed = compose_text(body=body, hashtag="T", question_number=1)
+    assert composed.question_number == number
+    assert composed.text.startswith(body)
+
+
+def test_weighted_length_counts_urls_cjk_and_emoji_as_x_does() -> None:
+    assert weighted_length("a" * 10) == 10
+    assert weighted_length("https://example.com/a/very/long/path/that/goes/on/and/on") == 23
+    assert weighted_length("日本語") == 6
+    assert weighted_length("😀") == 2
+    assert weighted_length("👩‍👩‍👧‍👦") == 2  # one emoji sequence
+    assert weighted_length("é") == 1  # e + combining acute, normalized to one character
+
+
+def test_exactly_280_fits_and_281_does_not() -> None:
+    tag = " #T"
+    fits = compose_text(body="x" * (280 - len(tag)), hashtag="T", question_number=None)
+    assert fits.length == MAX_WEIGHTED_LENGTH and fits.fits
+    over = compose_text(body="x" * (281 - len(tag)), hashtag="T", question_number=None)
+    assert over.length == 281 and not over.fits
+    cjk = compose_text(body="字" * 138, hashtag="T", question_number=None)
+    assert cjk.length == 276 + 3 and cjk.fits
+
+
+@pytest.mark.parametrize("body", ["", "   ", "\n\t", "\u200b\u200e", "\x00\x01\x1f"])
+def test_blank_bodies(body: str) -> None:
+    assert is_blank(body)
+
+
+def test_text_is_not_blank() -> None:
+    assert not is_blank(" a ")
