@@ -31,6 +31,7 @@ TRANSITIONS: dict[str, set[str]] = {
     JamStatus.ARCHIVED: set(),
 }
 MAX_DURATION_MINUTES = 24 * 60
+MAX_START_DISTANCE = timedelta(days=50 * 365)
 
 
 def _check_transition(jam: Jam, target: str) -> None:
@@ -49,17 +50,23 @@ def hashtag_check_available(
     exclude_jam_id: int | None = None,
     viewer: Any = None,
 ) -> None:
-    """Raise ValidationError if another jam holds the tag in an overlapping window."""
+    """Raise ValidationError if another jam holds the tag in an overlapping window.
+
+    A jam holds its tag from `margin` before its start to `margin` after its end, so two
+    jams with the same tag must be at least `margin` apart (the margin is counted once,
+    as the error message says).
+    """
     key = hashtag_key(hashtag)
-    start, end = reservation_window(starts_at, duration_minutes)
     margin = timedelta(minutes=settings.HASHTAG_MARGIN_MINUTES)
+    start, end = starts_at, starts_at + timedelta(minutes=duration_minutes)
     candidates = Jam.objects.filter(hashtag_key=key)
     if exclude_jam_id is not None:
         candidates = candidates.exclude(pk=exclude_jam_id)
-    # Windows overlap when each starts before the other ends; the SQL narrows by start
-    # time, the loop applies each jam's own duration.
+    # The SQL narrows by start time (no jam lasts longer than MAX_DURATION_MINUTES); the
+    # loop applies each jam's own duration.
     candidates = candidates.filter(
-        starts_at__lt=end + margin, starts_at__gt=start - timedelta(days=2)
+        starts_at__lt=end + margin,
+        starts_at__gt=start - margin - timedelta(minutes=MAX_DURATION_MINUTES),
     ).select_related("host")
     for other in candidates:
         other_start, other_end = reservation_window(other.starts_at, other.duration_minutes)
@@ -88,6 +95,12 @@ def _unique_slug(title: str) -> str:
 def _validate_times(starts_at: datetime, duration_minutes: int) -> None:
     if timezone.is_naive(starts_at):
         raise ValidationError("The start time needs a time zone.", code="naive")
+    # Far-off dates are typing mistakes, and near datetime's limits the window
+    # arithmetic would overflow.
+    if abs(starts_at - timezone.now()) > MAX_START_DISTANCE:
+        raise ValidationError(
+            {"starts_at": "Pick a start time within 50 years of today."}, code="far_off"
+        )
     if not 5 <= duration_minutes <= MAX_DURATION_MINUTES:
         raise ValidationError(
             {"duration_minutes": f"A jam lasts 5 to {MAX_DURATION_MINUTES} minutes."}
@@ -154,10 +167,15 @@ def jam_update(
     """Edit a jam that has not gone live; the hashtag stays reserved for the new window."""
     if jam.status not in (JamStatus.DRAFT, JamStatus.SCHEDULED):
         raise ValidationError("A jam that has started can no longer be edited here.")
+    errors: dict[str, list[str]] = {}
+    if not title.strip():
+        errors["title"] = ["Give the jam a title."]
     try:
         tag = hashtag_clean(hashtag)
     except ValidationError as exc:
-        raise ValidationError({"hashtag": exc.messages}) from exc
+        errors["hashtag"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
     _validate_times(starts_at, duration_minutes)
     if jam.status == JamStatus.SCHEDULED and starts_at <= timezone.now():
         raise ValidationError({"starts_at": "A scheduled jam cannot be moved into the past."})
@@ -186,7 +204,11 @@ def jam_update(
 
 
 def _locked(jam: Jam) -> Jam:
-    return Jam.objects.select_for_update().select_related("current_question").get(pk=jam.pk)
+    return (
+        Jam.objects.select_for_update(of=("self",))
+        .select_related("current_question")
+        .get(pk=jam.pk)
+    )
 
 
 def _stamp_header(jam: Jam) -> None:
@@ -323,6 +345,8 @@ def question_update(*, question: Question, text: str, offset_minutes: int) -> Qu
     """Edit an unreleased question. A released question is never edited silently."""
     with transaction.atomic():
         question = Question.objects.select_for_update().select_related("jam").get(pk=question.pk)
+        if question.jam.is_over:
+            raise ValidationError("The jam is over; its questions can no longer change.")
         if question.is_released:
             raise ValidationError(
                 f"Q{question.number} was released at {question.released_at:%H:%M} UTC and "
@@ -336,7 +360,9 @@ def question_update(*, question: Question, text: str, offset_minutes: int) -> Qu
 
 def question_delete(*, question: Question) -> None:
     with transaction.atomic():
-        question = Question.objects.select_for_update().get(pk=question.pk)
+        question = Question.objects.select_for_update().select_related("jam").get(pk=question.pk)
+        if question.jam.is_over:
+            raise ValidationError("The jam is over; its questions can no longer change.")
         if question.is_released:
             raise ValidationError(f"Q{question.number} is released and cannot be removed.")
         jam = question.jam
@@ -356,18 +382,33 @@ def _renumber(jam: Jam, ordered_ids: list[int]) -> None:
 
 
 def question_reorder(*, jam: Jam, ordered_ids: list[int]) -> list[Question]:
-    """Put the jam's questions in this order. Released questions keep their numbers."""
+    """Put the jam's questions in this order. Released questions keep their numbers.
+
+    Reordering moves questions, not times: each position keeps the release offset it had,
+    and a question moved there takes that offset, so numbers and release times stay in
+    step (the sweep releases by time, the host's "release next" by number).
+    """
     with transaction.atomic():
-        Jam.objects.select_for_update().filter(pk=jam.pk).first()
+        jam = _locked(jam)
+        if jam.is_over:
+            raise ValidationError("The jam is over; its questions can no longer change.")
         questions = list(jam.questions.order_by("number"))
         if sorted(ordered_ids) != sorted(q.pk for q in questions):
             raise ValidationError("The new order must list each of the jam's questions once.")
-        released = [q.pk for q in questions if q.is_released]
-        if ordered_ids[: len(released)] != released:
-            raise ValidationError(
-                "Released questions keep their place; move only the ones not yet released."
-            )
+        by_pk = {q.pk: q for q in questions}
+        for position, (old, pk) in enumerate(zip(questions, ordered_ids, strict=True), 1):
+            moved = by_pk[pk]
+            if (old.is_released or moved.is_released) and old.pk != pk:
+                released = old if old.is_released else moved
+                raise ValidationError(
+                    f"{released.label} is released and keeps its place; move only the "
+                    f"questions not yet released (position {position} is fixed)."
+                )
+        slots = [q.offset_minutes for q in questions]
         _renumber(jam, ordered_ids)
+        for pk, offset in zip(ordered_ids, slots, strict=True):
+            if by_pk[pk].offset_minutes != offset:
+                Question.objects.filter(pk=pk).update(offset_minutes=offset)
         return list(jam.questions.order_by("number"))
 
 
@@ -448,6 +489,8 @@ def invite_accept(*, token: str, user: Any, now: datetime | None = None) -> Memb
             )
         if found.expires_at <= now:
             raise ValidationError("This invite has expired. Ask the host for a new one.")
+        if found.jam.is_over:
+            raise ValidationError("This jam is over; its invites no longer work.")
         if found.jam.host_id == user.pk:
             raise ValidationError("You host this jam already; send the link to someone else.")
         membership, created = Membership.objects.get_or_create(
