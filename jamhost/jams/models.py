@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 
 class JamStatus(models.TextChoices):
@@ -153,3 +154,7 @@ class Invite(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("jams:invite_accept", kwargs={"token": self.token})
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()

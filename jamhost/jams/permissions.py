@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jamhost.jams.models import Jam, Membership, Role
+from jamhost.jams.models import Jam, JamStatus, Membership, Role
 
 
 def jam_role(*, user: Any, jam: Jam) -> str | None:
@@ -35,3 +35,9 @@ def can_see_run_sheet(*, user: Any, jam: Jam) -> bool:
     if not (user and user.is_authenticated):
         return False
     return user.is_staff or jam_role(user=user, jam=jam) is not None
+
+
+def can_view(*, user: Any, jam: Jam) -> bool:
+    """Anyone may read a jam once it is scheduled; a draft is the host's work in
+    progress, seen only by its people and staff."""
+    return jam.status != JamStatus.DRAFT or can_see_run_sheet(user=user, jam=jam)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import Any
+
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from jamhost.jams.models import Jam, JamStatus
+from jamhost.jams.models import Invite, Jam, JamStatus, Membership, Role
 
 
 def jam_list_live() -> QuerySet[Jam]:
@@ -26,3 +28,26 @@ def jam_list_past() -> QuerySet[Jam]:
         .select_related("host")
         .order_by("-starts_at")
     )
+
+
+def jam_list_for_user(*, user: Any) -> list[tuple[Jam, str]]:
+    """The jams a user hosts or is a member of, newest start first, with the user's role.
+    Two queries, however many jams."""
+    roles = dict(Membership.objects.filter(user_id=user.pk).values_list("jam_id", "role"))
+    jams = (
+        Jam.objects.filter(Q(host_id=user.pk) | Q(pk__in=list(roles)))
+        .select_related("host")
+        .order_by("-starts_at")
+    )
+    return [(jam, Role.HOST if jam.host_id == user.pk else roles[jam.pk]) for jam in jams]
+
+
+def jam_people(*, jam: Jam) -> tuple[list[Membership], list[Invite]]:
+    """The jam's members (host first) and its invites, newest first."""
+    order: dict[str, int] = {Role.HOST: 0, Role.MODERATOR: 1, Role.PANELIST: 2}
+    members = sorted(
+        jam.memberships.select_related("user"),
+        key=lambda m: (order.get(m.role, 9), m.user.get_username().lower()),
+    )
+    invites = list(jam.invites.select_related("accepted_by").order_by("-created_at"))
+    return members, invites

@@ -1,0 +1,128 @@
+"""Admin for jams. Status, hashtags, counters and released questions change only through
+the services (which reserve tags, check transitions and tell live screens), so the
+admin shows them read-only; jams and questions are created on the host's pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from jamhost.jams.models import Invite, Jam, Membership, Question
+
+
+class QuestionInline(admin.TabularInline):
+    model = Question
+    extra = 0
+    fields = ("number", "text", "offset_minutes", "released_at")
+    readonly_fields = ("number", "text", "offset_minutes", "released_at")
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Jam)
+class JamAdmin(admin.ModelAdmin):
+    list_display = ("title", "hashtag", "host", "starts_at", "duration_minutes", "status")
+    list_filter = ("status", "moderation_mode", "starts_at")
+    search_fields = ("title", "slug", "hashtag", "host__username")
+    date_hierarchy = "starts_at"
+    list_select_related = ("host",)
+    readonly_fields = (
+        "slug",
+        "hashtag",
+        "hashtag_key",
+        "host",
+        "starts_at",
+        "duration_minutes",
+        "status",
+        "current_question",
+        "last_seq",
+        "rev",
+        "header_rev",
+        "went_live_at",
+        "ended_at",
+        "archived_at",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "description", "hashtag", "host")}),
+        ("Schedule", {"fields": ("status", "starts_at", "duration_minutes", "current_question")}),
+        ("Moderation", {"fields": ("moderation_mode", "muted_words", "flag_threshold")}),
+        (
+            "Counters and timestamps",
+            {
+                "fields": (
+                    "hashtag_key",
+                    "last_seq",
+                    "rev",
+                    "header_rev",
+                    "went_live_at",
+                    "ended_at",
+                    "archived_at",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
+    )
+    inlines = (QuestionInline, MembershipInline)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "jam", "number", "offset_minutes", "released_at")
+    list_filter = (("released_at", admin.EmptyFieldListFilter),)
+    search_fields = ("text", "jam__title", "jam__hashtag")
+    list_select_related = ("jam",)
+    readonly_fields = ("jam", "number", "released_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and obj.is_released:
+            return (*self.readonly_fields, "text", "offset_minutes")
+        return self.readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "jam", "role", "created_at")
+    list_filter = ("role",)
+    search_fields = ("user__username", "jam__title", "jam__hashtag")
+    list_select_related = ("user", "jam")
+    autocomplete_fields = ("user", "jam")
+
+
+@admin.register(Invite)
+class InviteAdmin(admin.ModelAdmin):
+    list_display = ("jam", "role", "note", "created_by", "expires_at", "accepted_by", "accepted_at")
+    list_filter = ("role", ("accepted_at", admin.EmptyFieldListFilter))
+    search_fields = ("jam__title", "note", "created_by__username", "accepted_by__username")
+    list_select_related = ("jam", "created_by", "accepted_by")
+    readonly_fields = (
+        "jam",
+        "role",
+        "token",
+        "created_by",
+        "created_at",
+        "accepted_by",
+        "accepted_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

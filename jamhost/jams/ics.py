@@ -1,0 +1,48 @@
+""" "Add to calendar": one jam as an iCalendar (.ics) file, made with `icalendar`."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from jamhost.jams.models import Jam
+from jamhost.jams.permissions import can_view
+
+
+def jam_ical(jam: Jam) -> bytes:
+    """The jam as a one-event calendar: start and end in UTC, a stable UID, and the
+    jam page's absolute address, so calendar apps update the event on a second import."""
+    url = settings.SITE_URL + jam.get_absolute_url()
+    domain = urlparse(settings.SITE_URL).hostname or "jamhost"
+    calendar = Calendar()
+    calendar.add("prodid", "-//jamhost//Tweet Jams//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    event = Event()
+    event.add("uid", f"jam-{jam.pk}@{domain}")
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", jam.starts_at.astimezone(UTC))
+    event.add("dtend", jam.ends_at.astimezone(UTC))
+    event.add("summary", f"{jam.title} ({jam.tag})")
+    lines = [jam.description, f"Follow and join with {jam.tag}: {url}"]
+    event.add("description", "\n\n".join(line for line in lines if line))
+    event.add("url", url)
+    event.add("location", url)
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def jam_calendar(request: HttpRequest, slug: str) -> HttpResponse:
+    jam = get_object_or_404(Jam, slug=slug)
+    if not can_view(user=request.user, jam=jam):
+        raise Http404("draft")
+    response = HttpResponse(jam_ical(jam), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{jam.slug}.ics"'
+    return response
