@@ -24,6 +24,8 @@ def _fast_live_settings(settings):  # type: ignore[no-untyped-def]
     settings.LIVE_GAP_WAIT = 0.2
     settings.LIVE_RESYNC_INTERVAL = 0.5
     settings.HASHTAG_MARGIN_MINUTES = 30
+    # The suite runs with DEBUG off, as production does, but over plain HTTP.
+    settings.SECURE_SSL_REDIRECT = False
 
 
 @pytest.fixture(autouse=True)

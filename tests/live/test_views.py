@@ -1,0 +1,132 @@
+"""The live room page, the compose box over HTTP, the live counter and host controls."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from jamhost.jams.models import JamStatus, Role
+from jamhost.posts.models import Post
+from tests.factories import JamFactory, MembershipFactory, UserFactory, live_jam
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_anyone_may_watch_without_an_account(client) -> None:  # type: ignore[no-untyped-def]
+    jam = live_jam(released=1)
+    response = client.get(reverse("live:room", args=[jam.slug]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'data-rev="{jam.rev}"' in html
+    assert f'ws-connect="/ws/jams/{jam.slug}/live/"' in html
+    assert jam.questions.get(number=1).text in html
+    assert 'id="compose"' not in html and "to post" in html
+
+
+def test_room_page_query_count_does_not_grow_with_posts(
+    client, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    from jamhost.posts.services import post_compose
+
+    jam = live_jam()
+    user = UserFactory()
+    for i in range(30):
+        post_compose(jam=jam, user=user, body=f"post {i}")
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("live:room", args=[jam.slug]))
+    assert response.content.decode().count('class="post ') == 31
+
+
+def test_signed_in_user_gets_the_compose_box(client) -> None:  # type: ignore[no-untyped-def]
+    jam = live_jam()
+    client.force_login(UserFactory())
+    html = client.get(reverse("live:room", args=[jam.slug])).content.decode()
+    assert 'id="compose"' in html and f"#{jam.hashtag}" in html
+
+
+def test_compose_stores_the_post_before_answering(client) -> None:  # type: ignore[no-untyped-def]
+    jam = live_jam(released=1)
+    panelist = MembershipFactory(jam=jam, role=Role.PANELIST).user
+    client.force_login(panelist)
+    response = client.post(
+        reverse("live:compose", args=[jam.slug]),
+        {"body": "My answer", "question": "auto", "client_key": "abc"},
+        **HTMX,
+    )
+    assert response.status_code == 200 and "Posted." in response.content.decode()
+    post = Post.objects.get(jam=jam, client_key="abc")
+    assert post.text == f"A1: My answer #{jam.hashtag}"
+
+
+def test_compose_errors_come_back_in_the_form(client) -> None:  # type: ignore[no-untyped-def]
+    jam = live_jam()
+    client.force_login(UserFactory())
+    url = reverse("live:compose", args=[jam.slug])
+    response = client.post(url, {"body": "x" * 300, "question": "none"}, **HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "over the limit of 280" in html and 'aria-invalid="true"' in html
+    response = client.post(url, {"body": "hi", "question": "banana"}, **HTMX)
+    assert "Pick a question" in response.content.decode()
+    response = client.post(url, {"body": "hi", "question": "9"}, **HTMX)
+    assert "no Q9" in response.content.decode()
+    assert not Post.objects.filter(jam=jam, kind="post").exists()
+
+
+def test_compose_without_htmx_redirects_with_a_message(client) -> None:  # type: ignore[no-untyped-def]
+    jam = JamFactory(status=JamStatus.ENDED)
+    client.force_login(UserFactory())
+    response = client.post(reverse("live:compose", args=[jam.slug]), {"body": "late"}, follow=True)
+    assert response.status_code == 200
+    assert "not live" in response.content.decode()
+
+
+def test_anonymous_compose_is_refused_clearly(client) -> None:  # type: ignore[no-untyped-def]
+    jam = live_jam()
+    response = client.post(reverse("live:compose", args=[jam.slug]), {"body": "hi"}, **HTMX)
+    assert response.status_code == 200 and "Sign in to post" in response.content.decode()
+
+
+def test_preview_counts_like_x_with_prefix_and_hashtag(client) -> None:  # type: ignore[no-untyped-def]
+    jam = live_jam(released=2)
+    panelist = MembershipFactory(jam=jam, role=Role.PANELIST).user
+    client.force_login(panelist)
+    url = reverse("live:preview", args=[jam.slug])
+    html = client.post(
+        url, {"body": "日本 https://example.com/x", "question": "auto"}
+    ).content.decode()
+    text = f"A2: 日本 https://example.com/x #{jam.hashtag}"
+    assert text in html
+    assert f"{4 + 4 + 1 + 23 + 2 + len(jam.hashtag)} / 280" in html
+    over = client.post(url, {"body": "z" * 290, "question": "none"}).content.decode()
+    assert "over" in over and "compose-count over" in over
+
+
+def test_only_the_host_controls_the_hour(client) -> None:  # type: ignore[no-untyped-def]
+    jam = live_jam(questions=3, released=1)
+    url = reverse("live:release_next", args=[jam.slug])
+    for user in (UserFactory(), MembershipFactory(jam=jam, role=Role.MODERATOR).user):
+        client.force_login(user)
+        assert client.post(url).status_code == 403
+    client.force_login(jam.host)
+    client.post(url)
+    jam.refresh_from_db()
+    assert jam.current_question.number == 2
+    client.post(reverse("live:extend", args=[jam.slug]), {"minutes": "15"})
+    jam.refresh_from_db()
+    assert jam.duration_minutes == 75
+    response = client.post(
+        reverse("live:extend", args=[jam.slug]), {"minutes": "lots"}, follow=True
+    )
+    assert "whole minutes" in response.content.decode()
+    client.post(reverse("live:end", args=[jam.slug]))
+    jam.refresh_from_db()
+    assert jam.status == JamStatus.ENDED
+    response = client.post(reverse("live:release_next", args=[jam.slug]), follow=True)
+    assert response.status_code == 200 and "only while the jam is live" in response.content.decode()
+
+
+def test_unknown_jam_is_a_plain_404(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/jams/nope/live/")
+    assert response.status_code == 404 and b"Traceback" not in response.content
