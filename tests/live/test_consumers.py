@@ -251,15 +251,15 @@ async def test_a_change_the_process_did_not_hear_arrives_by_the_periodic_check(
 async def test_out_of_order_frames_are_delivered_in_rev_order(hub: object) -> None:
     from jamhost.live.fanout import get_hub
 
-    jam, _, panelist = await make_jam()
+    jam, _, _ = await make_jam()
     ws = socket(f"/ws/jams/{jam.slug}/live/?after={jam.rev}")
     await ws.connect()
     await receive_until_caught_up(ws)
     live_hub = get_hub()
     group = live_hub.groups[(jam.pk, "viewer")]
     base = group.last_rev
-    live_hub.feed(jam.pk, "viewer", base + 2, '<div id="x2" data-rev="%d"></div>' % (base + 2))
-    live_hub.feed(jam.pk, "viewer", base + 1, '<div id="x1" data-rev="%d"></div>' % (base + 1))
+    live_hub.feed(jam.pk, "viewer", base + 2, f'<div id="x2" data-rev="{base + 2}"></div>')
+    live_hub.feed(jam.pk, "viewer", base + 1, f'<div id="x1" data-rev="{base + 1}"></div>')
     frames = await receive_frames(ws, 2)
     assert 'id="x1"' in frames[0] and 'id="x2"' in frames[1]
     await ws.disconnect()

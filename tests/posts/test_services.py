@@ -146,7 +146,7 @@ def test_concurrent_posting_on_postgresql_gives_gap_free_unique_seqs() -> None:
         try:
             for i in range(10):
                 post_compose(jam=jam, user=user, body=f"burst {i}")
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
