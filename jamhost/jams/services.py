@@ -36,8 +36,10 @@ MAX_START_DISTANCE = timedelta(days=50 * 365)
 
 def _check_transition(jam: Jam, target: str) -> None:
     if target not in TRANSITIONS[jam.status]:
+        status = jam.get_status_display().lower()
+        article = "An" if status[:1] in "aeiou" else "A"
         raise ValidationError(
-            f"A {jam.get_status_display().lower()} jam cannot become {target}.",
+            f"{article} {status} jam cannot become {target}.",
             code="invalid_transition",
         )
 
