@@ -1,0 +1,98 @@
+"""What jamhost keeps about X: linked accounts (tokens encrypted at rest), sign-in attempts
+in flight, each post's publishing attempts, each jam's ingest cursor and its API usage."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class XAccount(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="x_account"
+    )
+    x_user_id = models.CharField(max_length=32, unique=True)
+    username = models.CharField(max_length=50)
+    name = models.CharField(max_length=120, blank=True)
+    avatar_url = models.URLField(max_length=500, blank=True)
+    # Fernet ciphertexts (networks.crypto); never logged, never shown.
+    access_token = models.TextField()
+    refresh_token = models.TextField(blank=True)
+    expires_at = models.DateTimeField()
+    scope = models.CharField(max_length=200, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"@{self.username} (X) for {self.user}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class OAuthState(models.Model):
+    """One "Connect X" in flight: the state and PKCE code verifier stay here, server-side,
+    between the redirect to X and the callback."""
+
+    state = models.CharField(max_length=100, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    code_verifier = models.TextField(help_text="Encrypted.")
+    next_url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"X sign-in for {self.user} at {self.created_at:%H:%M}"
+
+
+class Publication(models.Model):
+    """Publishing one post to X. The lease keeps two workers from posting it at once; a
+    lease that ran out without an answer leaves the attempt `in_doubt`, so the next
+    attempt looks for the tweet on X before posting again."""
+
+    post = models.OneToOneField("posts.Post", on_delete=models.CASCADE, related_name="publication")
+    next_attempt_at = models.DateTimeField(db_index=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    in_doubt = models.BooleanField(default=False)
+    done = models.BooleanField(default=False, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"publication of post {self.post_id}"
+
+
+class IngestCursor(models.Model):
+    """Where the jam's recent-search ingest stands.
+
+    `since_id` moves only after a whole search (every page) is stored; `next_token` and
+    `pending_newest_id` let a poll that stopped half-way resume from the next page."""
+
+    jam = models.OneToOneField("jams.Jam", on_delete=models.CASCADE, related_name="x_cursor")
+    since_id = models.CharField(max_length=32, blank=True)
+    next_token = models.CharField(max_length=200, blank=True)
+    pending_newest_id = models.CharField(max_length=32, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    paused_until = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    rate_remaining = models.IntegerField(null=True, blank=True)
+    rate_reset_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"X ingest cursor of jam {self.jam_id}"
+
+
+class ApiUsage(models.Model):
+    """What a jam has used of the X API, for the host's cost panel."""
+
+    jam = models.OneToOneField("jams.Jam", on_delete=models.CASCADE, related_name="x_usage")
+    reads = models.PositiveBigIntegerField(default=0)
+    creates = models.PositiveBigIntegerField(default=0)
+    creates_with_url = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"X usage of jam {self.jam_id}"

@@ -1,0 +1,49 @@
+"""The networks part of the periodic sweep: sends publications that are due (first tries
+that were never sent, retries after backoff or a rate-limit reset) and ingest polls for
+jams in their ingest window. Run by Celery beat in production and by the server's own
+loop in the embedded default; with no X credentials configured it does nothing."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+from jamhost.networks.ingest import ingest_due, ingest_poll
+from jamhost.networks.publishing import post_publish, publications_due
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class NetworksSweepResult:
+    published: list[int] = field(default_factory=list)
+    polled: list[int] = field(default_factory=list)
+
+
+def networks_sweep(*, now: datetime | None = None, send: bool = False) -> NetworksSweepResult:
+    """With `send`, hand each piece of work to a Celery task (workers run them in
+    parallel); without, run them here one after another (embedded default, tests)."""
+    result = NetworksSweepResult()
+    if not settings.X_CLIENT_ID:
+        return result
+    now = now or timezone.now()
+    from jamhost.networks import tasks
+
+    for post_id in publications_due(now=now):
+        if send:
+            tasks.publish_post.delay(post_id)
+        else:
+            post_publish(post_id=post_id, now=now)
+        result.published.append(post_id)
+    if settings.X_INGEST == "search":
+        for jam_id in ingest_due(now=now):
+            if send:
+                tasks.ingest_jam.delay(jam_id)
+            else:
+                ingest_poll(jam_id=jam_id, now=now)
+            result.polled.append(jam_id)
+    return result

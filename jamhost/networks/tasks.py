@@ -1,0 +1,26 @@
+"""X tasks. Thin: each takes ids and calls a service; retries are scheduled by the
+services in the database (see networks.publishing), not by Celery countdowns."""
+
+from celery import shared_task
+
+from jamhost.networks.ingest import ingest_poll
+from jamhost.networks.publishing import post_publish
+from jamhost.networks.sweep import networks_sweep
+
+
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def publish_post(post_id: int) -> None:
+    """Publish a queued post to X (idempotent: posts at most once)."""
+    post_publish(post_id=post_id)
+
+
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def ingest_jam(jam_id: int) -> None:
+    """Read the jam's new hashtag posts from X (a cursor lease keeps polls apart)."""
+    ingest_poll(jam_id=jam_id)
+
+
+@shared_task(ignore_result=True)
+def sweep() -> None:
+    """Send due publications and due ingest polls (idempotent; see networks.sweep)."""
+    networks_sweep(send=True)

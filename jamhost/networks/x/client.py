@@ -1,0 +1,185 @@
+"""The X API v2 through tweepy's Client, pointed at X_API_BASE_URL.
+
+tweepy hard-codes https://api.twitter.com, but sends everything through `client.session`
+(a requests.Session). A mounted adapter rewrites the host, so the same code talks to X, to
+a staging server or to the X-compatible server the tests start. Every call has a timeout
+(X_TIMEOUT) and every failure becomes one of the XError classes below, which say whether
+trying again later can help.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+import tweepy
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+
+log = logging.getLogger(__name__)
+
+OFFICIAL_HOSTS = ("https://api.twitter.com", "https://api.x.com")
+TWEET_FIELDS = [
+    "created_at",
+    "author_id",
+    "conversation_id",
+    "referenced_tweets",
+    "public_metrics",
+    "entities",
+    "lang",
+]
+USER_FIELDS = ["username", "name", "profile_image_url"]
+
+
+class XError(Exception):
+    """X did not do what was asked. `reason` is safe to show to the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class XUnavailable(XError):
+    """Timeout, connection failure, 5xx or an unreadable answer: try again later."""
+
+
+class XRateLimited(XError):
+    def __init__(self, reason: str, reset_at: datetime) -> None:
+        super().__init__(reason)
+        self.reset_at = reset_at
+
+
+class XUnauthorized(XError):
+    """401: the access token is expired or revoked."""
+
+
+class XRefused(XError):
+    """Any other 4xx: X will refuse this again; trying later does not help."""
+
+
+class BaseUrlAdapter(HTTPAdapter):
+    """Sends requests for X's official hosts to X_API_BASE_URL, with a default timeout."""
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        base = settings.X_API_BASE_URL
+        url = request.url or ""
+        for host in OFFICIAL_HOSTS:
+            if url.startswith(host + "/") and base != host:
+                request.url = base + url[len(host) :]
+                break
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = settings.X_TIMEOUT
+        return super().send(request, **kwargs)
+
+
+def session_mount(session: requests.Session) -> requests.Session:
+    adapter = BaseUrlAdapter()
+    for host in OFFICIAL_HOSTS:
+        session.mount(host + "/", adapter)
+    return session
+
+
+def x_client(token: str) -> tweepy.Client:
+    """A client acting with `token`: a user's OAuth 2.0 access token or the app's bearer.
+
+    Answers come back as requests.Response so callers can read the rate-limit headers and
+    parse the JSON themselves (an unreadable body is XUnavailable, not a crash)."""
+    client = tweepy.Client(bearer_token=token, return_type=requests.Response)
+    session_mount(client.session)
+    return client
+
+
+def _reset_at(response: requests.Response | None) -> datetime | None:
+    if response is None:
+        return None
+    raw = response.headers.get("x-rate-limit-reset", "")
+    try:
+        return datetime.fromtimestamp(int(raw), tz=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _describe(exc: tweepy.HTTPException) -> str:
+    detail = "; ".join(str(m) for m in exc.api_messages if m) or exc.response.reason or ""
+    return f"X answered {exc.response.status_code}" + (f": {detail}" if detail else "")
+
+
+def call(fn: Any, *args: Any, **kwargs: Any) -> requests.Response:
+    """Run one tweepy call and translate every failure into an XError."""
+    try:
+        return fn(*args, **kwargs)
+    except tweepy.TooManyRequests as exc:
+        reset = _reset_at(exc.response) or datetime.now(tz=UTC)
+        raise XRateLimited(
+            f"X rate limit reached; it resets at {reset:%H:%M:%S} UTC", reset
+        ) from exc
+    except tweepy.TwitterServerError as exc:
+        raise XUnavailable(_describe(exc)) from exc
+    except tweepy.Unauthorized as exc:
+        raise XUnauthorized(_describe(exc)) from exc
+    except tweepy.HTTPException as exc:
+        raise XRefused(_describe(exc)) from exc
+    except requests.Timeout as exc:
+        raise XUnavailable(f"X did not answer within {settings.X_TIMEOUT:g} s") from exc
+    except (requests.RequestException, ValueError) as exc:
+        # ValueError: tweepy could not read the body of an error answer as JSON.
+        raise XUnavailable(f"could not reach X ({type(exc).__name__})") from exc
+
+
+def body_json(response: requests.Response) -> dict[str, Any]:
+    """The answer's JSON object; anything else is XUnavailable (X sent garbage)."""
+    try:
+        parsed = response.json()
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise XUnavailable("X sent an answer that is not JSON") from exc
+    if not isinstance(parsed, dict):
+        raise XUnavailable("X sent JSON that is not an object")
+    return parsed
+
+
+@dataclass
+class SearchPage:
+    body: dict[str, Any]
+    remaining: int | None
+    reset_at: datetime | None
+
+
+def search_recent(
+    *, token: str, query: str, since_id: str = "", next_token: str = "", max_results: int = 100
+) -> SearchPage:
+    client = x_client(token)
+    response = call(
+        client.search_recent_tweets,
+        query,
+        since_id=since_id or None,
+        next_token=next_token or None,
+        max_results=max_results,
+        tweet_fields=TWEET_FIELDS,
+        expansions=["author_id"],
+        user_fields=USER_FIELDS,
+        user_auth=False,
+    )
+    remaining_raw = response.headers.get("x-rate-limit-remaining", "")
+    remaining = int(remaining_raw) if remaining_raw.strip().isdigit() else None
+    return SearchPage(body=body_json(response), remaining=remaining, reset_at=_reset_at(response))
+
+
+def post_create(*, token: str, text: str) -> dict[str, Any]:
+    """POST /2/tweets. Returns `data` ({id, text}); raises XError."""
+    response = call(x_client(token).create_tweet, text=text, user_auth=False)
+    data = body_json(response).get("data")
+    if not isinstance(data, dict) or not str(data.get("id", "")).isdigit():
+        raise XUnavailable("X accepted the post but its answer has no post id")
+    return data
+
+
+def user_me(*, token: str) -> dict[str, Any]:
+    response = call(x_client(token).get_me, user_fields=USER_FIELDS, user_auth=False)
+    data = body_json(response).get("data")
+    if not isinstance(data, dict) or not data.get("id") or not data.get("username"):
+        raise XUnavailable("X sent a profile without an id or username")
+    return data
