@@ -183,6 +183,12 @@ SWEEP_INTERVAL = env_float("SWEEP_INTERVAL", 2.0)
 HASHTAG_MARGIN_MINUTES = env_int("HASHTAG_MARGIN_MINUTES", 30)
 INVITE_DAYS = env_int("INVITE_DAYS", 14)
 
+# Transcripts: the archive sweep re-enqueues ended jams not archived after the grace
+# period (the task enqueued at the end normally archives them first); imports are capped.
+ARCHIVE_SWEEP_INTERVAL = env_float("ARCHIVE_SWEEP_INTERVAL", 60.0)
+ARCHIVE_SWEEP_GRACE = env_int("ARCHIVE_SWEEP_GRACE", 120)
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20_000_000)
+
 # Celery: on Redis in production; in the embedded default tasks run in-process.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
