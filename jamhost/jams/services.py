@@ -420,6 +420,7 @@ def question_release(*, question: Question, now: datetime | None = None) -> Ques
     Idempotent: a question already released is returned unchanged, so two sweeps at once
     release it once (the jam row lock serialises them).
     """
+    from jamhost.networks.publishing import network_status_for, publication_enqueue
     from jamhost.posts.models import AuthorRole, Kind
     from jamhost.posts.services import post_insert
 
@@ -436,7 +437,7 @@ def question_release(*, question: Question, now: datetime | None = None) -> Ques
         jam.current_question = question
         jam.save(update_fields=["current_question", "updated_at"])
         host = jam.host
-        post_insert(
+        post = post_insert(
             jam=jam,
             kind=Kind.QUESTION,
             author=host,
@@ -446,7 +447,9 @@ def question_release(*, question: Question, now: datetime | None = None) -> Ques
             question=question,
             now=now,
             header_changed=True,
+            network_status=network_status_for(user=host),
         )
+        publication_enqueue(post=post)  # from the host's X account, after commit
     return question
 
 

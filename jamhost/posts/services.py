@@ -16,6 +16,7 @@ from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import Jam, JamStatus, ModerationMode, Question, Role
 from jamhost.jams.permissions import jam_role
 from jamhost.live.publish import post_changed_on_commit
+from jamhost.networks.publishing import network_status_for, publication_enqueue
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text, is_blank
 from jamhost.posts.models import AuthorRole, Kind, NetworkStatus, Post, PostStatus, Source
 
@@ -193,15 +194,19 @@ def post_compose(
         )
     question = _question_for(jam, composed.question_number)
     try:
-        return post_insert(
-            jam=jam,
-            body=body.strip(),
-            text=composed.text,
-            author=user,
-            author_role=role,
-            question=question,
-            client_key=client_key,
-        )
+        with transaction.atomic():
+            post = post_insert(
+                jam=jam,
+                body=body.strip(),
+                text=composed.text,
+                author=user,
+                author_role=role,
+                question=question,
+                client_key=client_key,
+                network_status=network_status_for(user=user),
+            )
+            publication_enqueue(post=post)  # published to X after commit
+        return post
     except IntegrityError:
         # The same form arrived twice at once: the first one stored it.
         existing = Post.objects.filter(jam=jam, client_key=client_key).first()
