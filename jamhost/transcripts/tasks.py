@@ -1,12 +1,51 @@
-"""Transcript archiving task (the archive itself arrives with the transcripts work)."""
+"""Archive tasks. Thin: they take ids and call the transcripts services.
+
+archive_jam acknowledges its message only after it finishes (acks_late) and gives the
+message back if the worker process dies mid-run (reject_on_worker_lost), so a killed
+worker's archive runs again; the service is idempotent, so the rerun stores the same
+snapshot with the same hash.
+"""
+
+from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from jamhost.jams.models import Jam
+from jamhost.transcripts.importer import import_job_run
+from jamhost.transcripts.selectors import jams_awaiting_archive
+from jamhost.transcripts.services import jam_archive
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def archive_jam(jam_id: int) -> None:
-    log.info("archive requested for jam %s", jam_id)
+    try:
+        transcript = jam_archive(jam_id=jam_id)
+    except Jam.DoesNotExist:
+        log.info("jam %s is gone; nothing to archive", jam_id)
+        return
+    except ValidationError as exc:
+        log.info("not archiving jam %s: %s", jam_id, " ".join(exc.messages))
+        return
+    log.info("jam %s archived: transcript v%s", jam_id, transcript.version)
+
+
+@shared_task(ignore_result=True)
+def archive_sweep() -> None:
+    """Re-enqueue every ended jam not yet archived (its first task was lost or failed).
+    A grace period leaves the task enqueued at the end time to do its work first."""
+    ended_before = timezone.now() - timedelta(seconds=settings.ARCHIVE_SWEEP_GRACE)
+    for jam_id in jams_awaiting_archive(ended_before=ended_before):
+        archive_jam.delay(jam_id)
+
+
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def import_transcript(job_id: int) -> None:
+    import_job_run(job_id=job_id)

@@ -1,0 +1,154 @@
+"""Exports, each a pure function of the snapshot: the same snapshot gives the same bytes.
+
+JSON is the snapshot itself (schema/transcript-v1.json). CSV has one row per post in the
+columns the importer reads back. Markdown and the standalone HTML file follow the
+transcript's sections: each question, then featured and panelist answers, then the
+community.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from django.template.loader import render_to_string
+
+from jamhost.transcripts.snapshot import Snapshot, parse_iso, snapshot_sections
+
+CSV_COLUMNS = (
+    "seq",
+    "time_utc",
+    "question",
+    "author_handle",
+    "author_name",
+    "role",
+    "text",
+    "source",
+    "link",
+    "pinned",
+    "featured",
+)
+CSV_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    extension: str
+    content_type: str
+
+
+FORMATS = {
+    "json": ExportFormat("json", "application/json; charset=utf-8"),
+    "csv": ExportFormat("csv", "text/csv; charset=utf-8"),
+    "md": ExportFormat("md", "text/markdown; charset=utf-8"),
+    "html": ExportFormat("html", "text/html; charset=utf-8"),
+}
+
+
+def export_filename(snapshot: Snapshot, fmt: str) -> str:
+    jam = snapshot["jam"]
+    day = jam["starts_at"][:10]
+    return f"{jam['slug']}-{day}-transcript.{FORMATS[fmt].extension}"
+
+
+def export_csv(snapshot: Snapshot) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for post in snapshot["posts"]:
+        writer.writerow(
+            [
+                post["seq"],
+                parse_iso(post["time"]).strftime(CSV_TIME_FORMAT),
+                f"Q{post['question']}" if post["question"] is not None else "",
+                post["author"]["handle"],
+                post["author"]["name"],
+                post["author"]["role"],
+                post["text"],
+                post["source"],
+                post["link"],
+                "true" if post["pinned"] else "false",
+                "true" if post["featured"] else "false",
+            ]
+        )
+    return out.getvalue()
+
+
+def _md_escape(text: str) -> str:
+    # Show a post's * and _ as written rather than as emphasis, and indent its later
+    # lines so they stay inside the post's list item.
+    text = text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_")
+    return "\n  ".join(line for line in text.splitlines()) or text
+
+
+def _md_post(post: dict) -> str:
+    author = post["author"]
+    who = f"**{_md_escape(author['name'] or author['handle'])}** (@{author['handle']}"
+    if author["role"] != "participant":
+        who += f", {author['role']}"
+    who += ")"
+    marks = "".join(
+        f" _{mark}_"
+        for mark, on in (("featured", post["featured"]), ("pinned", post["pinned"]))
+        if on
+    )
+    time = parse_iso(post["time"]).strftime("%H:%M")
+    line = f"- {who} {time} UTC{marks}: {_md_escape(post['text'])}"
+    if post["link"]:
+        line += f" ([link]({post['link']}))"
+    return line
+
+
+def export_markdown(snapshot: Snapshot) -> str:
+    jam = snapshot["jam"]
+    lines = [
+        f"# {_md_escape(jam['title'])} (#{jam['hashtag']})",
+        "",
+        f"Hosted by @{jam['host']['handle']} on {jam['starts_at'][:10]} "
+        f"at {jam['starts_at'][11:16]} UTC, {jam['duration_minutes']} minutes. "
+        f"{snapshot['counts']['posts']} posts by {snapshot['counts']['authors']} people.",
+    ]
+    if jam["panelists"]:
+        names = ", ".join(f"@{p['handle']}" for p in jam["panelists"])
+        lines += ["", f"Panelists: {names}"]
+    for section in snapshot_sections(snapshot):
+        lines.append("")
+        if section.question:
+            lines.append(
+                f"## Q{section.question['number']}: {_md_escape(section.question['text'])}"
+            )
+        else:
+            lines.append("## Other posts")
+        if section.lead:
+            lines += ["", "### Panelists and featured answers", ""]
+            lines += [_md_post(p) for p in section.lead]
+        if section.community:
+            lines += ["", "### Community", ""]
+            lines += [_md_post(p) for p in section.community]
+        if not section.answers:
+            lines += ["", "_No answers._"]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def export_html(snapshot: Snapshot) -> str:
+    """One self-contained file: inline CSS, no scripts, images or fonts, so it reads the
+    same offline and asks no other host for anything."""
+    return render_to_string(
+        "transcripts/export.html",
+        {"snapshot": snapshot, "jam": snapshot["jam"], "sections": snapshot_sections(snapshot)},
+    )
+
+
+def export_render(snapshot: Snapshot, *, fmt: str, content: str) -> str:
+    """The export in `fmt`; `content` is the stored canonical JSON, served as it is."""
+    if fmt == "json":
+        return content
+    if fmt == "csv":
+        return export_csv(snapshot)
+    if fmt == "md":
+        return export_markdown(snapshot)
+    if fmt == "html":
+        return export_html(snapshot)
+    raise ValueError(f"unknown export format {fmt!r}")

@@ -1,0 +1,522 @@
+"""Reading import files into rows: the CSV export's format, or saved X API v2 search JSON.
+
+Nothing is written here. Every problem found is collected with its line number (up to
+MAX_PROBLEMS), so one upload shows the host everything to fix at once.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from jamhost.posts.models import AuthorRole, Source
+from jamhost.transcripts.exports import CSV_COLUMNS
+
+MAX_PROBLEMS = 50
+MAX_TEXT = 4000
+MAX_ROW_CHARS = 10_000
+REQUIRED_COLUMNS = ("time_utc", "author_handle", "text")
+QUESTION_PREFIX = re.compile(r"^\s*Q(\d{1,3})\s*[:.)\-–—]\s*", re.IGNORECASE)
+ANSWER_PREFIX = re.compile(r"^\s*A(\d{1,3})\s*[:.)\-–—]\s*", re.IGNORECASE)
+QUESTION_CELL = re.compile(r"^\s*[QA]?(\d{1,3})\s*$", re.IGNORECASE)
+HASHTAG = re.compile(r"(?<![\w&])#(\w+)")
+TRAILING_TAGS = re.compile(r"(\s+#\w+)+\s*$")
+HANDLE = re.compile(r"^\w{1,80}$")
+TRUE = {"true", "yes", "y", "1", "x"}
+FALSE = {"false", "no", "n", "0", ""}
+TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M")
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
+class ImportRefused(Exception):
+    """The file cannot be imported; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems[:3]))
+        self.problems = problems
+
+
+@dataclass
+class ImportRow:
+    line: int
+    seq: int | None
+    time: datetime
+    question: int | None
+    handle: str
+    name: str
+    role: str
+    text: str
+    source: str
+    link: str
+    pinned: bool = False
+    featured: bool = False
+    author_key: str = ""
+    avatar_url: str = ""
+    links: list[str] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    lang: str = ""
+    is_question: bool = False
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, line: int, message: str) -> None:
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(Problem(line, message))
+
+    def raise_any(self) -> None:
+        if self.items:
+            raise ImportRefused(self.items)
+
+
+def decode(payload: bytes, encoding: str = "") -> str:
+    """The file as text. A BOM picks UTF-8 or UTF-16; otherwise UTF-8 unless the caller
+    names the encoding. Bytes that do not decode are reported with their line."""
+    if encoding:
+        try:
+            codec = codecs.lookup(encoding).name
+        except LookupError:
+            raise ImportRefused(
+                [Problem(0, f"Unknown encoding “{encoding}”. Use utf-8, utf-16 or cp1252.")]
+            ) from None
+    elif payload.startswith(codecs.BOM_UTF8):
+        codec = "utf-8-sig"
+    elif payload.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        codec = "utf-16"
+    else:
+        codec = "utf-8"
+    try:
+        return payload.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = payload[: exc.start].count(b"\n") + 1
+        raise ImportRefused(
+            [
+                Problem(
+                    line,
+                    f"this line is not {codec} text (byte 0x{payload[exc.start]:02x}). Save "
+                    "the file as UTF-8 (in Excel: “CSV UTF-8”), or name its encoding.",
+                )
+            ]
+        ) from None
+
+
+def parse_time(value: str) -> datetime | None:
+    value = value.strip()
+    if not value:
+        return None
+    moment: datetime | None = None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        for fmt in TIME_FORMATS:
+            try:
+                moment = datetime.strptime(value, fmt)
+                break
+            except ValueError:
+                continue
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # the column is UTC by definition
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _flag(value: str) -> bool | None:
+    value = value.strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    return None
+
+
+def _header_name(name: str) -> str:
+    name = name.strip().lower().replace(" ", "_")
+    return {"time": "time_utc", "handle": "author_handle", "name": "author_name"}.get(name, name)
+
+
+def rows_from_csv(
+    payload: bytes, *, encoding: str = "", progress: Progress | None = None
+) -> list[ImportRow]:
+    """Rows of a CSV in the export's columns (seq, time_utc, question, author_handle,
+    author_name, role, text, source, link, pinned, featured). time_utc, author_handle and
+    text are required; the rest may be left out. Raises ImportRefused."""
+    text = decode(payload, encoding)
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ImportRefused([Problem(line, "this line holds a NUL byte; is it a CSV file?")])
+    lines = text.splitlines(keepends=True)
+    total = sum(1 for line in lines if line.strip()) - 1
+    reader = csv.reader(lines)
+    problems = _Problems()
+    try:
+        header = [_header_name(h) for h in next(reader)]
+    except StopIteration:
+        raise ImportRefused([Problem(0, "The file is empty.")]) from None
+    except csv.Error as exc:
+        raise ImportRefused([Problem(1, f"the header is not valid CSV ({exc}).")]) from None
+    expected = ", ".join(CSV_COLUMNS)
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    duplicate = sorted({h for h in header if header.count(h) > 1})
+    if unknown or missing or duplicate:
+        parts = []
+        if unknown:
+            parts.append("unknown columns " + ", ".join(f"“{h}”" for h in unknown))
+        if missing:
+            parts.append("missing columns " + ", ".join(missing))
+        if duplicate:
+            parts.append("repeated columns " + ", ".join(duplicate))
+        raise ImportRefused(
+            [Problem(1, "; ".join(parts) + f". The header should name: {expected}.")]
+        )
+    rows: list[ImportRow] = []
+    line = reader.line_num
+    while True:
+        start = line + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # The reader cannot resync after a broken row: report it and stop here.
+            reason = (
+                f"a field is far too long; rows are limited to {MAX_ROW_CHARS:,} characters"
+                if "field limit" in str(exc)
+                else f"this row is not valid CSV ({exc})"
+            )
+            problems.add(start, reason + ".")
+            problems.raise_any()
+        line = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue
+        if progress and len(rows) % 500 == 0:
+            progress(len(rows), total)
+        if len(record) != len(header):
+            problems.add(
+                start,
+                f"{len(record)} fields where the header has {len(header)}. "
+                "Quote any text that holds a comma.",
+            )
+            continue
+        row = _csv_row(dict(zip(header, record, strict=True)), start, problems)
+        if row is not None:
+            rows.append(row)
+    _check_seqs(rows, problems)
+    problems.raise_any()
+    if not rows:
+        raise ImportRefused([Problem(0, "The file has a header but no rows.")])
+    if progress:
+        progress(len(rows), len(rows))
+    return rows
+
+
+def _csv_row(cells: dict[str, str], line: int, problems: _Problems) -> ImportRow | None:
+    before = len(problems.items)
+    length = sum(len(c) for c in cells.values())
+    if length > MAX_ROW_CHARS:
+        problems.add(
+            line, f"the row is {length:,} characters long; the limit is {MAX_ROW_CHARS:,}."
+        )
+        return None
+    seq: int | None = None
+    if cells.get("seq", "").strip():
+        raw = cells["seq"].strip()
+        if raw.isdigit() and int(raw) > 0:
+            seq = int(raw)
+        else:
+            problems.add(line, f"seq “{raw}” is not a whole number above 0.")
+    moment = parse_time(cells["time_utc"])
+    if moment is None:
+        problems.add(
+            line,
+            f"time_utc “{cells['time_utc'].strip()}” is not a date and time. Write it in UTC "
+            "as 2026-11-22 18:05:00.",
+        )
+    question = None
+    raw_q = cells.get("question", "").strip()
+    if raw_q:
+        match = QUESTION_CELL.match(raw_q)
+        if match:
+            question = int(match.group(1))
+        else:
+            problems.add(line, f"question “{raw_q}” is not a question number like Q3.")
+    handle = cells["author_handle"].strip().lstrip("@")
+    if not HANDLE.match(handle):
+        problems.add(
+            line,
+            f"author_handle “{handle}” is not a handle (letters, digits and _, 1 to 80)."
+            if handle
+            else "author_handle is empty.",
+        )
+    name = cells.get("author_name", "").strip()
+    if len(name) > 120:
+        problems.add(line, f"author_name has {len(name)} characters; the limit is 120.")
+    role = cells.get("role", "").strip().lower() or AuthorRole.PARTICIPANT
+    if role not in AuthorRole.values:
+        problems.add(line, f"role “{role}” is not one of {', '.join(AuthorRole.values)}.")
+    body = cells["text"].strip()
+    if not body:
+        problems.add(line, "text is empty.")
+    elif len(body) > MAX_TEXT:
+        problems.add(line, f"text has {len(body):,} characters; the limit is {MAX_TEXT:,}.")
+    source = cells.get("source", "").strip().lower() or Source.IMPORT
+    if source not in Source.values:
+        problems.add(line, f"source “{source}” is not one of {', '.join(Source.values)}.")
+    link = cells.get("link", "").strip()
+    if link and (not re.match(r"^https?://\S+$", link) or len(link) > 500):
+        problems.add(line, f"link “{link[:80]}” is not a web address (http:// or https://).")
+    flags = {}
+    for column in ("pinned", "featured"):
+        value = _flag(cells.get(column, ""))
+        if value is None:
+            problems.add(line, f"{column} “{cells[column].strip()}” should be true or false.")
+        flags[column] = bool(value)
+    if len(problems.items) > before or moment is None:
+        return None
+    return ImportRow(
+        line=line,
+        seq=seq,
+        time=moment,
+        question=question,
+        handle=handle,
+        name=name,
+        role=role,
+        text=body,
+        source=source,
+        link=link,
+        pinned=flags["pinned"],
+        featured=flags["featured"],
+        author_key=f"import:{handle.lower()}",
+    )
+
+
+def _check_seqs(rows: list[ImportRow], problems: _Problems) -> None:
+    given = [r for r in rows if r.seq is not None]
+    if given and len(given) != len(rows):
+        blank = next(r for r in rows if r.seq is None)
+        problems.add(blank.line, "seq is empty; give every row a seq, or leave the column out.")
+        return
+    last = 0
+    for row in given:
+        if row.seq is not None and row.seq <= last:
+            problems.add(row.line, f"seq {row.seq} does not follow {last}; seqs must increase.")
+        last = row.seq or last
+
+
+def rows_from_x_json(
+    payload: bytes,
+    *,
+    host_handle: str = "",
+    panelists: tuple[str, ...] = (),
+    progress: Progress | None = None,
+) -> list[ImportRow]:
+    """Rows of saved X API v2 search results: one response ({"data": [...], "includes":
+    {"users": [...]}}) or a list of them (one per page). Retweets are left out; the
+    host's and panelists' handles give them their roles. Raises ImportRefused."""
+    text = decode(payload)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportRefused(
+            [Problem(exc.lineno, f"this is not valid JSON ({exc.msg}, column {exc.colno}).")]
+        ) from None
+    pages = document if isinstance(document, list) else [document]
+    problems = _Problems()
+    users: dict[str, dict[str, Any]] = {}
+    tweets: list[dict[str, Any]] = []
+    for page in pages:
+        if not isinstance(page, dict) or not isinstance(page.get("data", []), list):
+            raise ImportRefused(
+                [
+                    Problem(
+                        1,
+                        'expected X API v2 search results: {"data": [...], '
+                        '"includes": {"users": [...]}}.',
+                    )
+                ]
+            )
+        for user in (page.get("includes") or {}).get("users") or []:
+            if isinstance(user, dict) and "id" in user:
+                users[str(user["id"])] = user
+        tweets.extend(page.get("data") or [])
+    host = host_handle.strip().lstrip("@").lower()
+    panel = {p.strip().lstrip("@").lower() for p in panelists if p.strip()}
+    rows: list[ImportRow] = []
+    seen: set[str] = set()
+    for index, tweet in enumerate(tweets):
+        if progress and index % 500 == 0:
+            progress(index, len(tweets))
+        row = _x_row(tweet, index, text, users, host, panel, problems)
+        if row is not None and row.link not in seen:
+            seen.add(row.link)
+            rows.append(row)
+    problems.raise_any()
+    if not rows:
+        raise ImportRefused([Problem(0, "The file holds no posts (retweets are left out).")])
+    rows.sort(key=lambda r: (r.time, int(r.metrics.get("id", "0"))))
+    for seq, row in enumerate(rows, start=1):
+        row.seq = seq
+    if progress:
+        progress(len(tweets), len(tweets))
+    return rows
+
+
+def _line_of(text: str, tweet_id: str) -> int:
+    at = text.find(f'"{tweet_id}"') if tweet_id else -1
+    return text[:at].count("\n") + 1 if at >= 0 else 0
+
+
+def _x_row(
+    tweet: Any,
+    index: int,
+    text: str,
+    users: dict[str, dict[str, Any]],
+    host: str,
+    panel: set[str],
+    problems: _Problems,
+) -> ImportRow | None:
+    if not isinstance(tweet, dict):
+        problems.add(0, f"post {index + 1} in data is not an object.")
+        return None
+    tweet_id = str(tweet.get("id", ""))
+    line = _line_of(text, tweet_id)
+    where = f"post {tweet_id or index + 1}: "
+    if any(ref.get("type") == "retweeted" for ref in tweet.get("referenced_tweets") or []):
+        return None
+    if not tweet_id.isdigit():
+        problems.add(line, f"{where}its id is missing or not a number.")
+        return None
+    body = ((tweet.get("note_tweet") or {}).get("text") or tweet.get("text") or "").strip()
+    moment = parse_time(str(tweet.get("created_at") or ""))
+    user = users.get(str(tweet.get("author_id", "")))
+    if moment is None:
+        problems.add(
+            line, f"{where}created_at is missing or not a time (ask for tweet.fields=created_at)."
+        )
+    if user is None:
+        problems.add(
+            line, f"{where}its author is not in includes.users (ask for expansions=author_id)."
+        )
+    if not body:
+        problems.add(line, f"{where}its text is empty.")
+    elif len(body) > MAX_TEXT:
+        problems.add(
+            line, f"{where}its text has {len(body):,} characters; the limit is {MAX_TEXT:,}."
+        )
+    if moment is None or user is None or not body or len(body) > MAX_TEXT:
+        return None
+    handle = str(user.get("username", ""))
+    if not HANDLE.match(handle):
+        problems.add(line, f"{where}its author's username “{handle}” is not a handle.")
+        return None
+    role = (
+        AuthorRole.HOST
+        if handle.lower() == host
+        else AuthorRole.PANELIST
+        if handle.lower() in panel
+        else AuthorRole.PARTICIPANT
+    )
+    urls = [
+        str(u.get("expanded_url") or u.get("url"))
+        for u in (tweet.get("entities") or {}).get("urls") or []
+        if isinstance(u, dict) and (u.get("expanded_url") or u.get("url"))
+    ]
+    metrics: dict[str, Any] = {
+        k: v for k, v in (tweet.get("public_metrics") or {}).items() if isinstance(v, int)
+    }
+    metrics["id"] = tweet_id
+    return ImportRow(
+        line=line,
+        seq=None,
+        time=moment,
+        question=None,
+        handle=handle,
+        name=str(user.get("name", ""))[:120],
+        role=role,
+        text=body,
+        source=Source.X,
+        link=f"https://x.com/{handle}/status/{tweet_id}",
+        author_key=f"x:{user['id']}",
+        avatar_url=str(user.get("profile_image_url", ""))[:500],
+        links=urls,
+        metrics=metrics,
+        lang=str(tweet.get("lang", ""))[:12],
+    )
+
+
+def questions_assign(rows: list[ImportRow]) -> list[Problem]:
+    """Mark each question row and tie answers to questions, in place.
+
+    The first row whose text starts "Qn:" (from the host, when the file says who hosts)
+    asks question n. Other rows answer the question their `question` cell names or, with
+    none, the one their "An:" prefix names. Returns the problems found.
+    """
+    asked: dict[int, ImportRow] = {}
+    has_host = any(r.role == AuthorRole.HOST for r in rows)
+    for row in rows:
+        match = QUESTION_PREFIX.match(row.text)
+        if not match or (has_host and row.role != AuthorRole.HOST):
+            continue
+        number = int(match.group(1))
+        if number not in asked and row.question in (None, number):
+            asked[number] = row
+            row.is_question = True
+            row.question = number
+    problems = []
+    for row in rows:
+        if row.is_question:
+            continue
+        if row.question is not None:
+            if row.question not in asked:
+                problems.append(
+                    Problem(
+                        row.line,
+                        f"this row answers Q{row.question}, but no row asks it (a row whose "
+                        f"text starts “Q{row.question}:”).",
+                    )
+                )
+            continue
+        match = ANSWER_PREFIX.match(row.text)
+        if match and int(match.group(1)) in asked:
+            row.question = int(match.group(1))
+    return problems[:MAX_PROBLEMS]
+
+
+def question_text(row: ImportRow) -> str:
+    text = QUESTION_PREFIX.sub("", row.text, count=1)
+    return " ".join(TRAILING_TAGS.sub("", text).split())
+
+
+def hashtag_guess(rows: list[ImportRow]) -> str:
+    """The hashtag most rows carry (question rows count first, then the rest)."""
+    counts: dict[str, int] = {}
+    spelling: dict[str, str] = {}
+    for row in rows:
+        weight = 1000 if row.is_question else 1
+        for tag in HASHTAG.findall(row.text):
+            key = tag.lower()
+            counts[key] = counts.get(key, 0) + weight
+            spelling.setdefault(key, tag)
+    if not counts:
+        return ""
+    best = max(sorted(counts), key=lambda k: counts[k])
+    return spelling[best]

@@ -1,0 +1,270 @@
+"""Insights for the replay page, computed from the snapshot (and one query for who is new).
+
+Charts are drawn on the server as SVG geometry, so the page needs no chart library and
+no script to show them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from jamhost.posts.models import Kind, Source
+from jamhost.transcripts.snapshot import Snapshot, parse_iso
+
+CHART_WIDTH = 720
+CHART_HEIGHT = 160
+CHART_PAD = 24
+MAX_MINUTES = 24 * 60
+TOP_CONTRIBUTORS = 10
+NEW_FACES = 24
+_TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ref_src")
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    minute: int
+    count: int
+
+
+@dataclass
+class Marker:
+    x: float
+    label: str
+    text: str
+
+
+@dataclass
+class PerMinuteChart:
+    bars: list[Bar]
+    markers: list[Marker]
+    peak: int
+    minutes: int
+    width: int = CHART_WIDTH
+    height: int = CHART_HEIGHT
+    baseline: float = CHART_HEIGHT - CHART_PAD
+
+
+@dataclass
+class Person:
+    key: str
+    handle: str
+    name: str
+    role: str
+    posts: int
+    profile_url: str
+    share: float = 0.0
+
+
+@dataclass
+class Coverage:
+    handle: str
+    name: str
+    answered: list[bool]
+    count: int
+
+
+@dataclass
+class FirstAnswer:
+    number: int
+    text: str
+    seconds: int | None
+    share: float = 0.0
+
+    @property
+    def label(self) -> str:
+        if self.seconds is None:
+            return "no answer"
+        minutes, seconds = divmod(self.seconds, 60)
+        return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
+
+
+@dataclass
+class SharedLink:
+    url: str
+    count: int
+
+
+@dataclass
+class Insights:
+    chart: PerMinuteChart
+    participants: int
+    posts: int
+    top: list[Person]
+    questions: list[dict[str, Any]]
+    coverage: list[Coverage]
+    first_answers: list[FirstAnswer]
+    links: list[SharedLink]
+    new_faces: list[Person] = field(default_factory=list)
+
+
+def link_normalise(url: str) -> str:
+    """One spelling per address: lower-case scheme and host, no fragment, no tracking
+    parameters, no trailing slash on the path."""
+    parts = urlsplit(url.strip())
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    query = [(k, v) for k, v in query if not k.lower().startswith(_TRACKING)]
+    path = parts.path.rstrip("/") if parts.path not in ("", "/") else ""
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, urlencode(query), ""))
+
+
+def profile_url(handle: str, sources: set[str]) -> str:
+    return f"https://x.com/{handle}" if Source.X in sources else ""
+
+
+def _chart(snapshot: Snapshot, start: datetime, end: datetime) -> PerMinuteChart:
+    minutes = max(1, min(MAX_MINUTES, math.ceil((end - start).total_seconds() / 60) or 1))
+    counts = [0] * minutes
+    for post in snapshot["posts"]:
+        if post["kind"] == Kind.QUESTION:
+            continue
+        minute = int((parse_iso(post["time"]) - start).total_seconds() // 60)
+        counts[max(0, min(minutes - 1, minute))] += 1
+    peak = max(counts) or 1
+    inner_w = CHART_WIDTH - 2 * CHART_PAD
+    inner_h = CHART_HEIGHT - 2 * CHART_PAD
+    step = inner_w / minutes
+    bars = []
+    for minute, count in enumerate(counts):
+        height = inner_h * count / peak
+        bars.append(
+            Bar(
+                x=round(CHART_PAD + minute * step, 2),
+                y=round(CHART_HEIGHT - CHART_PAD - height, 2),
+                width=round(max(step - 1, 0.5), 2),
+                height=round(height, 2),
+                minute=minute,
+                count=count,
+            )
+        )
+    markers = []
+    for question in snapshot["questions"]:
+        if not question["released_at"]:
+            continue
+        offset = (parse_iso(question["released_at"]) - start).total_seconds() / 60
+        offset = max(0.0, min(float(minutes), offset))
+        markers.append(
+            Marker(
+                x=round(CHART_PAD + offset * step, 2),
+                label=f"Q{question['number']}",
+                text=question["text"],
+            )
+        )
+    return PerMinuteChart(bars=bars, markers=markers, peak=max(counts), minutes=minutes)
+
+
+def insights_build(snapshot: Snapshot, *, seen_before: set[str]) -> Insights:
+    """Everything the insights panel shows. `seen_before` holds the author keys that
+    posted in an earlier jam of the series (see selectors.authors_seen_before)."""
+    jam = snapshot["jam"]
+    posts = snapshot["posts"]
+    answers = [p for p in posts if p["kind"] != Kind.QUESTION]
+    times = [parse_iso(p["time"]) for p in posts]
+    start = parse_iso(jam["went_live_at"] or jam["starts_at"])
+    if times:
+        start = min(start, times[0])
+    end = parse_iso(jam["ended_at"]) if jam["ended_at"] else (max(times) if times else start)
+    if times:
+        end = max(end, max(times))
+
+    people: dict[str, Person] = {}
+    sources: dict[str, set[str]] = {}
+    for post in answers:
+        author = post["author"]
+        person = people.get(author["key"])
+        if person is None:
+            person = people[author["key"]] = Person(
+                key=author["key"],
+                handle=author["handle"],
+                name=author["name"],
+                role=author["role"],
+                posts=0,
+                profile_url="",
+            )
+        person.posts += 1
+        sources.setdefault(author["key"], set()).add(post["source"])
+    for person in people.values():
+        person.profile_url = profile_url(person.handle, sources[person.key])
+    ranked = sorted(people.values(), key=lambda p: (-p.posts, p.handle.lower()))
+    top = ranked[:TOP_CONTRIBUTORS]
+    for person in top:
+        person.share = round(100 * person.posts / top[0].posts, 1)
+
+    questions = snapshot["questions"]
+    panelists = {p["handle"]: p["name"] for p in jam["panelists"]}
+    for person in ranked:
+        if person.role == "panelist":
+            panelists.setdefault(person.handle, person.name)
+    answered: dict[str, Counter[int]] = {handle: Counter() for handle in panelists}
+    for post in answers:
+        handle = post["author"]["handle"]
+        if handle in answered and post["question"] is not None:
+            answered[handle][post["question"]] += 1
+    coverage = [
+        Coverage(
+            handle=handle,
+            name=panelists[handle],
+            answered=[answered[handle][q["number"]] > 0 for q in questions],
+            count=sum(1 for q in questions if answered[handle][q["number"]]),
+        )
+        for handle in sorted(panelists, key=str.lower)
+    ]
+
+    released = {q["number"]: parse_iso(q["released_at"]) for q in questions if q["released_at"]}
+    first: dict[int, datetime] = {}
+    for post in answers:
+        number = post["question"]
+        if number in released and number not in first:
+            first[number] = parse_iso(post["time"])
+    first_answers = [
+        FirstAnswer(
+            number=q["number"],
+            text=q["text"],
+            seconds=(
+                max(0, int((first[q["number"]] - released[q["number"]]).total_seconds()))
+                if q["number"] in first
+                else None
+            ),
+        )
+        for q in questions
+        if q["number"] in released
+    ]
+    slowest = max((f.seconds for f in first_answers if f.seconds is not None), default=0) or 1
+    for item in first_answers:
+        item.share = round(100 * (item.seconds or 0) / slowest, 1)
+
+    link_counts: Counter[str] = Counter()
+    for post in answers:
+        for url in {link_normalise(u) for u in post["links"]}:
+            link_counts[url] += 1
+    links = [
+        SharedLink(url=url, count=count)
+        for url, count in sorted(link_counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+
+    new_faces = [p for p in ranked if p.role == "participant" and p.key not in seen_before][
+        :NEW_FACES
+    ]
+    return Insights(
+        chart=_chart(snapshot, start, end),
+        participants=len(people),
+        posts=len(answers),
+        top=top,
+        questions=questions,
+        coverage=coverage,
+        first_answers=first_answers,
+        links=links,
+        new_faces=new_faces,
+    )
+
+
+def insights_author_keys(snapshot: Snapshot) -> list[str]:
+    return sorted({p["author"]["key"] for p in snapshot["posts"] if p["kind"] != Kind.QUESTION})

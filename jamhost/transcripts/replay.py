@@ -1,0 +1,120 @@
+"""The replay page's transcript, rendered with the live room's post fragment.
+
+The page's head (player, insights, question index) is one template; the posts follow it
+section by section, so the first byte does not wait for thousands of posts to render.
+Posts are rebuilt from the snapshot as unsaved Post objects (no queries) so that
+templates/posts/_post.html shows them exactly as the live room did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.template.loader import get_template
+
+from jamhost.jams.models import Question
+from jamhost.live.render import VIEWER
+from jamhost.posts.models import Post, PostStatus
+from jamhost.transcripts.snapshot import Section, Snapshot, parse_iso, snapshot_sections
+
+POSTS_MARKER = "<!-- transcript posts -->"
+CHUNK = 250
+
+
+@dataclass(frozen=True)
+class SectionEntry:
+    anchor: str
+    label: str
+    text: str
+    at: float  # seconds after the player's start when the question was released
+    answers: int
+
+
+@dataclass(frozen=True)
+class PlayerBounds:
+    start: str
+    seconds: float
+
+
+def player_bounds(snapshot: Snapshot) -> PlayerBounds:
+    jam = snapshot["jam"]
+    posts = snapshot["posts"]
+    start = parse_iso(jam["went_live_at"] or jam["starts_at"])
+    end = parse_iso(jam["ended_at"]) if jam["ended_at"] else start
+    if posts:
+        start = min(start, parse_iso(posts[0]["time"]))
+        end = max(end, parse_iso(posts[-1]["time"]))
+    return PlayerBounds(start=start.isoformat(), seconds=max(1.0, (end - start).total_seconds()))
+
+
+def section_index(snapshot: Snapshot) -> list[SectionEntry]:
+    start = parse_iso(player_bounds(snapshot).start)
+    entries = []
+    for section in snapshot_sections(snapshot):
+        released = section.question.get("released_at") if section.question else None
+        entries.append(
+            SectionEntry(
+                anchor=section.anchor,
+                label=section.label,
+                text=section.question["text"] if section.question else "",
+                at=(parse_iso(released) - start).total_seconds() if released else 0.0,
+                answers=len(section.answers),
+            )
+        )
+    return entries
+
+
+def post_from_snapshot(entry: dict[str, Any], questions: dict[int, Question]) -> Post:
+    """An unsaved Post carrying what the fragment shows. Its pk is the seq: replay
+    anchors (#post-<seq>) stay stable across transcript versions."""
+    author = entry["author"]
+    return Post(
+        pk=entry["seq"],
+        seq=entry["seq"],
+        rev=entry["seq"],
+        kind=entry["kind"],
+        question=questions.get(entry["question"]) if entry["question"] is not None else None,
+        author_key=author["key"],
+        author_handle=author["handle"],
+        author_name=author["name"],
+        author_avatar_url=author["avatar_url"],
+        author_role=author["role"],
+        body=entry["body"],
+        text=entry["text"],
+        source=entry["source"],
+        status=PostStatus.VISIBLE,
+        pinned=entry["pinned"],
+        featured=entry["featured"],
+        created_at=parse_iso(entry["time"]),
+    )
+
+
+def sections_html(snapshot: Snapshot) -> Iterator[str]:
+    """The transcript's sections as HTML, a chunk of posts at a time."""
+    questions = {
+        q["number"]: Question(number=q["number"], text=q["text"]) for q in snapshot["questions"]
+    }
+    opening = get_template("transcripts/_section_open.html")
+    posts_template = get_template("transcripts/_posts.html")
+
+    def posts_html(entries: list[dict[str, Any]]) -> Iterator[str]:
+        for at in range(0, len(entries), CHUNK):
+            chunk = [post_from_snapshot(e, questions) for e in entries[at : at + CHUNK]]
+            yield posts_template.render({"posts": chunk, "audience": VIEWER})
+
+    section: Section
+    for section in snapshot_sections(snapshot):
+        yield opening.render({"section": section})
+        if section.question_post:
+            yield from posts_html([section.question_post])
+        if section.lead:
+            yield '<h3 class="answers-head">Panelists and featured answers</h3>'
+            yield from posts_html(section.lead)
+        if section.community:
+            yield '<h3 class="answers-head">Community</h3>'
+            yield from posts_html(section.community)
+        if not section.answers:
+            yield '<p class="empty">No answers.</p>'
+        yield "</section>"

@@ -1,0 +1,96 @@
+"""Reads for transcripts: jams waiting for their archive, the past-jams search, and the
+one cross-jam question insights ask (who has posted in this jam's series before)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from jamhost.jams.models import Jam, JamStatus
+from jamhost.posts.models import Post, PostStatus
+
+
+def jams_awaiting_archive(*, ended_before: datetime) -> list[int]:
+    return list(
+        Jam.objects.filter(status=JamStatus.ENDED, ended_at__lte=ended_before)
+        .order_by("ended_at")
+        .values_list("pk", flat=True)
+    )
+
+
+def authors_seen_before(*, jam: Jam, author_keys: list[str]) -> set[str]:
+    """Which of these authors posted (visibly) in an earlier jam under the same hashtag:
+    everyone else is a new face in this jam's community."""
+    if not author_keys:
+        return set()
+    return set(
+        Post.objects.filter(
+            jam__hashtag_key=jam.hashtag_key,
+            jam__starts_at__lt=jam.starts_at,
+            status=PostStatus.VISIBLE,
+            author_key__in=author_keys,
+        )
+        .values_list("author_key", flat=True)
+        .distinct()
+    )
+
+
+@dataclass(frozen=True)
+class PastJamFilters:
+    text: str = ""
+    host: str = ""
+    since: date | None = None
+    until: date | None = None
+
+
+def past_jams_search(*, filters: PastJamFilters) -> QuerySet[Jam]:
+    """Ended and archived jams matching the filters, newest first.
+
+    Text matches titles, hashtags and transcript text: PostgreSQL full-text search
+    (websearch syntax, English stemming) on PostgreSQL, a case-insensitive substring
+    match elsewhere. The host and a date range narrow it down.
+    """
+    jams = Jam.objects.filter(status__in=[JamStatus.ENDED, JamStatus.ARCHIVED]).select_related(
+        "host"
+    )
+    if filters.host:
+        jams = jams.filter(host__username__iexact=filters.host)
+    if filters.since:
+        jams = jams.filter(starts_at__date__gte=filters.since)
+    if filters.until:
+        jams = jams.filter(starts_at__date__lte=filters.until)
+    text = filters.text.strip()
+    if not text:
+        return jams.order_by("-starts_at")
+    tag = text.lstrip("#")
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+        vector = (
+            SearchVector("title", weight="A", config="english")
+            + SearchVector("hashtag", weight="A", config="simple")
+            + SearchVector("search_document__body", weight="C", config="english")
+        )
+        query = SearchQuery(text, search_type="websearch", config="english")
+        return (
+            jams.annotate(search=vector, rank=SearchRank(vector, query))
+            .filter(Q(search=query) | Q(hashtag_key=tag.lower()))
+            .order_by("-rank", "-starts_at")
+        )
+    return jams.filter(
+        Q(title__icontains=text)
+        | Q(hashtag__icontains=tag)
+        | Q(search_document__body__icontains=text)
+    ).order_by("-starts_at")
+
+
+def past_jam_hosts() -> list[str]:
+    return list(
+        Jam.objects.filter(status__in=[JamStatus.ENDED, JamStatus.ARCHIVED])
+        .values_list("host__username", flat=True)
+        .distinct()
+        .order_by("host__username")
+    )

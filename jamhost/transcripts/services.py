@@ -1,0 +1,124 @@
+"""Writes for transcripts: archiving a jam and rebuilding a snapshot that went missing.
+
+Archiving is idempotent: the snapshot is a pure function of the database (see
+snapshot.py), so running it twice, or again after a worker died half-way, stores nothing
+new and returns the same version with the same hash.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from jamhost.jams.counters import jam_next_rev
+from jamhost.jams.models import Jam, JamStatus
+from jamhost.jams.services import TRANSITIONS
+from jamhost.live.publish import jam_changed_on_commit
+from jamhost.transcripts.models import SearchDocument, Transcript
+from jamhost.transcripts.snapshot import (
+    SCHEMA_VERSION,
+    Snapshot,
+    content_hash,
+    search_text,
+    snapshot_build,
+    snapshot_encode,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadedTranscript:
+    transcript: Transcript
+    snapshot: Snapshot
+
+
+def _refuse_unless_over(jam: Jam) -> None:
+    if jam.status in (JamStatus.ENDED, JamStatus.ARCHIVED):
+        return
+    reason = {
+        JamStatus.DRAFT: "it is still a draft",
+        JamStatus.SCHEDULED: f"it has not started (it starts {jam.starts_at:%Y-%m-%d %H:%M} UTC)",
+        JamStatus.LIVE: "it is still live; end it first",
+    }.get(JamStatus(jam.status), f"it is {jam.status}")
+    raise ValidationError(
+        f"“{jam.title}” cannot be archived yet: {reason}. A jam is archived once it has ended.",
+        code="not_ended",
+    )
+
+
+def _store(jam: Jam) -> tuple[Transcript, Snapshot]:
+    """Store the jam's snapshot unless the latest version already holds exactly it.
+    The caller holds the jam's row lock, so versions are numbered without races."""
+    snapshot = snapshot_build(jam)
+    content = snapshot_encode(snapshot)
+    digest = content_hash(content)
+    latest = Transcript.objects.filter(jam=jam).order_by("-version").first()
+    if latest is not None and latest.content_hash == digest and _intact(latest):
+        return latest, snapshot
+    transcript = Transcript.objects.create(
+        jam=jam,
+        version=(latest.version + 1) if latest else 1,
+        schema_version=SCHEMA_VERSION,
+        content=content,
+        content_hash=digest,
+        post_count=len(snapshot["posts"]),
+    )
+    return transcript, snapshot
+
+
+def _intact(transcript: Transcript) -> bool:
+    return content_hash(transcript.content) == transcript.content_hash
+
+
+def jam_archive(*, jam_id: int, now: datetime | None = None) -> Transcript:
+    """Snapshot an ended jam and mark it archived; returns the current transcript.
+
+    Idempotent: an archived jam whose posts have not changed gets its existing transcript
+    back (same version, same hash); if visible posts changed since, a new version
+    supersedes the old one, which is kept. Raises ValidationError for a jam that has not
+    ended, and Jam.DoesNotExist for an unknown id.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        jam = Jam.objects.select_for_update(of=("self",)).select_related("host").get(pk=jam_id)
+        _refuse_unless_over(jam)
+        transcript, snapshot = _store(jam)
+        if jam.status != JamStatus.ARCHIVED:
+            if JamStatus.ARCHIVED not in TRANSITIONS[jam.status]:  # the jams app's rules
+                raise ValidationError(f"A {jam.status} jam cannot be archived.")
+            _, rev = jam_next_rev(jam_id=jam.pk, header_changed=True)
+            jam.rev = jam.header_rev = rev
+            jam.status = JamStatus.ARCHIVED
+            jam.archived_at = now
+            jam.save(update_fields=["status", "archived_at", "updated_at"])
+            jam_changed_on_commit(jam)
+        SearchDocument.objects.update_or_create(jam=jam, defaults={"body": search_text(snapshot)})
+    return transcript
+
+
+def transcript_verified(*, jam: Jam) -> LoadedTranscript:
+    """The jam's latest transcript, checked against its hash and parsed.
+
+    A jam that has ended but is not archived yet is archived now; a missing or corrupt
+    snapshot (hash mismatch, unreadable JSON) is rebuilt from the database as a new
+    version. What is returned has always passed the check. Raises ValidationError for a
+    jam that has not ended.
+    """
+    _refuse_unless_over(jam)
+    latest = Transcript.objects.filter(jam=jam).order_by("-version").first()
+    if latest is not None and _intact(latest):
+        try:
+            return LoadedTranscript(latest, json.loads(latest.content))
+        except ValueError:
+            pass
+    if latest is not None:
+        log.warning("transcript v%s of jam %s is corrupt; rebuilding", latest.version, jam.pk)
+    rebuilt = jam_archive(jam_id=jam.pk)
+    return LoadedTranscript(rebuilt, json.loads(rebuilt.content))

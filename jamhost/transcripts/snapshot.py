@@ -1,0 +1,261 @@
+"""The transcript snapshot: what a jam looked like when it was archived, as canonical JSON.
+
+The snapshot is a pure function of database state: the same rows give byte-identical
+content and the same hash, whichever process builds it and however often. So nothing in it
+depends on the clock, on the jam's status or on its change counters, and every list has a
+fixed order (posts by seq, questions by number, panelists by handle). It is built with a
+fixed number of queries, whatever the number of posts.
+
+The layout is documented by schema/transcript-v1.json (the JSON export is the snapshot).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db.models import Count, Q
+
+from jamhost.jams.models import Jam, Membership, Role
+from jamhost.posts.models import Kind, Post, PostStatus, Source
+
+SCHEMA_VERSION = 1
+SCHEMA_ID = "https://jamhost.org/schema/transcript-v1.json"
+URL_RE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}'\""
+LEAD_ROLES = ("host", "panelist")
+
+Snapshot = dict[str, Any]
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z; microseconds only when there are any."""
+    if moment is None:
+        return None
+    moment = moment.astimezone(UTC)
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def urls_in(text: str) -> list[str]:
+    found = []
+    for match in URL_RE.findall(text):
+        url = match.rstrip(_TRAILING)
+        if url and url not in found:
+            found.append(url)
+    return found
+
+
+def x_status_link(handle: str, status_id: str | None) -> str:
+    if status_id and status_id.isdigit():
+        return f"https://x.com/{handle}/status/{status_id}"
+    return ""
+
+
+def post_link(
+    *,
+    source: str,
+    handle: str,
+    external_id: str | None,
+    network_post_id: str | None,
+    metrics: dict[str, Any],
+) -> str:
+    """Where the post can be read on its network: the X post it came from or was published
+    as; for imported posts, the address the import file gave."""
+    if source == Source.X and external_id:
+        return x_status_link(handle, external_id)
+    if network_post_id:
+        return x_status_link(handle, network_post_id)
+    link = metrics.get("link")
+    return link if isinstance(link, str) else ""
+
+
+_POST_FIELDS = (
+    "seq",
+    "created_at",
+    "kind",
+    "question__number",
+    "author_key",
+    "author_handle",
+    "author_name",
+    "author_avatar_url",
+    "author_role",
+    "body",
+    "text",
+    "source",
+    "external_id",
+    "network_post_id",
+    "pinned",
+    "featured",
+    "links",
+    "metrics",
+    "lang",
+    "upvotes",
+    "reply_to__seq",
+)
+
+
+def snapshot_build(jam: Jam) -> Snapshot:
+    """The jam's snapshot from the database: five queries, any number of posts."""
+    questions = list(
+        jam.questions.filter(released_at__isnull=False)
+        .order_by("number")
+        .values_list("number", "text", "released_at")
+    )
+    panelists = sorted(
+        Membership.objects.filter(jam=jam, role=Role.PANELIST).values_list(
+            "user__username", "user__first_name", "user__last_name"
+        )
+    )
+    not_shown = Post.objects.filter(jam=jam).aggregate(
+        hidden=Count("pk", filter=Q(status=PostStatus.HIDDEN)),
+        pending=Count("pk", filter=Q(status=PostStatus.PENDING)),
+    )
+    rows = (
+        Post.objects.filter(jam=jam, status=PostStatus.VISIBLE)
+        .order_by("seq")
+        .values_list(*_POST_FIELDS)
+    )
+    posts = [_post_entry(dict(zip(_POST_FIELDS, row, strict=True))) for row in rows]
+    host = jam.host
+    return {
+        "schema": SCHEMA_ID,
+        "schema_version": SCHEMA_VERSION,
+        "jam": {
+            "slug": jam.slug,
+            "title": jam.title,
+            "hashtag": jam.hashtag,
+            "description": jam.description,
+            "host": {"handle": host.get_username(), "name": host.get_full_name()},
+            "starts_at": iso_utc(jam.starts_at),
+            "duration_minutes": jam.duration_minutes,
+            "went_live_at": iso_utc(jam.went_live_at),
+            "ended_at": iso_utc(jam.ended_at),
+            "panelists": [
+                {"handle": handle, "name": f"{first} {last}".strip()}
+                for handle, first, last in panelists
+            ],
+        },
+        "questions": [
+            {"number": number, "text": text, "released_at": iso_utc(released_at)}
+            for number, text, released_at in questions
+        ],
+        "posts": posts,
+        "not_shown": {"hidden": not_shown["hidden"], "pending": not_shown["pending"]},
+        "counts": {
+            "posts": len(posts),
+            "authors": len({p["author"]["key"] for p in posts}),
+            "questions": len(questions),
+        },
+    }
+
+
+def _post_entry(row: dict[str, Any]) -> dict[str, Any]:
+    metrics = dict(row["metrics"] or {})
+    link = post_link(
+        source=row["source"],
+        handle=row["author_handle"],
+        external_id=row["external_id"],
+        network_post_id=row["network_post_id"],
+        metrics=metrics,
+    )
+    metrics.pop("link", None)  # imported posts keep their address there; it is `link` here
+    if row["upvotes"]:
+        metrics["upvotes"] = row["upvotes"]
+    # X gives links expanded (t.co resolved); local posts carry them in their text.
+    links = [str(u) for u in row["links"]] if row["links"] else urls_in(row["text"])
+    return {
+        "seq": row["seq"],
+        "time": iso_utc(row["created_at"]),
+        "kind": row["kind"],
+        "question": row["question__number"],
+        "author": {
+            "key": row["author_key"],
+            "handle": row["author_handle"],
+            "name": row["author_name"],
+            "role": row["author_role"],
+            "avatar_url": row["author_avatar_url"],
+        },
+        "text": row["text"],
+        "body": row["body"],
+        "source": row["source"],
+        "link": link,
+        "links": links,
+        "metrics": metrics,
+        "pinned": row["pinned"],
+        "featured": row["featured"],
+        "lang": row["lang"],
+        "reply_to": row["reply_to__seq"],
+    }
+
+
+def snapshot_encode(snapshot: Snapshot) -> str:
+    """Canonical JSON: sorted keys, no insignificant spaces, UTF-8 characters as they are."""
+    return json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(content: str) -> str:
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def search_text(snapshot: Snapshot) -> str:
+    jam = snapshot["jam"]
+    parts = [jam["title"], f"#{jam['hashtag']}", jam["description"]]
+    parts += [q["text"] for q in snapshot["questions"]]
+    parts += [p["text"] for p in snapshot["posts"]]
+    return "\n".join(part for part in parts if part)
+
+
+@dataclass
+class Section:
+    """One question of the transcript (or, with no question, the posts tied to none)."""
+
+    question: dict[str, Any] | None
+    question_post: dict[str, Any] | None = None
+    lead: list[dict[str, Any]] = field(default_factory=list)
+    community: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"Q{self.question['number']}" if self.question else "Other posts"
+
+    @property
+    def anchor(self) -> str:
+        return f"q{self.question['number']}" if self.question else "other"
+
+    @property
+    def answers(self) -> list[dict[str, Any]]:
+        return self.lead + self.community
+
+
+def is_lead(post: dict[str, Any]) -> bool:
+    return bool(post["featured"]) or post["author"]["role"] in LEAD_ROLES
+
+
+def snapshot_sections(snapshot: Snapshot) -> list[Section]:
+    """Posts grouped by question: the question, then featured and panelist (and host)
+    answers, then the community, each in seq order. Posts tied to no question come
+    first, as "Other posts" (introductions, chat between questions)."""
+    sections = {q["number"]: Section(question=q) for q in snapshot["questions"]}
+    other = Section(question=None)
+    for post in snapshot["posts"]:
+        section = sections.get(post["question"], other)
+        if post["kind"] == Kind.QUESTION and section.question and section.question_post is None:
+            section.question_post = post
+        elif is_lead(post):
+            section.lead.append(post)
+        else:
+            section.community.append(post)
+    ordered = ([other] if other.answers else []) + list(sections.values())
+    for section in ordered:
+        section.lead.sort(key=lambda p: (not p["featured"], p["seq"]))
+    return ordered

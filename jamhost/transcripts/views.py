@@ -1,0 +1,152 @@
+"""Transcript pages: replay with insights, export downloads, past jams, imports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+
+from jamhost.jams.models import Jam
+from jamhost.transcripts import replay
+from jamhost.transcripts.exports import FORMATS, export_filename, export_render
+from jamhost.transcripts.forms import ImportForm, PastJamSearchForm
+from jamhost.transcripts.importer import ImportOptions, import_job_create
+from jamhost.transcripts.insights import insights_author_keys, insights_build
+from jamhost.transcripts.models import ImportJob
+from jamhost.transcripts.selectors import authors_seen_before, past_jam_hosts, past_jams_search
+from jamhost.transcripts.services import LoadedTranscript, transcript_verified
+
+PAST_PAGE_SIZE = 20
+
+
+def _loaded(request: HttpRequest, slug: str) -> tuple[Jam, LoadedTranscript | HttpResponse]:
+    jam = get_object_or_404(Jam.objects.select_related("host"), slug=slug)
+    try:
+        return jam, transcript_verified(jam=jam)
+    except ValidationError as exc:
+        page = render(
+            request,
+            "error.html",
+            {
+                "title": "No transcript yet",
+                "message": " ".join(exc.messages)
+                + " The transcript appears here when the jam ends.",
+            },
+            status=409,
+        )
+        return jam, page
+
+
+def transcript_replay(request: HttpRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
+    """The transcript grouped by question, the player and the insights. Streamed: the
+    page's head (player, insights) goes out first, then the posts section by section."""
+    jam, loaded = _loaded(request, slug)
+    if isinstance(loaded, HttpResponse):
+        return loaded
+    snapshot = loaded.snapshot
+    seen = authors_seen_before(jam=jam, author_keys=insights_author_keys(snapshot))
+    page = render_to_string(
+        "transcripts/replay.html",
+        {
+            "jam": jam,
+            "transcript": loaded.transcript,
+            "snapshot": snapshot,
+            "insights": insights_build(snapshot, seen_before=seen),
+            "sections": replay.section_index(snapshot),
+            "player": replay.player_bounds(snapshot),
+            "formats": FORMATS,
+        },
+        request=request,
+    )
+    head, _, tail = page.partition(replay.POSTS_MARKER)
+
+    def stream() -> Iterator[str]:
+        yield head
+        yield from replay.sections_html(snapshot)
+        yield tail
+
+    response = StreamingHttpResponse(stream(), content_type="text/html; charset=utf-8")
+    response["X-Transcript-Hash"] = loaded.transcript.content_hash
+    return response
+
+
+def transcript_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    if fmt not in FORMATS:
+        return render(
+            request,
+            "error.html",
+            {
+                "title": "Unknown format",
+                "message": "Download the transcript as " + ", ".join(FORMATS) + ".",
+            },
+            status=404,
+        )
+    _, loaded = _loaded(request, slug)
+    if isinstance(loaded, HttpResponse):
+        return loaded
+    body = export_render(loaded.snapshot, fmt=fmt, content=loaded.transcript.content)
+    response = HttpResponse(body.encode("utf-8"), content_type=FORMATS[fmt].content_type)
+    response["Content-Disposition"] = (
+        f'attachment; filename="{export_filename(loaded.snapshot, fmt)}"'
+    )
+    response["ETag"] = f'"{loaded.transcript.content_hash}-{fmt}"'
+    return response
+
+
+def past_jams(request: HttpRequest) -> HttpResponse:
+    form = PastJamSearchForm(request.GET or None)
+    if form.is_bound:
+        form.is_valid()
+    jams = past_jams_search(filters=form.filters())
+    page = Paginator(jams, PAST_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "transcripts/past.html",
+        {"form": form, "page": page, "hosts": past_jam_hosts(), "query": query.urlencode()},
+    )
+
+
+@login_required
+def import_start(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        options = ImportOptions(
+            file_format=form.cleaned_data["file_format"],
+            title=form.cleaned_data["title"],
+            hashtag=form.cleaned_data["hashtag"],
+            encoding=form.cleaned_data["encoding"].strip(),
+            host_handle=form.cleaned_data["host_handle"],
+            panelists=form.panelist_handles(),
+        )
+        try:
+            job = import_job_create(
+                owner=request.user,
+                filename=upload.name or "upload",
+                payload=upload.read(),
+                options=options,
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                for message in messages:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            return redirect("transcripts:import_job", job_id=job.pk)
+    return render(request, "transcripts/import.html", {"form": form})
+
+
+@login_required
+def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob.objects.select_related("jam"), pk=job_id)
+    if job.owner_id != request.user.pk and not request.user.is_staff:
+        raise PermissionDenied("This import belongs to someone else.")
+    polled = bool(getattr(request, "htmx", False))
+    template = "transcripts/_import_progress.html" if polled else "transcripts/import_job.html"
+    return render(request, template, {"job": job})
