@@ -156,16 +156,21 @@ class JamForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        # time_zone is hidden: whatever is wrong with it, say so next to the start time.
+        zone_rejected = self._errors.pop("time_zone", None) is not None
         naive = cleaned.get("starts_at")
         if naive is None:
             return cleaned
         try:
+            if zone_rejected:
+                raise ValidationError("unreadable zone")
             zone = zone_from_name(cleaned.get("time_zone") or "")
         except ValidationError:
+            shown = str(self.data.get("time_zone", ""))[:40]
             self.add_error(
                 "starts_at",
-                "Your browser reported a time zone we do not know "
-                f"({str(cleaned.get('time_zone'))[:40]!r}). Reload the page and try again.",
+                f"Your browser reported a time zone we do not know ({shown!r}). "
+                "Reload the page and try again.",
             )
             return cleaned
         if not 2000 <= naive.year <= timezone.now().year + MAX_YEARS_AHEAD:

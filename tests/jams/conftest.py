@@ -9,13 +9,6 @@ from jamhost.jams.models import Jam, Role
 from tests.factories import JamFactory, MembershipFactory, QuestionFactory, UserFactory
 
 
-@pytest.fixture(autouse=True)
-def _plain_http(settings):  # type: ignore[no-untyped-def]
-    # Tests run with DEBUG off, which turns on the HTTPS redirect; the test client speaks
-    # plain HTTP.
-    settings.SECURE_SSL_REDIRECT = False
-
-
 @pytest.fixture
 def jam(db) -> Jam:  # type: ignore[no-untyped-def]
     """A draft jam a day ahead with two unreleased questions, a panelist and a moderator."""
