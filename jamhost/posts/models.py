@@ -119,3 +119,90 @@ class Post(models.Model):
             and self.author_role in (AuthorRole.PARTICIPANT, AuthorRole.MODERATOR)
             and "?" in self.body
         )
+
+
+class ModerationAction(models.TextChoices):
+    APPROVE = "approve", "approved"
+    HIDE = "hide", "hid"
+    RESTORE = "restore", "restored"
+    PIN = "pin", "pinned"
+    UNPIN = "unpin", "unpinned"
+    FEATURE = "feature", "featured"
+    UNFEATURE = "unfeature", "unfeatured"
+    ANSWER = "answer", "marked answered"
+    UNANSWER = "unanswer", "marked unanswered"
+    BLOCK = "block", "blocked"
+    UNBLOCK = "unblock", "unblocked"
+    MUTED_WORDS = "muted_words", "set the muted words"
+    MODE = "mode", "switched the moderation mode"
+
+
+class AuditEntry(models.Model):
+    """One moderation action as it was applied: who, what, when, before and after, why.
+
+    `key` is the idempotency key the action arrived with; the unique constraint is what
+    keeps an action resent after a reconnect from being applied twice.
+    """
+
+    jam = models.ForeignKey("jams.Jam", on_delete=models.CASCADE, related_name="audit_entries")
+    post = models.ForeignKey(
+        Post, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    author_key = models.CharField(max_length=80, blank=True, help_text="The author acted on.")
+    author_handle = models.CharField(max_length=80, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text so the log still says who acted after the account is gone.
+    actor_handle = models.CharField(max_length=150)
+    action = models.CharField(max_length=12, choices=ModerationAction.choices)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    key = models.CharField(max_length=120, null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["jam", "key"],
+                condition=models.Q(key__isnull=False),
+                name="audit_key_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["jam", "-created_at"], name="audit_jam_time")]
+
+    def __str__(self) -> str:
+        return f"@{self.actor_handle} {self.get_action_display()} ({self.created_at:%H:%M:%S})"
+
+    def changes(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for each field the action changed, for the log's display."""
+        keys = list(dict.fromkeys([*self.before, *self.after]))
+        return [
+            (key, self.before.get(key), self.after.get(key))
+            for key in keys
+            if self.before.get(key) != self.after.get(key)
+        ]
+
+
+class Block(models.Model):
+    """An author blocked in one jam: their posts there are hidden, new ones arrive hidden."""
+
+    jam = models.ForeignKey("jams.Jam", on_delete=models.CASCADE, related_name="blocks")
+    author_key = models.CharField(max_length=80)
+    author_handle = models.CharField(max_length=80)
+    blocked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["jam", "author_key"], name="block_author_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.author_handle} blocked in {self.jam_id}"
