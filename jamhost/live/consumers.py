@@ -28,6 +28,7 @@ from jamhost.live.bus import layer_group, user_group
 from jamhost.live.catchup import frames_after
 from jamhost.live.fanout import get_hub
 from jamhost.live.render import MODERATOR, VIEWER, caught_up_marker
+from jamhost.posts.actions import socket_action
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,11 @@ def _load_jam(slug: str) -> Jam | None:
 @database_sync_to_async
 def _may_moderate(user: Any, jam: Jam) -> bool:
     return can_moderate(user=user, jam=jam)
+
+
+@database_sync_to_async
+def _console_action(jam_id: int, user: Any, message: dict[str, Any]) -> tuple[str, bool]:
+    return socket_action(jam_id=jam_id, user=user, message=message)
 
 
 @database_sync_to_async
@@ -242,3 +248,22 @@ class ConsoleConsumer(LiveConsumer):
         """The user's role changed: a user who may no longer moderate is cut off."""
         if self.jam is not None and not await _may_moderate(self.scope.get("user"), self.jam):
             await self.close(code=CLOSE_FORBIDDEN)
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        """A moderation action (posts.actions): the outcome, or a refusal, goes back to this
+        socket only; the change itself reaches every screen through the live publish."""
+        if self.jam is None:
+            return
+        notice, may_stay = await _console_action(self.jam.pk, self.scope.get("user"), message)
+        if may_stay:
+            self.deliver(None, notice)
+            return
+        log.warning(
+            "refused action %r from user %s on the console of jam %s: not a moderator",
+            str(message.get("action"))[:40],
+            getattr(self.scope.get("user"), "pk", None),
+            self.jam.pk,
+        )
+        # Sent directly (not through the outbox) so it goes out before the close.
+        await self.send(text_data=notice)
+        await self.close(code=CLOSE_FORBIDDEN)
