@@ -123,6 +123,7 @@ def x_access_token(*, user_id: int) -> tuple[XAccount, str]:
     account row: X's refresh tokens are single-use, so two workers must not both spend one.
 
     Raises XAccountRevoked (user must reconnect) or XUnavailable (try later)."""
+    dead: tuple[XAccount, str] | None = None
     with transaction.atomic():
         account = XAccount.objects.select_for_update().filter(user_id=user_id).first()
         if account is None:
@@ -133,24 +134,29 @@ def x_access_token(*, user_id: int) -> tuple[XAccount, str]:
             access = token_decrypt(account.access_token)
             refresh = token_decrypt(account.refresh_token)
         except TokenUnreadable:
-            _revoke(account, "stored tokens cannot be read (the token key changed)")
-            raise XAccountRevoked("stored tokens cannot be read") from None
-        if account.expires_at > timezone.now() + REFRESH_MARGIN:
+            access = refresh = ""
+            dead = (account, "stored tokens cannot be read (the token key changed)")
+        if dead is None and account.expires_at > timezone.now() + REFRESH_MARGIN:
             return account, access
-        if not refresh:
-            _revoke(account, "the access token expired and there is no refresh token")
-            raise XAccountRevoked("the access token expired")
-        try:
-            token = oauth.token_refresh(refresh_token=refresh)
-        except x.XUnauthorized as exc:
-            _revoke(account, exc.reason)
-            raise XAccountRevoked(exc.reason) from exc
-        account.access_token = token_encrypt(token["access_token"])
-        if token.get("refresh_token"):
-            account.refresh_token = token_encrypt(token["refresh_token"])
-        account.expires_at = _expires_at(token)
-        account.save(update_fields=["access_token", "refresh_token", "expires_at", "updated_at"])
-        return account, str(token["access_token"])
+        if dead is None and not refresh:
+            dead = (account, "the access token expired and there is no refresh token")
+        if dead is None:
+            try:
+                token = oauth.token_refresh(refresh_token=refresh)
+            except x.XUnauthorized as exc:
+                dead = (account, exc.reason)
+            else:
+                account.access_token = token_encrypt(token["access_token"])
+                if token.get("refresh_token"):
+                    account.refresh_token = token_encrypt(token["refresh_token"])
+                account.expires_at = _expires_at(token)
+                account.save(
+                    update_fields=["access_token", "refresh_token", "expires_at", "updated_at"]
+                )
+                return account, str(token["access_token"])
+    # Recorded after the block: an exception raised inside it would roll the mark back.
+    _revoke(*dead)
+    raise XAccountRevoked(dead[1])
 
 
 def x_account_mark_revoked(*, account: XAccount, reason: str) -> None:

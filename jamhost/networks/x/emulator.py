@@ -269,10 +269,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("content-length", str(len(raw)))
         with self.x.lock:
             limit, remaining = self.x.rate_limit, self.x.rate_remaining
-        self.send_header("x-rate-limit-limit", str(limit))
-        self.send_header("x-rate-limit-remaining", str(remaining))
-        self.send_header("x-rate-limit-reset", str(int(time.time()) + 900))
-        for key, value in (headers or {}).items():
+        all_headers = {
+            "x-rate-limit-limit": str(limit),
+            "x-rate-limit-remaining": str(remaining),
+            "x-rate-limit-reset": str(int(time.time()) + 900),
+            **(headers or {}),
+        }
+        for key, value in all_headers.items():
             self.send_header(key, value)
         self.end_headers()
         with contextlib.suppress(OSError):  # the client gave up (timeout tests)
