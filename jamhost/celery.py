@@ -22,6 +22,11 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "schedule": interval,
             "options": {"expires": interval * 3},
         },
+        "networks-sweep": {
+            "task": "jamhost.networks.tasks.sweep",
+            "schedule": interval,
+            "options": {"expires": interval * 3},
+        },
         "transcripts-archive-sweep": {
             "task": "jamhost.transcripts.tasks.archive_sweep",
             "schedule": settings.ARCHIVE_SWEEP_INTERVAL,

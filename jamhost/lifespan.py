@@ -26,11 +26,25 @@ async def sweep_forever(interval: float) -> None:
         await asyncio.sleep(interval)
 
 
+async def networks_forever(interval: float) -> None:
+    """X publishing retries and ingest polls. Off the thread the views share
+    (thread_sensitive=False), so a slow X never holds up pages or question releases."""
+    from jamhost.networks.sweep import networks_sweep
+
+    while True:
+        try:
+            await sync_to_async(networks_sweep, thread_sensitive=False)()
+        except Exception:
+            log.exception("networks sweep failed")
+        await asyncio.sleep(interval)
+
+
 async def lifespan(
     receive: Callable[[], Awaitable[dict[str, Any]]],
     send: Callable[[dict[str, Any]], Awaitable[None]],
 ) -> None:
     sweeper: asyncio.Task[None] | None = None
+    networks: asyncio.Task[None] | None = None
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
@@ -39,11 +53,16 @@ async def lifespan(
                     sweep_forever(settings.SWEEP_INTERVAL)
                 )
                 log.info("embedded schedule sweep every %ss", settings.SWEEP_INTERVAL)
+                if settings.X_CLIENT_ID:
+                    networks = asyncio.get_running_loop().create_task(
+                        networks_forever(settings.SWEEP_INTERVAL)
+                    )
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            if sweeper is not None:
-                sweeper.cancel()
-                with contextlib.suppress(BaseException):
-                    await sweeper
+            for task in (sweeper, networks):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await task
             await send({"type": "lifespan.shutdown.complete"})
             return
