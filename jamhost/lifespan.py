@@ -29,11 +29,12 @@ async def sweep_forever(interval: float) -> None:
 async def networks_forever(interval: float) -> None:
     """X publishing retries and ingest polls. Off the thread the views share
     (thread_sensitive=False), so a slow X never holds up pages or question releases."""
-    from jamhost.networks.sweep import networks_sweep
+    from jamhost.networks import sweep
 
+    sweep.embedded_loop_running = True
     while True:
         try:
-            await sync_to_async(networks_sweep, thread_sensitive=False)()
+            await sync_to_async(sweep.networks_sweep, thread_sensitive=False)()
         except Exception:
             log.exception("networks sweep failed")
         await asyncio.sleep(interval)

@@ -58,8 +58,11 @@ def publication_enqueue(*, post: Post) -> None:
 
 
 def _task_send(post_id: int) -> None:
+    from jamhost.networks import sweep
     from jamhost.networks.tasks import publish_post
 
+    if sweep.embedded_loop_running:
+        return
     publish_post.delay(post_id)
 
 

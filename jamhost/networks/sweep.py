@@ -17,6 +17,11 @@ from jamhost.networks.publishing import post_publish, publications_due
 
 log = logging.getLogger(__name__)
 
+# Set by the embedded server's loop (jamhost.lifespan). While it runs, new publications
+# wait for it (within SWEEP_INTERVAL) instead of running inline in the request that
+# stored the post, where an X round trip would hold up every other page of the process.
+embedded_loop_running = False
+
 
 @dataclass
 class NetworksSweepResult:
