@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "jamhost.live",
     "jamhost.networks",
     "jamhost.transcripts",
+    "jamhost.audience",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +189,11 @@ INVITE_DAYS = env_int("INVITE_DAYS", 14)
 ARCHIVE_SWEEP_INTERVAL = env_float("ARCHIVE_SWEEP_INTERVAL", 60.0)
 ARCHIVE_SWEEP_GRACE = env_int("ARCHIVE_SWEEP_GRACE", 120)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20_000_000)
+
+# Audience participation: how many upvotes (or take-backs) and flags one person may send
+# per minute, so a flood is refused with "try again in N s" instead of reaching screens.
+AUDIENCE_VOTES_PER_MINUTE = env_int("AUDIENCE_VOTES_PER_MINUTE", 30)
+AUDIENCE_FLAGS_PER_MINUTE = env_int("AUDIENCE_FLAGS_PER_MINUTE", 5)
 
 # Celery: on Redis in production; in the embedded default tasks run in-process.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

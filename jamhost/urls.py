@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("jamhost.posts.urls")),
     path("", include("jamhost.networks.urls")),
     path("", include("jamhost.transcripts.urls")),
+    path("", include("jamhost.audience.urls")),
 ]
 
 handler404 = "jamhost.errors.not_found"
