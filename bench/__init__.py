@@ -1,0 +1,1 @@
+"""Benchmarks of jamhost's live path; see bench/README.md."""
