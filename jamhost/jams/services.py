@@ -483,7 +483,8 @@ def invite_accept(*, token: str, user: Any, now: datetime | None = None) -> Memb
     now = now or timezone.now()
     with transaction.atomic():
         invite = Invite.objects.select_for_update().select_related("jam").filter(token=token)
-        found = invite.first()
+        # PostgreSQL refuses to compare text holding a NUL byte; no token holds one.
+        found = None if "\x00" in token else invite.first()
         if found is None:
             raise ValidationError("This invite link is not valid. Ask the host for a new one.")
         if found.accepted_at is not None:

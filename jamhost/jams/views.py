@@ -4,6 +4,7 @@ service and render; htmx requests get the partial that changed."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +28,8 @@ from jamhost.jams.selectors import (
     jam_list_upcoming,
     jam_people,
 )
+
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -375,10 +378,14 @@ def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
     in chat apps use up a single-use link."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
+    # Tokens are URL-safe base64; anything else (a NUL byte, say, which PostgreSQL would
+    # refuse to compare) is simply not an invite.
     invite = (
         Invite.objects.select_related("jam", "jam__host", "accepted_by")
-        .filter(token=token[:64])
+        .filter(token=token)
         .first()
+        if TOKEN.fullmatch(token)
+        else None
     )
     if invite is None:
         return render(

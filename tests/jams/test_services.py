@@ -380,6 +380,7 @@ def test_an_invite_changes_an_existing_members_role() -> None:
     [
         ("expired", "has expired"),
         ("unknown", "not valid"),
+        ("nul", "not valid"),
         ("host", "You host this jam already"),
         ("over", "jam is over"),
     ],
@@ -393,6 +394,8 @@ def test_invites_that_do_not_work(setup: str, message: str) -> None:
         Invite.objects.filter(pk=inv.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     elif setup == "unknown":
         token = "not-a-token"
+    elif setup == "nul":
+        token = "bad\x00token"
     elif setup == "host":
         user = jam.host
     elif setup == "over":

@@ -570,3 +570,19 @@ def test_create_requires_a_login(client) -> None:  # type: ignore[no-untyped-def
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     assert not Jam.objects.exists()
     assert Question.objects.count() == 0
+
+
+@pytest.mark.parametrize("big", [10**18, 10**30])
+def test_ids_too_big_for_the_database_are_not_found(client, jam: Jam, big: int) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(jam.host)
+    for url in (
+        f"/jams/{jam.slug}/questions/{big}/edit/",
+        f"/jams/{jam.slug}/questions/{big}/delete/",
+        f"/jams/{jam.slug}/questions/{big}/move/",
+        f"/jams/{jam.slug}/members/{big}/remove/",
+    ):
+        assert client.post(url, {"text": "x?", "offset_minutes": "1"}).status_code == 404
+    response = client.post(
+        reverse("jams:question_reorder", args=[jam.slug]), {"order": [str(big), "1"]}, **HTMX
+    )
+    assert "questions once" in text(response)
