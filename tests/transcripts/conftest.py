@@ -16,7 +16,13 @@ HIDDEN_TEXT = "Buy followers cheap, this is spam"
 PENDING_TEXT = "Waiting for a moderator, never approved"
 
 
-def build_jam(*, title: str = "Remote Work Jam", hashtag: str = "RemoteJam", **extra: Any) -> Jam:
+def build_jam(
+    *,
+    title: str = "Remote Work Jam",
+    hashtag: str = "RemoteJam",
+    x_status_id: str = "1790000000000000001",
+    **extra: Any,
+) -> Jam:
     """An ended jam with two released questions (one left unreleased), panelists, the
     community, an X post, a hidden and a pending post, and text that tests escaping."""
     t0 = timezone.now().replace(microsecond=0) - timedelta(hours=2)
@@ -71,7 +77,7 @@ def build_jam(*, title: str = "Remote Work Jam", hashtag: str = "RemoteJam", **e
         text=f"A1: Coffee. Then code. #{hashtag} https://t.co/abc",
         question=q1,
         source=Source.X,
-        external_id="1790000000000000001",
+        external_id=x_status_id,
         links=["https://example.com/coffee/"],
         metrics={"like_count": 3},
         now=t0 + timedelta(minutes=4),

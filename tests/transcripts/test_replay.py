@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+from typing import Any
+
+from django.utils import timezone
+
+from jamhost.jams.models import Jam
+from jamhost.posts.models import Post
+from jamhost.transcripts.services import jam_archive
+from tests.transcripts.conftest import build_jam
+
+
+class Articles(HTMLParser):
+    """The post fragments on a page, in document order, with the section they are in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.section = ""
+        self.heading = ""
+        self.posts: list[dict[str, str]] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {k: v or "" for k, v in attrs}
+        if "id" in found:
+            self.ids.add(found["id"])
+        if tag == "section" and "transcript-section" in found.get("class", ""):
+            self.section = found["id"]
+            self.heading = ""
+        if tag == "h3" and "answers-head" in found.get("class", ""):
+            self.heading = "pending"
+        if tag == "article" and "post" in found.get("class", "").split():
+            self.posts.append(dict(found, section=self.section, heading=self.heading))
+
+    def handle_data(self, data: str) -> None:
+        if self.heading == "pending":
+            self.heading = data.strip()
+
+
+def replay(client: Any, jam: Jam) -> str:
+    response = client.get(f"/jams/{jam.slug}/transcript/")
+    assert response.status_code == 200
+    assert response.streaming
+    return b"".join(response.streaming_content).decode()
+
+
+def test_replay_groups_posts_by_question_with_the_live_fragment(
+    client: Any, ended_jam: Jam
+) -> None:
+    html = replay(client, ended_jam)
+    page = Articles()
+    page.feed(html)
+    by_seq = {int(p["data-seq"]): p for p in page.posts}
+    posts = {p.seq: p for p in Post.objects.filter(jam=ended_jam)}
+    seq = {p.text.split(" #")[0][:12]: s for s, p in posts.items()}
+    assert [p["section"] for p in page.posts][:2] == ["other", "other"]
+    q1 = [p for p in page.posts if p["section"] == "q1"]
+    # The question, then featured and panelist answers, then the community.
+    assert q1[0]["class"].split()[:3] == ["post", "role-host", "kind-question"]
+    assert [int(p["data-seq"]) for p in q1[1:]] == [
+        seq["A1: A walk, "],  # featured, so first
+        seq["A1: Deep wor"],
+        seq["A1: Coffee. "],
+    ]
+    assert [p["heading"] for p in q1[1:]] == [
+        "Panelists and featured answers",
+        "Panelists and featured answers",
+        "Community",
+    ]
+    assert "featured" in by_seq[seq["A1: A walk, "]]["class"]
+    assert "pinned" in by_seq[seq["A2: He said "]]["class"]
+    # Every fragment carries what the player needs: its seq and its time.
+    times = re.findall(r'<time class="rel-time" datetime="([^"]+)"', html)
+    assert len(times) == len(page.posts) == 8
+    for needed in ("replay-play", "replay-scrubber", "replay-jump", "replay-stream"):
+        assert needed in page.ids
+    assert 'value="16"' in html and 'value="4"' in html
+    assert "/static/js/replay.js" in html
+    assert 'id="q2"' in html and 'href="#q2"' in html
+
+
+def test_replay_query_count_does_not_grow_with_posts(
+    client: Any, ended_jam: Jam, django_assert_num_queries: Any
+) -> None:
+    jam_archive(jam_id=ended_jam.pk)
+    with django_assert_num_queries(3):
+        small = replay(client, ended_jam)
+    t0 = timezone.now()
+    Post.objects.bulk_create(
+        Post(
+            jam=ended_jam,
+            seq=1000 + n,
+            rev=1000 + n,
+            author_key=f"import:p{n}",
+            author_handle=f"p{n}",
+            body="x",
+            text=f"later post {n}",
+            created_at=t0 + timedelta(seconds=n),
+        )
+        for n in range(120)
+    )
+    jam_archive(jam_id=ended_jam.pk)  # a new version holds the new posts
+    with django_assert_num_queries(3):
+        large = replay(client, ended_jam)
+    assert large.count("<article") == small.count("<article") + 120
+
+
+def test_insights_show_what_happened(client: Any, ended_jam: Jam) -> None:
+    html = replay(client, ended_jam)
+    figures = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", html))
+    # 6 posts that are not question releases, by 4 people (host asked only).
+    assert figures == {"Posts": "6", "Participants": "4", "Questions": "2", "Links shared": "2"}
+    # Posts per minute: a bar per busy minute and a marker per release.
+    assert html.count('<rect class="bar"') == 6
+    assert re.findall(r'<g class="release">.*?<text[^>]*>(Q\d)</text>', html) == ["Q1", "Q2"]
+    # Top contributor first.
+    top = re.search(
+        r"<h3>Top contributors</h3>\s*<ol class=\"bars\"><li><span class=\"who\">"
+        r"@(\w+)",
+        html,
+    )
+    assert top and top.group(1) == "gus_remotejam"
+    # Coverage: Pat answered Q1 only, Priya Q2 only.
+    rows = re.findall(r'<tr><th scope="row">@(\w+)</th>(.*?)</tr>', html)
+    coverage = {who: re.findall(r'class="(hit|miss)"', cells) for who, cells in rows}
+    assert coverage == {"pat_remotejam": ["hit", "miss"], "priya_remotejam": ["miss", "hit"]}
+    # First answers: Q1 a minute after release, Q2 a minute after.
+    assert re.findall(
+        r'href="#q(\d)">Q\d</a></span>\s*<svg[^>]*>.*?</svg><span class="n">([^<]+)', html
+    ) == [("1", "1m 00s"), ("2", "1m 00s")]
+    # Links: expanded, de-duplicated (tracking and trailing dots dropped), counted.
+    links = re.findall(
+        r'<li><a href="([^"]+)" rel="noopener nofollow">[^<]*</a>'
+        r'(?: <span class="badge">×(\d+)</span>)?',
+        html,
+    )
+    assert links == [("https://example.com/notes", "2"), ("https://example.com/coffee", "")]
+    # New faces: everyone, first time in #RemoteJam; the X author links to their profile.
+    assert '<a href="https://x.com/xperson" rel="noopener">@xperson</a>' in html
+    faces = html.split("New faces to follow")[1].split("</section>")[0]
+    assert "@gus_remotejam" in faces and "@pat_remotejam" not in faces  # panelists aside
+
+
+def test_a_returning_participant_is_not_a_new_face(client: Any, db: Any) -> None:
+    earlier = build_jam(hashtag="SeriesJam")
+    Jam.objects.filter(pk=earlier.pk).update(starts_at=earlier.starts_at - timedelta(days=7))
+    earlier.refresh_from_db()
+    later = build_jam(title="Week two", hashtag="seriesjam", x_status_id="1790000000000000002")
+    guest_key = Post.objects.filter(jam=earlier, author_handle="gus_seriesjam").first()
+    assert guest_key is not None
+    Post.objects.filter(jam=later, author_handle="gus_seriesjam").update(
+        author_key=guest_key.author_key
+    )
+    faces = replay(client, later).split("New faces to follow")[1].split("</section>")[0]
+    assert "@gus_seriesjam" not in faces
+    first_time = replay(client, earlier).split("New faces to follow")[1].split("</section>")[0]
+    assert "@gus_seriesjam" in first_time
+    assert "@xperson" not in faces  # posted in the earlier jam too (same X user)
+
+
+def test_replay_of_a_jam_not_ended_explains_why(client: Any, db: Any) -> None:
+    from tests.factories import live_jam
+
+    jam = live_jam()
+    response = client.get(f"/jams/{jam.slug}/transcript/")
+    assert response.status_code == 409
+    assert "end it first" in response.content.decode()
