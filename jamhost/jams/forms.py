@@ -157,7 +157,7 @@ class JamForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         # time_zone is hidden: whatever is wrong with it, say so next to the start time.
-        zone_rejected = self._errors.pop("time_zone", None) is not None
+        zone_rejected = self.errors.pop("time_zone", None) is not None
         naive = cleaned.get("starts_at")
         if naive is None:
             return cleaned
