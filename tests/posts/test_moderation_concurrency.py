@@ -1,0 +1,133 @@
+"""Two moderators acting on one post at the same moment, on PostgreSQL with real threads:
+one consistent state, an audit log that replays to it, and no error for either."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from jamhost.jams.models import ModerationMode, Role
+from jamhost.posts import moderation
+from jamhost.posts.models import AuditEntry, Post, PostStatus
+from jamhost.posts.services import post_compose
+from tests.factories import MembershipFactory, UserFactory, live_jam
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def race(*calls: Callable[[], Any]) -> list[Any]:
+    """Run the calls at once, each in its own thread and connection; return each one's
+    outcome or the exception it raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = call()
+        except Exception as exc:
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def assert_log_replays_to(post: Post) -> None:
+    """Each entry starts from the state the previous one left, and the last one is the
+    state stored: no lost or interleaved update."""
+    entries = list(AuditEntry.objects.filter(post=post).order_by("created_at", "id"))
+    post.refresh_from_db()
+    state = None
+    for entry in entries:
+        if state is not None:
+            assert entry.before == state
+        state = entry.after
+    if state is not None:
+        assert state == {f: getattr(post, f) for f in moderation.STATE_FIELDS}
+
+
+def test_hide_and_approve_at_once_end_in_one_state() -> None:
+    jam = live_jam()
+    first = MembershipFactory(jam=jam, role=Role.MODERATOR).user
+    second = MembershipFactory(jam=jam, role=Role.MODERATOR).user
+    moderation.jam_switch_moderation_mode(jam=jam, actor=jam.host, mode=ModerationMode.PRE)
+    for n in range(8):
+        post = post_compose(jam=jam, user=UserFactory(), body=f"pending {n}")
+        assert post.status == PostStatus.PENDING
+        hide, approve = race(
+            lambda pk=post.pk: moderation.post_hide(jam=jam, actor=first, post_id=pk, reason="no"),
+            lambda pk=post.pk: moderation.post_approve(jam=jam, actor=second, post_id=pk),
+        )
+        assert isinstance(hide, moderation.Outcome) and hide.changed
+        # Approve either went first (and hide then hid it) or was refused with a message.
+        assert isinstance(approve, moderation.Outcome | ValidationError), approve
+        post.refresh_from_db()
+        assert post.status == PostStatus.HIDDEN
+        assert_log_replays_to(post)
+        changes = AuditEntry.objects.filter(post=post).count()
+        assert changes == (2 if isinstance(approve, moderation.Outcome) else 1)
+
+
+def test_the_same_action_twice_at_once_is_applied_once() -> None:
+    jam = live_jam()
+    first = MembershipFactory(jam=jam, role=Role.MODERATOR).user
+    second = MembershipFactory(jam=jam, role=Role.MODERATOR).user
+    post = post_compose(jam=jam, user=UserFactory(), body="pin me")
+    rev = post.rev
+    results = race(
+        lambda: moderation.post_pin(jam=jam, actor=first, post_id=post.pk),
+        lambda: moderation.post_pin(jam=jam, actor=second, post_id=post.pk),
+    )
+    assert all(isinstance(r, moderation.Outcome) for r in results), results
+    assert sorted(r.changed for r in results) == [False, True]
+    post.refresh_from_db()
+    assert post.pinned and post.rev == rev + 1
+    assert AuditEntry.objects.filter(post=post).count() == 1
+
+
+def test_the_same_idempotency_key_at_once_is_applied_once() -> None:
+    jam = live_jam()
+    moderator = MembershipFactory(jam=jam, role=Role.MODERATOR).user
+    post = post_compose(jam=jam, user=UserFactory(), body="x")
+    key = f"hide:{post.pk}@{post.rev}"
+    results = race(
+        *[lambda: moderation.post_hide(jam=jam, actor=moderator, post_id=post.pk, key=key)] * 3
+    )
+    assert all(isinstance(r, moderation.Outcome) for r in results), results
+    assert [r.changed for r in results].count(True) == 1
+    assert AuditEntry.objects.filter(key=key).count() == 1
+
+
+def test_block_and_pin_and_a_new_post_at_once() -> None:
+    jam = live_jam()
+    first = MembershipFactory(jam=jam, role=Role.MODERATOR).user
+    second = MembershipFactory(jam=jam, role=Role.MODERATOR).user
+    troll = UserFactory()
+    posts = [post_compose(jam=jam, user=troll, body=f"post {n}") for n in range(3)]
+    results = race(
+        lambda: moderation.author_block(jam=jam, actor=first, author_key=posts[0].author_key),
+        lambda: moderation.post_pin(jam=jam, actor=second, post_id=posts[1].pk),
+        lambda: post_compose(jam=jam, user=troll, body="one more"),
+    )
+    assert not [
+        r for r in results if isinstance(r, Exception) and not isinstance(r, ValidationError)
+    ], results
+    # Whatever the order, once the block committed nothing of theirs is visible.
+    assert (
+        not Post.objects.filter(jam=jam, author_key=posts[0].author_key)
+        .exclude(status=PostStatus.HIDDEN)
+        .exists()
+    )
+    revs = list(Post.objects.filter(jam=jam).values_list("rev", flat=True))
+    assert len(revs) == len(set(revs))  # every change took its own rev
