@@ -28,7 +28,7 @@ from jamhost.live.bus import layer_group, user_group
 from jamhost.live.catchup import frames_after
 from jamhost.live.fanout import get_hub
 from jamhost.live.render import MODERATOR, VIEWER, caught_up_marker
-from jamhost.posts.actions import socket_action
+from jamhost.posts.actions import notice_html, socket_action
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +248,19 @@ class ConsoleConsumer(LiveConsumer):
         """The user's role changed: a user who may no longer moderate is cut off."""
         if self.jam is not None and not await _may_moderate(self.scope.get("user"), self.jam):
             await self.close(code=CLOSE_FORBIDDEN)
+
+    def parse(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any] | None:
+        message = super().parse(text_data, bytes_data)
+        if message is None and not self.closed:
+            # A moderator's client is ours: an unreadable frame is a bug worth showing.
+            self.deliver(
+                None,
+                notice_html(
+                    "The console could not read that action; reload the page and try again.",
+                    ok=False,
+                ),
+            )
+        return message
 
     async def handle(self, message: dict[str, Any]) -> None:
         """A moderation action (posts.actions): the outcome, or a refusal, goes back to this
