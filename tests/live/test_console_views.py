@@ -202,3 +202,14 @@ def test_big_screen_shows_question_hashtag_featured_pinned_and_a_qr_code_to_join
 
 def test_big_screen_of_unknown_jam_is_404() -> None:
     assert Client().get("/jams/no-such-jam/screen/").status_code == 404
+
+
+def test_audit_log_and_blocks_in_the_admin(jam) -> None:  # type: ignore[no-untyped-def]
+    troll = UserFactory(username="troll_in_admin")
+    post = post_compose(jam=jam, user=troll, body="x")
+    moderation.author_block(jam=jam, actor=jam.host, author_key=post.author_key, reason="abuse")
+    admin = logged_in(UserFactory(is_staff=True, is_superuser=True))
+    log = admin.get("/admin/posts/auditentry/").content.decode()
+    assert "troll_in_admin" in log and "abuse" in log and jam.host.username in log
+    blocks = admin.get("/admin/posts/block/").content.decode()
+    assert "troll_in_admin" in blocks
