@@ -46,6 +46,7 @@ class ImportForm(forms.Form):
         help_text="A CSV in the export's columns, or saved X API v2 search results (.json)."
     )
     file_format = forms.ChoiceField(
+        required=False,
         label="Format",
         choices=[("auto", "Detect"), ("csv", "CSV"), ("x", "X API v2 search JSON")],
         initial="auto",

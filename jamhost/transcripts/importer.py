@@ -139,7 +139,7 @@ def transcript_import(*, owner: Any, rows: list[ImportRow], options: ImportOptio
     tag = hashtag_clean(tag_raw)
     times = sorted(r.time for r in rows)
     first, last = times[0], times[-1]
-    duration = max(5, min(MAX_DURATION_MINUTES, math.ceil((last - first).total_seconds() / 60) + 1))
+    duration = max(5, min(MAX_DURATION_MINUTES, math.ceil((last - first).total_seconds() / 60)))
     title = options.title.strip()[:200] or f"#{tag} on {first:%Y-%m-%d}"
     with transaction.atomic():
         jam = Jam(

@@ -119,7 +119,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         options = ImportOptions(
-            file_format=form.cleaned_data["file_format"],
+            file_format=form.cleaned_data["file_format"] or "auto",
             title=form.cleaned_data["title"],
             hashtag=form.cleaned_data["hashtag"],
             encoding=form.cleaned_data["encoding"].strip(),
