@@ -87,10 +87,10 @@ def test_answers_map_to_questions_by_prefix(tmp_path: Path, db: Any) -> None:
 
 def test_minimal_columns_in_any_order(tmp_path: Path, db: Any) -> None:
     payload = (
-        "text,author_handle,time_utc\n"
-        '"Q1: Hello? #MinJam",@host,2026-03-01T18:00:00Z\n'
-        '"A1: hi #MinJam",guest,2026-03-01T18:00:30+01:00\n'
-    ).encode()
+        b"text,author_handle,time_utc\n"
+        b'"Q1: Hello? #MinJam",@host,2026-03-01T18:00:00Z\n'
+        b'"A1: hi #MinJam",guest,2026-03-01T18:00:30+01:00\n'
+    )
     run_import(tmp_path, payload, "--hashtag", "#MinJam", "--title", "Min")
     jam = Jam.objects.get(title="Min")
     posts = list(Post.objects.filter(jam=jam).order_by("seq"))
