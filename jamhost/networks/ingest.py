@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from jamhost.jams.models import Jam, JamStatus
+from jamhost.jams.models import Jam, JamStatus, Question
 from jamhost.networks.accounts import XAccountRevoked, x_access_token
 from jamhost.networks.models import IngestCursor, Publication, XAccount
 from jamhost.networks.publishing import comparable, post_network_set, tweet_text_expanded
@@ -90,11 +90,15 @@ def tweet_upsert(
     users: dict[str, dict[str, Any]],
     members: dict[str, tuple[Any, str]],
     result: PollResult,
+    known_ids: set[str] | None = None,
+    questions: dict[int, Question] | None = None,
 ) -> Post | None:
     """Store one tweet from search or the stream as a post of the jam (once per tweet id).
 
     A tweet from a member's linked account that matches one of their posts waiting to be
-    published becomes that post's publication, not a second post."""
+    published becomes that post's publication, not a second post. `known_ids` and
+    `questions` (the page's already-stored tweet ids, the jam's released questions by
+    number) save a query per tweet when a whole page is stored."""
     if not isinstance(tweet, dict):
         result.skipped.append("an entry that is not an object")
         return None
@@ -105,7 +109,11 @@ def tweet_upsert(
     if tweet.get("withheld"):
         result.skipped.append(f"tweet {tid}: withheld")
         return None
-    if Post.objects.filter(network_post_id=tid).exists():
+    if known_ids is not None:
+        already = tid in known_ids
+    else:
+        already = Post.objects.filter(network_post_id=tid).exists()
+    if already:
         result.duplicates += 1
         return None
     author_id = str(tweet.get("author_id") or "")
@@ -161,7 +169,9 @@ def tweet_upsert(
                 .select_related("question")
                 .first()
             )
-    if number is not None:
+    if number is not None and questions is not None:
+        question = questions.get(number)
+    elif number is not None:
         question = jam.questions.filter(number=number, released_at__isnull=False).first()
     if question is None and reply_to is not None and reply_to.question is not None:
         question = reply_to.question
@@ -216,10 +226,25 @@ def _page_store(jam: Jam, body: dict[str, Any], result: PollResult) -> None:
             log.info("jam %s search problem: %s", jam.pk, problem.get("detail") or problem)
     if not isinstance(data, list):
         result.skipped.append("`data` is not a list")
+        log.info("jam %s ingest: `data` is not a list", jam.pk)
         return
+    ids = [str(t.get("id")) for t in data if isinstance(t, dict)]
+    found = Post.objects.filter(network_post_id__in=ids).values_list("network_post_id", flat=True)
+    known_ids = {str(tid) for tid in found}
+    questions = {q.number: q for q in jam.questions.filter(released_at__isnull=False)}
     before = len(result.skipped)
-    for tweet in data:
-        if tweet_upsert(jam=jam, tweet=tweet, users=users, members=members, result=result):
+    # X answers newest first; storing a page oldest first keeps seq in time order.
+    for tweet in reversed(data):
+        stored = tweet_upsert(
+            jam=jam,
+            tweet=tweet,
+            users=users,
+            members=members,
+            result=result,
+            known_ids=known_ids,
+            questions=questions,
+        )
+        if stored:
             result.stored += 1
     for reason in result.skipped[before:]:
         log.info("jam %s ingest: %s", jam.pk, reason)

@@ -48,6 +48,7 @@ class Fault:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
+    skip: int = 0  # let this many matching requests through first
 
 
 def _iso(when: datetime) -> str:
@@ -241,6 +242,9 @@ class XEmulator:
         with self.lock:
             for index, (prefix, fault) in enumerate(self.faults):
                 if path.startswith(prefix):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        return None
                     del self.faults[index]
                     return fault
         return None
