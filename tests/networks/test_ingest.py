@@ -342,9 +342,8 @@ def test_odd_search_answers_never_stop_the_poller(x_server, caplog, body, why): 
 def test_withheld_unknown_fields_missing_authors_and_long_texts(x_server, caplog):  # type: ignore[no-untyped-def]
     jam = live_jam()
     known = x_server.user_add("known")
-    withheld = x_server.tweet_add(
-        known, f"withheld {jam.tag}", extra={"withheld": {"copyright": False, "country_codes": ["DE"]}}
-    )
+    held = {"withheld": {"copyright": False, "country_codes": ["DE"]}}
+    withheld = x_server.tweet_add(known, f"withheld {jam.tag}", extra=held)
     unknown_fields = x_server.tweet_add(
         known, f"new fields {jam.tag}", extra={"x_unknown_field": {"nested": [1, 2]}}
     )
