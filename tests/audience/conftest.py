@@ -7,6 +7,7 @@ import pytest
 from jamhost.jams.models import Role
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
+from tests.live.conftest import hub  # noqa: F401 (the live hub fixture, for socket tests)
 
 
 class Room:
