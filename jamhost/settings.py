@@ -83,6 +83,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "jamhost.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "jamhost.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -220,6 +221,34 @@ X_INGEST_MARGIN_MINUTES = env_int("X_INGEST_MARGIN_MINUTES", 15)
 X_PRICE_READ = env_float("X_PRICE_READ", 0.005)
 X_PRICE_CREATE = env_float("X_PRICE_CREATE", 0.015)
 X_PRICE_CREATE_URL = env_float("X_PRICE_CREATE_URL", 0.20)
+
+# Scripts only from our own files: no inline scripts or handlers anywhere (see csp.py).
+CONTENT_SECURITY_POLICY = env_str(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
+
+# The cache holds rate-limit counters: shared by every web process through Redis in
+# production, per process in the embedded default.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CHANNEL_PREFIX,
+            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# "<requests>/<seconds>" per signed-in user and per client address.
+RATE_COMPOSE_USER = env_str("RATE_COMPOSE_USER", "20/60")
+RATE_COMPOSE_ADDRESS = env_str("RATE_COMPOSE_ADDRESS", "300/60")
+RATE_LOGIN_USER = env_str("RATE_LOGIN_USER", "5/300")
+RATE_LOGIN_ADDRESS = env_str("RATE_LOGIN_ADDRESS", "30/300")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
