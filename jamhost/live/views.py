@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -18,6 +19,7 @@ from jamhost.live.render import VIEWER, render_header
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text
 from jamhost.posts.selectors import posts_for_room
 from jamhost.posts.services import AUTO, post_compose
+from jamhost.ratelimit import Limited, rate_check
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -79,6 +81,26 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
     role = jam_role(user=request.user, jam=jam)
     body = request.POST.get("body", "")
     raw_choice = request.POST.get("question", AUTO)
+    try:
+        rate_check(
+            request=request,
+            scope="compose",
+            user_key=str(request.user.pk) if request.user.is_authenticated else None,
+            rates=(settings.RATE_COMPOSE_USER, settings.RATE_COMPOSE_ADDRESS),
+            what="posts",
+        )
+    except Limited as limited:
+        # A clear refusal in the compose box; the text the person wrote stays in it.
+        context = _compose_context(
+            request, jam, role, body=body, errors={"__all__": [limited.message]}, choice=raw_choice
+        )
+        if _is_htmx(request):
+            response = render(request, "live/_compose.html", context)
+        else:
+            messages.error(request, limited.message)
+            response = redirect("live:room", slug=jam.slug)
+        response["Retry-After"] = str(limited.retry_after)
+        return response
     try:
         post_compose(
             jam=jam,
