@@ -9,6 +9,7 @@ import csv
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -30,6 +31,7 @@ from jamhost.audience.selectors import (
 from jamhost.jams.models import Jam
 from jamhost.jams.permissions import can_edit, can_moderate, can_view
 from jamhost.posts.models import Post
+from jamhost.ratelimit import Limited, rate_check
 
 PEOPLE_PANEL_SECONDS = 5
 
@@ -136,6 +138,19 @@ def flag_dismiss(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
 @require_POST
 def reply(request: HttpRequest, slug: str, post_id: int) -> JsonResponse:
     jam = _jam(request, slug)
+    try:
+        # A reply is a post: it shares the compose box's budget.
+        rate_check(
+            request=request,
+            scope="compose",
+            user_key=str(request.user.pk) if request.user.is_authenticated else None,
+            rates=(settings.RATE_COMPOSE_USER, settings.RATE_COMPOSE_ADDRESS),
+            what="posts",
+        )
+    except Limited as limited:
+        response = JsonResponse({"ok": False, "message": limited.message}, status=429)
+        response["Retry-After"] = str(limited.retry_after)
+        return response
 
     def run() -> tuple[str, dict[str, Any]]:
         post = replies.reply_compose(

@@ -168,3 +168,18 @@ def test_replies_render_threaded_in_the_room(room, client) -> None:  # type: ign
     assert f'data-reply-to="{answer.pk}"' in html and "Side talk" in html
     assert 'id="reply-form-template"' in html and "js/audience.js" in html
     assert html.index(f'id="post-{answer.pk}"') < html.index(f'id="post-{reply.pk}"')
+
+
+@override_settings(RATE_COMPOSE_USER="2/60")
+def test_replies_share_the_compose_budget(room, client) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    cache.clear()
+    answer = room.answer()
+    client.force_login(room.others[0])
+    for i in range(2):
+        assert client.post(url("reply", room, answer.pk), {"body": f"r{i}"}).status_code == 200
+    response = client.post(url("reply", room, answer.pk), {"body": "one more"})
+    assert response.status_code == 429 and "try again in" in response.json()["message"]
+    assert response["Retry-After"].isdigit()
+    assert Post.objects.filter(reply_to=answer).count() == 2
