@@ -83,3 +83,26 @@ def followup_remove(*, jam: Jam, user: Any, author_key: str) -> bool:
     require_signed_in(user, "keep a follow-up list")
     deleted, _ = FollowUp.objects.filter(jam=jam, user=user, author_key=author_key).delete()
     return bool(deleted)
+
+
+def follow_ups_export(*, user: Any) -> list[dict[str, str]]:
+    """The user's follow-up list for their data download, in the order marked."""
+    from jamhost.audience.selectors import follow_ups_for
+
+    return [
+        {
+            "jam": entry.jam.slug,
+            "handle": entry.author_handle,
+            "name": entry.author_name,
+            "profile": entry.profile_url,
+            "marked_at": entry.created_at.isoformat(),
+        }
+        for entry in follow_ups_for(user=user)
+    ]
+
+
+def follow_ups_forget_author(*, author_key: str) -> int:
+    """Remove everyone's follow-up marks of an author whose account is being deleted:
+    their handle and profile link must not outlive it. Returns how many were removed."""
+    deleted, _ = FollowUp.objects.filter(author_key=author_key).delete()
+    return deleted

@@ -102,3 +102,26 @@ def test_a_persons_page_in_the_jam(room, client) -> None:  # type: ignore[no-unt
     assert response.status_code == 200 and "My answer here." in response.content.decode()
     missing = client.get(reverse("audience:person", args=[room.jam.slug, "app:0"]))
     assert missing.status_code == 404
+
+
+def test_follow_ups_are_in_the_data_download_and_forgotten_with_the_account(room, client) -> None:  # type: ignore[no-untyped-def]
+    from jamhost.accounts.services import account_delete
+    from jamhost.audience.models import FollowUp
+
+    room.answer()
+    me, leaver = room.others[0], room.others[1]
+    room.question("Who am I?", user=leaver)
+    followup_add(jam=room.jam, user=me, author_key=f"app:{room.panelist.pk}")
+    followup_add(jam=room.jam, user=me, author_key=f"app:{leaver.pk}")
+    client.force_login(me)
+    export = client.get(reverse("account_download")).json()
+    assert [f["handle"] for f in export["follow_ups"]] == [room.panelist.username, leaver.username]
+    assert export["follow_ups"][0]["jam"] == room.jam.slug
+
+    leaver.set_password("pw-of-the-leaver")
+    leaver.save()
+    account_delete(user=leaver, password="pw-of-the-leaver")
+    # Nobody keeps the deleted person's handle or profile link.
+    assert list(FollowUp.objects.values_list("author_key", flat=True)) == [
+        f"app:{room.panelist.pk}"
+    ]
