@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from jamhost.audience.follows import follow_ups_export, follow_ups_forget_author
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import Jam, JamStatus
 from jamhost.live.publish import post_changed_on_commit
@@ -52,6 +53,7 @@ def account_posts_export(*, user: Any) -> dict[str, Any]:
             }
             for p in posts
         ],
+        "follow_ups": follow_ups_export(user=user),
     }
 
 
@@ -95,6 +97,7 @@ def account_delete(*, user: Any, password: str) -> int:
                 )
                 post_changed_on_commit(post)
                 count += 1
+        follow_ups_forget_author(author_key=f"app:{user.pk}")
         # Its other sessions die with it: a session whose user is gone is anonymous.
         user_model.objects.filter(pk=user.pk).delete()
         archived = list(
