@@ -350,9 +350,9 @@ def invite_create(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             invite = services.invite_create(jam=jam, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            form = InviteForm()
+            # Refusals here are about the jam (it is over), not about a field.
+            return _people_response(request, jam, people_error=" ".join(exc.messages))
+        form = InviteForm()
     return _people_response(request, jam, invite_form=form, new_invite=invite)
 
 
@@ -381,9 +381,7 @@ def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
     # Tokens are URL-safe base64; anything else (a NUL byte, say, which PostgreSQL would
     # refuse to compare) is simply not an invite.
     invite = (
-        Invite.objects.select_related("jam", "jam__host", "accepted_by")
-        .filter(token=token)
-        .first()
+        Invite.objects.select_related("jam", "jam__host", "accepted_by").filter(token=token).first()
         if TOKEN.fullmatch(token)
         else None
     )

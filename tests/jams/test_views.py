@@ -586,3 +586,21 @@ def test_ids_too_big_for_the_database_are_not_found(client, jam: Jam, big: int) 
         reverse("jams:question_reorder", args=[jam.slug]), {"order": [str(big), "1"]}, **HTMX
     )
     assert "questions once" in text(response)
+
+
+def test_an_ended_jam_takes_no_more_questions_or_invites(client) -> None:  # type: ignore[no-untyped-def]
+    jam = live_jam(questions=1, released=1)
+    services.jam_end(jam=jam)
+    client.force_login(jam.host)
+    response = client.post(
+        reverse("jams:question_add", args=[jam.slug]),
+        {"text": "Late?", "offset_minutes": "1"},
+        **HTMX,
+    )
+    assert "The jam is over; its questions can no longer change." in text(response)
+    response = client.post(
+        reverse("jams:invite_create", args=[jam.slug]), {"role": "panelist"}, **HTMX
+    )
+    assert "invites are closed" in text(response)
+    assert jam.questions.count() == 1
+    assert not Invite.objects.exists()
