@@ -158,6 +158,13 @@
     button.click();
   }
 
+  // A click on a post (not on its buttons or fields) selects it for the keys.
+  room.addEventListener("click", function (e) {
+    if (e.target.closest("button, a, input, textarea, select, summary, details")) return;
+    var post = e.target.closest("article.post");
+    if (post) select(post);
+  });
+
   var help = document.getElementById("console-help");
   var helpOpen = document.getElementById("help-open");
   if (helpOpen && help) helpOpen.addEventListener("click", function () { help.showModal(); });
