@@ -52,7 +52,7 @@ def ingest_query(jam: Jam) -> str:
     return f"{jam.tag} -is:retweet"
 
 
-def _members_by_x_id(jam: Jam) -> dict[str, tuple[Any, str]]:
+def members_by_x_id(jam: Jam) -> dict[str, tuple[Any, str]]:
     """X user id -> (jamhost user, role) for the jam's host and members with linked X."""
     roles = {m.user_id: m.role for m in jam.memberships.all()}
     roles.setdefault(jam.host_id, AuthorRole.HOST)
@@ -220,7 +220,7 @@ def _page_store(jam: Jam, body: dict[str, Any], result: PollResult) -> None:
         for u in (raw_users if isinstance(raw_users, list) else [])
         if isinstance(u, dict) and u.get("id")
     }
-    members = _members_by_x_id(jam)
+    members = members_by_x_id(jam)
     for problem in body.get("errors") or []:
         if isinstance(problem, dict):
             log.info("jam %s search problem: %s", jam.pk, problem.get("detail") or problem)

@@ -28,6 +28,9 @@ RESPONSE_SCHEMAS = {
     ("tweet_create", 201): "CreatePostsResponse",
     ("tweet_get", 200): "GetPostsByIdResponse",
     ("users_me", 200): "GetUsersMeResponse",
+    ("rules_get", 200): "GetRulesResponse",
+    ("rules_update", 200): "UpdateRulesResponse",
+    ("stream", 200): "StreamPostsResponse",
 }
 # The token endpoint is OAuth 2.0 (RFC 6749 §5.1), not part of X's v2 OpenAPI document.
 TOKEN_SCHEMA = {

@@ -108,7 +108,7 @@ def _describe(exc: tweepy.HTTPException) -> str:
     return f"X answered {exc.response.status_code}" + (f": {detail}" if detail else "")
 
 
-def call(fn: Any, *args: Any, **kwargs: Any) -> requests.Response:
+def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Run one tweepy call and translate every failure into an XError."""
     try:
         return fn(*args, **kwargs)
