@@ -34,7 +34,10 @@ guest = UserFactory(username="guest_{run}")
 answer = post_compose(jam=jam, user=pan, body="Panel answer one")
 question = post_compose(jam=jam, user=guest, body="How do you start?")
 chatter = post_compose(jam=jam, user=guest, body="Just chatting")
-print(json.dumps({{"answer": answer.pk, "question": question.pk, "chatter": chatter.pk}}))
+later = post_compose(jam=jam, user=guest, body="Why now?")
+print(json.dumps({{
+    "answer": answer.pk, "question": question.pk, "chatter": chatter.pk, "later": later.pk
+}}))
 """
 
 COMPOSE = """
@@ -137,6 +140,31 @@ def test_console_in_the_browser(jamhost_server: LiveServer, browser: Any) -> Non
         expect(console.locator(f"#post-{ids['answer']}")).to_have_class(re.compile("selected"))
         console.locator("body").press("f")
         expect(screen.get_by_text("Panel answer one")).to_be_visible()
+
+        # Pinned & featured: only the featured answer.
+        console.get_by_role("button", name="Pinned & featured").click()
+        expect(console.locator(f"#post-{ids['answer']}")).to_be_visible()
+        expect(console.locator(f"#post-{ids['question']}")).to_be_hidden()
+
+        # Audience questions, unanswered first: u marks the first one answered and it
+        # moves below the later, unanswered one.
+        console.get_by_role("button", name="Audience questions").click()
+        first, later = (console.locator(f"#post-{ids[k]}") for k in ("question", "later"))
+        expect(later).to_be_visible()
+        first.locator(".post-text").click()
+        console.locator("body").press("u")
+        expect(first).to_have_attribute("data-answered", "true")
+        expect(console.locator(f"#post-{ids['question']} .badge.answered-yes")).to_be_visible()
+        assert later.bounding_box()["y"] < first.bounding_box()["y"]  # type: ignore[index]
+
+        # By author, from the people panel.
+        console.get_by_role("button", name="All", exact=True).click()
+        console.locator(".console-people").get_by_role("button", name=f"@pan_{run}").click()
+        expect(console.locator(f"#post-{ids['answer']}")).to_be_visible()
+        expect(console.locator(f"#post-{ids['chatter']}")).to_be_hidden()
+        expect(console.locator("#view-author")).to_contain_text(f"@pan_{run}")
+        console.get_by_role("button", name="Show every author").click()
+        expect(console.locator(f"#post-{ids['chatter']}")).to_be_visible()
 
         # ? opens the help dialog; Escape closes it.
         console.locator("body").press("?")
