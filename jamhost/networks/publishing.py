@@ -131,7 +131,8 @@ def _claim(post_id: int, now: datetime) -> tuple[str, Post | None, bool]:
         # A lease still set means the last attempt never reported back: it may have posted.
         in_doubt = publication.in_doubt or publication.lease_until is not None
         publication.in_doubt = in_doubt
-        publication.lease_until = now + timedelta(seconds=settings.X_TIMEOUT * 3 + 30)
+        # An attempt makes at most three calls (refresh, look-up, create), each bounded.
+        publication.lease_until = now + timedelta(seconds=settings.X_TIMEOUT * 3 + 5)
         publication.save(update_fields=["in_doubt", "lease_until"])
         Post.objects.filter(pk=post_id).update(network_attempts=post.network_attempts + 1)
         post.network_attempts += 1
