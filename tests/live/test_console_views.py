@@ -7,10 +7,13 @@ import re
 
 import pytest
 import zxingcpp
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from jamhost.jams.models import Role
+from jamhost.jams.services import membership_remove
 from jamhost.posts import moderation
 from jamhost.posts.models import AuditEntry, PostStatus
 from jamhost.posts.services import post_compose
@@ -130,8 +133,6 @@ def test_a_user_whose_role_was_removed_gets_403_on_post(jam) -> None:  # type: i
     moderator = MembershipFactory(jam=jam, role=Role.MODERATOR).user
     post = post_compose(jam=jam, user=UserFactory(), body="x")
     client = logged_in(moderator)
-    from jamhost.jams.services import membership_remove
-
     membership_remove(jam=jam, user_id=moderator.pk, actor=jam.host)
     response = client.post(console_url(jam), {"action": "hide", "post": post.pk})
     assert response.status_code == 403
@@ -213,3 +214,18 @@ def test_audit_log_and_blocks_in_the_admin(jam) -> None:  # type: ignore[no-unty
     assert "troll_in_admin" in log and "abuse" in log and jam.host.username in log
     blocks = admin.get("/admin/posts/block/").content.decode()
     assert "troll_in_admin" in blocks
+
+
+def test_console_page_queries_do_not_grow_with_posts(jam, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    client = logged_in(jam.host)
+    people = [UserFactory() for _ in range(3)]
+    for n in range(3):
+        post_compose(jam=jam, user=people[n], body=f"first {n}?")
+    client.get(console_url(jam))  # warm: session, content types
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(console_url(jam)).status_code == 200
+    for n in range(12):
+        post = post_compose(jam=jam, user=people[n % 3], body=f"more {n}")
+        moderation.post_pin(jam=jam, actor=jam.host, post_id=post.pk)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(console_url(jam)).status_code == 200
