@@ -71,7 +71,9 @@ def post_network_set(post_id: int, **fields: Any) -> Post:
     with transaction.atomic():
         jam_id = Post.objects.values_list("jam_id", flat=True).get(pk=post_id)
         _, rev = jam_next_rev(jam_id=jam_id)  # jam row first, as post_insert does
-        post = Post.objects.select_for_update().select_related("question").get(pk=post_id)
+        post = (
+            Post.objects.select_for_update(of=("self",)).select_related("question").get(pk=post_id)
+        )
         for name, value in fields.items():
             setattr(post, name, value)
         post.rev = rev
