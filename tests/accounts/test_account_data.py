@@ -1,0 +1,145 @@
+"""A person's own data: download their posts; delete their account, after which their
+posts show as a deleted user live, in replays and in archived transcripts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from jamhost.jams.services import jam_end
+from jamhost.posts.models import Post
+from jamhost.posts.services import post_compose
+from jamhost.transcripts.models import Transcript
+from jamhost.transcripts.services import jam_archive
+from tests.factories import MembershipFactory, UserFactory, live_jam
+
+pytestmark = pytest.mark.django_db
+
+
+def _signed_in(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_download_holds_every_post_of_the_user_and_no_one_elses() -> None:
+    jam, other_jam = live_jam(), live_jam()
+    ada, bob = UserFactory(username="ada"), UserFactory()
+    mine = [
+        post_compose(jam=jam, user=ada, body="first <b>answer</b>"),
+        post_compose(jam=other_jam, user=ada, body="second, in another jam ✓"),
+    ]
+    post_compose(jam=jam, user=bob, body="not ada's")
+    response = _signed_in(ada).get("/accounts/me/posts.json")
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    export = json.loads(response.content)
+    assert export["format"] == "jamhost-posts/1"
+    assert export["user"]["username"] == "ada"
+    assert [(p["jam"]["slug"], p["seq"], p["body"]) for p in export["posts"]] == [
+        (p.jam.slug, p.seq, p.body) for p in mine
+    ]
+
+
+def test_deleting_needs_the_password_and_keeps_everything_when_wrong() -> None:
+    jam = live_jam()
+    ada = UserFactory()
+    post_compose(jam=jam, user=ada, body="still mine")
+    response = _signed_in(ada).post("/accounts/me/delete/", {"password": "wrong"})
+    assert response.status_code == 400
+    assert b"not your password" in response.content
+    assert get_user_model().objects.filter(pk=ada.pk).exists()
+    assert Post.objects.get(body="still mine").author_id == ada.pk
+
+
+def test_a_host_cannot_delete_their_account_while_hosting() -> None:
+    jam = live_jam()
+    response = _signed_in(jam.host).post(
+        "/accounts/me/delete/", {"password": "correct-horse-battery"}
+    )
+    assert response.status_code == 400
+    assert b"You host 1 jam" in response.content
+    assert get_user_model().objects.filter(pk=jam.host_id).exists()
+
+
+def test_the_deletion_page_states_the_policy() -> None:
+    page = _signed_in(UserFactory()).get("/accounts/me/")
+    assert b'id="deletion-policy"' in page.content
+    assert b"a deleted user" in page.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_shows_posts_as_a_deleted_user_everywhere() -> None:
+    live, past = live_jam(), live_jam()
+    ada = UserFactory(username="ada_lovelace", first_name="Ada")
+    MembershipFactory(jam=past, user=ada)
+    kept = post_compose(jam=past, user=ada, body="an answer for the record")
+    post_compose(jam=live, user=ada, body="a live answer")
+    jam_end(jam=past)
+    first = jam_archive(jam_id=past.pk)
+    assert "ada_lovelace" in first.content
+
+    client = _signed_in(ada)
+    response = client.post("/accounts/me/delete/", {"password": "correct-horse-battery"})
+    assert response.status_code == 302
+    assert not get_user_model().objects.filter(pk=ada.pk).exists()
+    # The old session is signed out.
+    assert client.get("/accounts/me/").status_code == 302
+
+    for post in Post.objects.filter(body__in=["an answer for the record", "a live answer"]):
+        assert post.author_id is None
+        assert (post.author_handle, post.author_name) == ("deleted", "Deleted user")
+        assert "ada" not in post.author_key
+    # The live room and the replay show the deleted user, not Ada.
+    room = Client().get(f"/jams/{live.slug}/live/").content.decode()
+    assert "a live answer" in room and "ada_lovelace" not in room and "@deleted" in room
+    # The archived transcript is superseded by a new version; the old one is kept.
+    versions = list(Transcript.objects.filter(jam=past).order_by("version"))
+    assert [t.version for t in versions] == [1, 2]
+    assert versions[0].content_hash == first.content_hash
+    assert "ada_lovelace" not in versions[1].content
+    assert "Deleted user" in versions[1].content
+    answer = Client().get(f"/jams/{past.slug}/transcript/")
+    replay = b"".join(answer.streaming_content).decode()  # type: ignore[attr-defined]
+    assert "an answer for the record" in replay and "ada_lovelace" not in replay
+    assert Post.objects.get(pk=kept.pk).jam_id == past.pk
+
+
+def test_signup_refuses_handles_that_could_pass_for_someone_else() -> None:
+    UserFactory(username="alice")
+    for handle in ("Alice", "аlice", "al\u200bice", "alice\u202e", "al ice", "ali/ce"):
+        response = Client().post(
+            "/accounts/signup/",
+            {
+                "username": handle,
+                "password1": "a-long-passphrase-9",
+                "password2": "a-long-passphrase-9",
+            },
+        )
+        assert response.status_code == 200, handle
+        assert b'class="errorlist' in response.content, handle
+    assert get_user_model().objects.filter(username__iexact="alice").count() == 1
+
+
+def test_display_names_lose_invisible_and_direction_characters() -> None:
+    response = Client().post(
+        "/accounts/signup/",
+        {
+            "username": "mallory",
+            "first_name": "\u202eecila\u202c \u200b@alice\u2066",
+            "password1": "a-long-passphrase-9",
+            "password2": "a-long-passphrase-9",
+        },
+    )
+    assert response.status_code == 302
+    user = get_user_model().objects.get(username="mallory")
+    assert user.first_name == "ecila @alice"
+    # Wherever a post shows the name, the real handle is shown next to it, isolated.
+    jam = live_jam()
+    post_compose(jam=jam, user=user, body="hi")
+    room = Client().get(f"/jams/{jam.slug}/live/").content.decode()
+    assert '<bdi class="name">ecila @alice</bdi> <bdi class="handle">@mallory</bdi>' in room
