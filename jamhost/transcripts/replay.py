@@ -1,7 +1,8 @@
 """The replay page's transcript, rendered with the live room's post fragment.
 
-The page's head (player, insights, question index) is one template; the posts follow it
-section by section, so the first byte does not wait for thousands of posts to render.
+The page's top goes out first; then the player, insights and question index; then the
+posts section by section, so the first byte waits for neither the snapshot nor thousands
+of posts to render.
 Posts are rebuilt from the snapshot as unsaved Post objects (no queries) so that
 templates/posts/_post.html shows them exactly as the live room did.
 """
@@ -17,9 +18,13 @@ from django.template.loader import get_template
 from jamhost.jams.models import Question
 from jamhost.live.render import VIEWER
 from jamhost.posts.models import Post, PostStatus
+from jamhost.transcripts.exports import export_render
+from jamhost.transcripts.insights import Insights, insights_build
+from jamhost.transcripts.memo import Parsed
+from jamhost.transcripts.services import LoadedTranscript
 from jamhost.transcripts.snapshot import Section, Snapshot, parse_iso, snapshot_sections
 
-POSTS_MARKER = "<!-- transcript posts -->"
+BODY_MARKER = "<!-- transcript body -->"
 CHUNK = 250
 
 
@@ -91,8 +96,38 @@ def post_from_snapshot(entry: dict[str, Any], questions: dict[int, Question]) ->
     )
 
 
-def sections_html(snapshot: Snapshot) -> Iterator[str]:
-    """The transcript's sections as HTML, a chunk of posts at a time."""
+def insights_cached(parsed: Parsed, *, seen_before: set[str]) -> Insights:
+    key = ("insights", frozenset(seen_before))
+    if key not in parsed.derived:
+        parsed.derived[key] = insights_build(parsed.snapshot, seen_before=seen_before)
+    return parsed.derived[key]
+
+
+def export_cached(loaded: LoadedTranscript, *, fmt: str) -> str:
+    if fmt == "json":
+        return loaded.content
+    key = ("export", fmt)
+    if key not in loaded.parsed.derived:
+        loaded.parsed.derived[key] = export_render(loaded.snapshot, fmt=fmt, content="")
+    return loaded.parsed.derived[key]
+
+
+def sections_html(parsed: Parsed) -> Iterator[str]:
+    """The transcript's sections as HTML, a chunk of posts at a time. Rendered once per
+    transcript version in this process; later views stream the kept text."""
+    key = ("sections",)
+    kept = parsed.derived.get(key)
+    if kept is not None:
+        yield from kept
+        return
+    rendered: list[str] = []
+    for part in _sections_render(parsed.snapshot):
+        rendered.append(part)
+        yield part
+    parsed.derived[key] = rendered
+
+
+def _sections_render(snapshot: Snapshot) -> Iterator[str]:
     questions = {
         q["number"]: Question(number=q["number"], text=q["text"]) for q in snapshot["questions"]
     }

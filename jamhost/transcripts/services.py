@@ -20,6 +20,7 @@ from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import Jam, JamStatus
 from jamhost.jams.services import TRANSITIONS
 from jamhost.live.publish import jam_changed_on_commit
+from jamhost.transcripts.memo import Parsed, parsed_get, parsed_put
 from jamhost.transcripts.models import SearchDocument, Transcript
 from jamhost.transcripts.snapshot import (
     SCHEMA_VERSION,
@@ -36,10 +37,20 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class LoadedTranscript:
     transcript: Transcript
-    snapshot: Snapshot
+    parsed: Parsed
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.parsed.snapshot
+
+    @property
+    def content(self) -> str:
+        """The stored canonical JSON (read from the database when first asked for)."""
+        return self.transcript.content
 
 
-def _refuse_unless_over(jam: Jam) -> None:
+def jam_check_archivable(*, jam: Jam) -> None:
+    """Raise ValidationError, saying why, unless the jam has ended (or is archived)."""
     if jam.status in (JamStatus.ENDED, JamStatus.ARCHIVED):
         return
     reason = {
@@ -88,7 +99,7 @@ def jam_archive(*, jam_id: int, now: datetime | None = None) -> Transcript:
     now = now or timezone.now()
     with transaction.atomic():
         jam = Jam.objects.select_for_update(of=("self",)).select_related("host").get(pk=jam_id)
-        _refuse_unless_over(jam)
+        jam_check_archivable(jam=jam)
         transcript, snapshot = _store(jam)
         if jam.status != JamStatus.ARCHIVED:
             if JamStatus.ARCHIVED not in TRANSITIONS[jam.status]:  # the jams app's rules
@@ -111,14 +122,20 @@ def transcript_verified(*, jam: Jam) -> LoadedTranscript:
     version. What is returned has always passed the check. Raises ValidationError for a
     jam that has not ended.
     """
-    _refuse_unless_over(jam)
-    latest = Transcript.objects.filter(jam=jam).order_by("-version").first()
-    if latest is not None and _intact(latest):
-        try:
-            return LoadedTranscript(latest, json.loads(latest.content))
-        except ValueError:
-            pass
+    jam_check_archivable(jam=jam)
+    latest = Transcript.objects.filter(jam=jam).order_by("-version").defer("content").first()
     if latest is not None:
+        key = (latest.pk, latest.content_hash)
+        cached = parsed_get(key)
+        if cached is not None:
+            return LoadedTranscript(latest, cached)
+        latest.content = Transcript.objects.values_list("content", flat=True).get(pk=latest.pk)
+        if _intact(latest):
+            try:
+                return LoadedTranscript(latest, parsed_put(key, json.loads(latest.content)))
+            except ValueError:
+                pass
         log.warning("transcript v%s of jam %s is corrupt; rebuilding", latest.version, jam.pk)
     rebuilt = jam_archive(jam_id=jam.pk)
-    return LoadedTranscript(rebuilt, json.loads(rebuilt.content))
+    key = (rebuilt.pk, rebuilt.content_hash)
+    return LoadedTranscript(rebuilt, parsed_put(key, json.loads(rebuilt.content)))

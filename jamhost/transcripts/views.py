@@ -13,66 +13,61 @@ from django.template.loader import render_to_string
 
 from jamhost.jams.models import Jam
 from jamhost.transcripts import replay
-from jamhost.transcripts.exports import FORMATS, export_filename, export_render
+from jamhost.transcripts.exports import FORMATS, export_filename
 from jamhost.transcripts.forms import ImportForm, PastJamSearchForm
 from jamhost.transcripts.importer import ImportOptions, import_job_create
-from jamhost.transcripts.insights import insights_author_keys, insights_build
+from jamhost.transcripts.insights import insights_author_keys
 from jamhost.transcripts.models import ImportJob
 from jamhost.transcripts.selectors import authors_seen_before, past_jam_hosts, past_jams_search
-from jamhost.transcripts.services import LoadedTranscript, transcript_verified
+from jamhost.transcripts.services import jam_check_archivable, transcript_verified
 
 PAST_PAGE_SIZE = 20
 
 
-def _loaded(request: HttpRequest, slug: str) -> tuple[Jam, LoadedTranscript | HttpResponse]:
-    jam = get_object_or_404(Jam.objects.select_related("host"), slug=slug)
-    try:
-        return jam, transcript_verified(jam=jam)
-    except ValidationError as exc:
-        page = render(
-            request,
-            "error.html",
-            {
-                "title": "No transcript yet",
-                "message": " ".join(exc.messages)
-                + " The transcript appears here when the jam ends.",
-            },
-            status=409,
-        )
-        return jam, page
+def _not_ready(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return render(
+        request,
+        "error.html",
+        {
+            "title": "No transcript yet",
+            "message": " ".join(exc.messages) + " The transcript appears here when the jam ends.",
+        },
+        status=409,
+    )
 
 
 def transcript_replay(request: HttpRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
-    """The transcript grouped by question, the player and the insights. Streamed: the
-    page's head (player, insights) goes out first, then the posts section by section."""
-    jam, loaded = _loaded(request, slug)
-    if isinstance(loaded, HttpResponse):
-        return loaded
-    snapshot = loaded.snapshot
-    seen = authors_seen_before(jam=jam, author_keys=insights_author_keys(snapshot))
-    page = render_to_string(
-        "transcripts/replay.html",
-        {
-            "jam": jam,
-            "transcript": loaded.transcript,
-            "snapshot": snapshot,
-            "insights": insights_build(snapshot, seen_before=seen),
-            "sections": replay.section_index(snapshot),
-            "player": replay.player_bounds(snapshot),
-            "formats": FORMATS,
-        },
-        request=request,
-    )
-    head, _, tail = page.partition(replay.POSTS_MARKER)
+    """The transcript grouped by question, the player and the insights, streamed: the
+    page's top goes out before the snapshot is read, then the player and insights, then
+    the posts section by section."""
+    jam = get_object_or_404(Jam.objects.select_related("host"), slug=slug)
+    try:
+        jam_check_archivable(jam=jam)
+    except ValidationError as exc:
+        return _not_ready(request, exc)
+    page = render_to_string("transcripts/replay.html", {"jam": jam}, request=request)
+    head, _, tail = page.partition(replay.BODY_MARKER)
 
     def stream() -> Iterator[str]:
         yield head
-        yield from replay.sections_html(snapshot)
+        loaded = transcript_verified(jam=jam)
+        seen = authors_seen_before(jam=jam, author_keys=insights_author_keys(loaded.snapshot))
+        yield render_to_string(
+            "transcripts/_replay_body.html",
+            {
+                "jam": jam,
+                "snapshot": loaded.snapshot,
+                "insights": replay.insights_cached(loaded.parsed, seen_before=seen),
+                "sections": replay.section_index(loaded.snapshot),
+                "player": replay.player_bounds(loaded.snapshot),
+            },
+            request=request,
+        )
+        yield from replay.sections_html(loaded.parsed)
+        yield "</div>"
         yield tail
 
-    response = StreamingHttpResponse(stream(), content_type="text/html; charset=utf-8")
-    response["X-Transcript-Hash"] = loaded.transcript.content_hash
-    return response
+    return StreamingHttpResponse(stream(), content_type="text/html; charset=utf-8")
 
 
 def transcript_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
@@ -86,10 +81,12 @@ def transcript_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse
             },
             status=404,
         )
-    _, loaded = _loaded(request, slug)
-    if isinstance(loaded, HttpResponse):
-        return loaded
-    body = export_render(loaded.snapshot, fmt=fmt, content=loaded.transcript.content)
+    jam = get_object_or_404(Jam.objects.select_related("host"), slug=slug)
+    try:
+        loaded = transcript_verified(jam=jam)
+    except ValidationError as exc:
+        return _not_ready(request, exc)
+    body = replay.export_cached(loaded, fmt=fmt)
     response = HttpResponse(body.encode("utf-8"), content_type=FORMATS[fmt].content_type)
     response["Content-Disposition"] = (
         f'attachment; filename="{export_filename(loaded.snapshot, fmt)}"'

@@ -6,6 +6,7 @@
   var root = document.querySelector("[data-replay]");
   if (!root) return;
   var player = document.getElementById("player");
+  if (!player) return;
   var stream = document.getElementById("replay-stream");
   var playButton = document.getElementById("replay-play");
   var scrubber = document.getElementById("replay-scrubber");
@@ -13,8 +14,8 @@
   var jump = document.getElementById("replay-jump");
   var MAX_SHOWN = 300; // older posts leave the player's stream; the transcript keeps them
 
-  var start = Date.parse(root.dataset.start);
-  var total = parseFloat(root.dataset.seconds) * 1000;
+  var start = 0;
+  var total = 0;
   var posts = [];
   var position = 0; // ms after the start
   var speed = 1;
@@ -23,6 +24,8 @@
   var lastTick = 0;
 
   function collect() {
+    start = Date.parse(player.dataset.start);
+    total = parseFloat(player.dataset.seconds) * 1000;
     var nodes = document.querySelectorAll("#transcript article.post[data-seq]");
     posts = Array.prototype.map.call(nodes, function (node) {
       var time = node.querySelector("time[datetime]");

@@ -95,3 +95,13 @@ def build_jam(
 @pytest.fixture
 def ended_jam(db: Any) -> Jam:
     return build_jam()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_transcript_memo() -> Any:
+    """Each test reads transcripts from the database first, as a new process would."""
+    from jamhost.transcripts.memo import memo_clear
+
+    memo_clear()
+    yield
+    memo_clear()
