@@ -604,3 +604,13 @@ def test_an_ended_jam_takes_no_more_questions_or_invites(client) -> None:  # typ
     assert "invites are closed" in text(response)
     assert jam.questions.count() == 1
     assert not Invite.objects.exists()
+
+
+def test_move_buttons_only_where_a_move_is_allowed(client) -> None:  # type: ignore[no-untyped-def]
+    jam = live_jam(questions=3, released=1)
+    client.force_login(jam.host)
+    page = text(client.get(reverse("jams:edit", args=[jam.slug])))
+    assert "Move Q1" not in page  # released
+    assert "Move Q2 up" not in page  # would pass the released Q1
+    assert "Move Q2 down" in page and "Move Q3 up" in page
+    assert "Move Q3 down" not in page
