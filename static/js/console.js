@@ -17,6 +17,7 @@
       answered: el.getAttribute("data-answered") === "true",
       pinned: el.getAttribute("data-pinned") === "true",
       featured: el.getAttribute("data-featured") === "true",
+      upvotes: parseInt(el.getAttribute("data-upvotes") || "0", 10) || 0,
       questionRelease: el.classList ? el.classList.contains("kind-question") : false
     };
   }
@@ -34,9 +35,11 @@
     }
   }
 
-  // Audience questions: unanswered first (a flex "order"; the stream is a flex column).
+  // Audience questions: unanswered first, then the most upvoted (a flex "order"; the
+  // stream is a flex column, so a lower order comes first).
   function orderOf(post, view) {
-    return view.name === "questions" && post.audienceQuestion && !post.answered ? -1 : 0;
+    if (view.name !== "questions" || !post.audienceQuestion) return 0;
+    return (post.answered ? 0 : -1000000) - Math.min(post.upvotes || 0, 999999);
   }
 
   var api = { matches: matches, orderOf: orderOf, attributesOf: attributesOf };
