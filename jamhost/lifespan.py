@@ -40,12 +40,23 @@ async def networks_forever(interval: float) -> None:
         await asyncio.sleep(interval)
 
 
+async def demo_replay_forever() -> None:
+    """The first-run demo (`make run`): the recorded jam plays into the demo jam, again
+    and again while it is live, so a new user sees posts arrive."""
+    from jamhost.jams.management.commands.demo import DEMO_SLUG
+    from jamhost.jams.rehearsal import DEMO_RECORDING, recording_load, recording_replay_async
+
+    recording = await sync_to_async(recording_load)(DEMO_RECORDING)
+    await recording_replay_async(slug=DEMO_SLUG, recording=recording, loop=True)
+
+
 async def lifespan(
     receive: Callable[[], Awaitable[dict[str, Any]]],
     send: Callable[[dict[str, Any]], Awaitable[None]],
 ) -> None:
     sweeper: asyncio.Task[None] | None = None
     networks: asyncio.Task[None] | None = None
+    demo: asyncio.Task[None] | None = None
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
@@ -58,9 +69,12 @@ async def lifespan(
                     networks = asyncio.get_running_loop().create_task(
                         networks_forever(settings.SWEEP_INTERVAL)
                     )
+            if settings.DEMO_REPLAY:
+                demo = asyncio.get_running_loop().create_task(demo_replay_forever())
+                log.info("replaying the recorded demo jam into the demo jam")
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            for task in (sweeper, networks):
+            for task in (sweeper, networks, demo):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(BaseException):

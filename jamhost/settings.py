@@ -182,6 +182,8 @@ LIVE_RESYNC_INTERVAL = env_float("LIVE_RESYNC_INTERVAL", 5.0)
 
 # Scheduled work: the sweep opens and closes jams and releases questions.
 SWEEP_INTERVAL = env_float("SWEEP_INTERVAL", 2.0)
+# First run: the server replays a recorded jam into the demo jam (`make run` turns it on).
+DEMO_REPLAY = env_bool("DEMO_REPLAY")
 HASHTAG_MARGIN_MINUTES = env_int("HASHTAG_MARGIN_MINUTES", 30)
 INVITE_DAYS = env_int("INVITE_DAYS", 14)
 
