@@ -57,6 +57,11 @@ def _expires_at(token: dict[str, Any]) -> Any:
     return timezone.now() + timedelta(seconds=max(seconds, 60))
 
 
+def _scope_text(scope: Any) -> str:
+    # oauthlib hands the granted scope back as a list; X sends it space-separated.
+    return " ".join(scope) if isinstance(scope, list) else str(scope or "")
+
+
 def x_account_link(*, user: Any, state: str, code: str, error: str = "") -> XAccount:
     """Finish "Connect X" from the callback. The state must be one this user started in
     the last ten minutes; it is used once. Raises ValidationError with what to do next."""
@@ -95,9 +100,7 @@ def x_account_link(*, user: Any, state: str, code: str, error: str = "") -> XAcc
                 "access_token": token_encrypt(token["access_token"]),
                 "refresh_token": token_encrypt(token.get("refresh_token") or ""),
                 "expires_at": _expires_at(token),
-                "scope": " ".join(token.get("scope") or [])
-                if isinstance(token.get("scope"), list)
-                else str(token.get("scope") or "")[:200],
+                "scope": _scope_text(token.get("scope"))[:200],
                 "revoked_at": None,
                 "revoked_reason": "",
             },

@@ -16,7 +16,7 @@ from typing import Any
 
 import tweepy
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from jamhost.jams.models import Jam
@@ -113,7 +113,9 @@ class JamStream(tweepy.StreamingClient):
     def on_data(self, raw_data: Any) -> None:
         # tweepy ends the stream when a handler raises: nothing here may.
         try:
-            close_old_connections()
+            if not connection.in_atomic_block:
+                # A long-lived process: drop a connection PostgreSQL has since closed.
+                close_old_connections()
             stream_line_store(raw=raw_data)
         except Exception:
             log.exception("stream: a line could not be stored")

@@ -160,3 +160,16 @@ def test_without_x_credentials_the_account_page_says_so(client, settings):  # ty
     answer = client.post(reverse("networks:connect"), follow=True)
     assert answer.status_code == 200
     assert "X is not connected on this site" in answer.content.decode()
+
+
+def test_user_who_declines_on_x_gets_a_message(client, x_server):  # type: ignore[no-untyped-def]
+    client.force_login(UserFactory())
+    start = client.post(reverse("networks:connect"))
+    state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
+    page = client.get(
+        reverse("networks:callback") + f"?state={state}&error=access_denied", follow=True
+    )
+    assert page.status_code == 200
+    assert "X did not connect (access_denied)" in page.content.decode()
+    assert not XAccount.objects.exists()
+    assert not OAuthState.objects.exists()

@@ -26,6 +26,7 @@ def test_jam_page_says_x_is_not_connected_without_credentials(client, settings):
     assert jam.posts.filter(body="local is fine", network_status=NetworkStatus.LOCAL).exists()
     room = client.get(reverse("live:room", args=[jam.slug])).content.decode()
     assert "Local only" in room
+    assert "X is not connected" in room
 
 
 def test_host_sees_cost_panel_others_do_not(client, x_server):  # type: ignore[no-untyped-def]
@@ -41,9 +42,13 @@ def test_host_sees_cost_panel_others_do_not(client, x_server):  # type: ignore[n
     assert "$5.23" in page  # 1000 * 0.005 + 2 * 0.015 + 1 * 0.20
     assert "Connect X" in page  # the host has not linked the account that posts questions
 
+    room = client.get(reverse("live:room", args=[jam.slug])).content.decode()
+    assert "X so far: 1000 read, 3 created (1 with a link), about $5.23" in room
+
     client.force_login(UserFactory())
     page = client.get(jam.get_absolute_url()).content.decode()
     assert "x-reads" not in page
+    assert "X so far" not in client.get(reverse("live:room", args=[jam.slug])).content.decode()
 
 
 def test_post_fragment_shows_network_status_and_retry(

@@ -16,11 +16,16 @@ register = template.Library()
 
 
 @register.inclusion_tag("networks/_jam_panel.html", takes_context=True)
-def x_jam_panel(context: dict[str, Any], jam: Any) -> dict[str, Any]:
+def x_jam_panel(context: dict[str, Any], jam: Any, compact: bool = False) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None)
     is_host = can_edit(user=user, jam=jam)
-    panel: dict[str, Any] = {"jam": jam, "x_configured": x_configured(), "is_host": is_host}
+    panel: dict[str, Any] = {
+        "jam": jam,
+        "x_configured": x_configured(),
+        "is_host": is_host,
+        "compact": compact,
+    }
     if panel["x_configured"] and is_host:
         panel["cost"] = jam_cost(jam_id=jam.pk)
         panel["cursor"] = IngestCursor.objects.filter(jam=jam).first()
