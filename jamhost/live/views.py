@@ -7,14 +7,14 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
 from jamhost.jams import services as jam_services
 from jamhost.jams.models import Jam, Role
-from jamhost.jams.permissions import can_edit, can_moderate, jam_role
+from jamhost.jams.permissions import can_edit, can_moderate, can_view, jam_role
 from jamhost.live.render import VIEWER, render_header
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text
 from jamhost.posts.selectors import posts_for_room
@@ -42,6 +42,8 @@ def _compose_context(request: HttpRequest, jam: Jam, role: str | None, **extra: 
 
 def room(request: HttpRequest, slug: str) -> HttpResponse:
     jam = get_object_or_404(Jam.objects.select_related("host", "current_question"), slug=slug)
+    if not can_view(user=request.user, jam=jam):
+        raise Http404("draft")
     rev = jam.rev  # read before the posts: the socket catches up from here
     pinned, stream = posts_for_room(jam=jam, audience=VIEWER)
     role = jam_role(user=request.user, jam=jam)

@@ -263,3 +263,17 @@ async def test_out_of_order_frames_are_delivered_in_rev_order(hub: object) -> No
     frames = await receive_frames(ws, 2)
     assert 'id="x1"' in frames[0] and 'id="x2"' in frames[1]
     await ws.disconnect()
+
+
+async def test_a_draft_jams_socket_is_refused_to_outsiders(hub: object) -> None:
+    from tests.factories import JamFactory
+
+    jam = await database_sync_to_async(JamFactory)()
+    outsider = await database_sync_to_async(UserFactory)()
+    for user in (None, outsider):
+        connected, code = await socket(f"/ws/jams/{jam.slug}/live/", user).connect()
+        assert not connected and code == 4403
+    host = await database_sync_to_async(lambda: jam.host)()
+    ws = socket(f"/ws/jams/{jam.slug}/live/", host)
+    assert (await ws.connect())[0]
+    await ws.disconnect()

@@ -130,3 +130,12 @@ def test_only_the_host_controls_the_hour(client) -> None:  # type: ignore[no-unt
 def test_unknown_jam_is_a_plain_404(client) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/jams/nope/live/")
     assert response.status_code == 404 and b"Traceback" not in response.content
+
+
+def test_a_draft_jams_room_is_hidden_from_outsiders(client) -> None:  # type: ignore[no-untyped-def]
+    jam = JamFactory(status=JamStatus.DRAFT)
+    assert client.get(reverse("live:room", args=[jam.slug])).status_code == 404
+    client.force_login(UserFactory())
+    assert client.get(reverse("live:room", args=[jam.slug])).status_code == 404
+    client.force_login(jam.host)
+    assert client.get(reverse("live:room", args=[jam.slug])).status_code == 200
