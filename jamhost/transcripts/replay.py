@@ -93,6 +93,9 @@ def post_from_snapshot(entry: dict[str, Any], questions: dict[int, Question]) ->
         pinned=entry["pinned"],
         featured=entry["featured"],
         created_at=parse_iso(entry["time"]),
+        # Seqs, like pk: a reply links to its parent's #post-<seq> anchor.
+        reply_to_id=entry.get("reply_to"),
+        upvotes=int((entry.get("metrics") or {}).get("upvotes") or 0),
     )
 
 

@@ -244,10 +244,16 @@ def is_lead(post: dict[str, Any]) -> bool:
 def snapshot_sections(snapshot: Snapshot) -> list[Section]:
     """Posts grouped by question: the question, then featured and panelist (and host)
     answers, then the community, each in seq order. Posts tied to no question come
-    first, as "Other posts" (introductions, chat between questions)."""
+    first, as "Other posts" (introductions, chat between questions). A reply (a side
+    conversation) follows its parent, in seq order, wherever the parent is."""
     sections = {q["number"]: Section(question=q) for q in snapshot["questions"]}
     other = Section(question=None)
+    shown = {post["seq"] for post in snapshot["posts"] if post["kind"] == Kind.POST}
+    replies: dict[int, list[dict[str, Any]]] = {}
     for post in snapshot["posts"]:
+        if post.get("reply_to") in shown:
+            replies.setdefault(post["reply_to"], []).append(post)
+            continue
         section = sections.get(post["question"], other)
         if post["kind"] == Kind.QUESTION and section.question and section.question_post is None:
             section.question_post = post
@@ -255,7 +261,22 @@ def snapshot_sections(snapshot: Snapshot) -> list[Section]:
             section.lead.append(post)
         else:
             section.community.append(post)
-    ordered = ([other] if other.answers else []) + list(sections.values())
-    for section in ordered:
+    for section in [other, *sections.values()]:
         section.lead.sort(key=lambda p: (not p["featured"], p["seq"]))
-    return ordered
+        if replies:
+            section.lead = _with_replies(section.lead, replies)
+            section.community = _with_replies(section.community, replies)
+    return ([other] if other.answers else []) + list(sections.values())
+
+
+def _with_replies(
+    posts: list[dict[str, Any]], replies: dict[int, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Each post followed by its replies, and theirs (a reply to a reply, from X)."""
+    out: list[dict[str, Any]] = []
+    stack = list(reversed(posts))
+    while stack:
+        post = stack.pop()
+        out.append(post)
+        stack.extend(reversed(replies.get(post["seq"], [])))
+    return out
