@@ -124,3 +124,22 @@ def test_the_transcript_snapshot_keeps_replies_with_their_parent(room) -> None: 
         entry["question"]
         == next(p for p in snapshot["posts"] if p["seq"] == answer.seq)["question"]
     )
+
+
+def test_the_transcript_shows_replies_right_under_their_parent(room) -> None:  # type: ignore[no-untyped-def]
+    from jamhost.transcripts.replay import _sections_render
+    from jamhost.transcripts.snapshot import snapshot_build, snapshot_sections
+
+    question = room.question("Will there be slides?")
+    answer = room.answer("Slides after the jam.")
+    later = room.answer("Another answer.")
+    side = reply_compose(jam=room.jam, user=room.others[0], parent_id=question.pk, body="+1")
+    panel_side = reply_compose(jam=room.jam, user=room.panelist, parent_id=question.pk, body="Yes")
+    snapshot = snapshot_build(room.jam)
+    seqs = [p["seq"] for s in snapshot_sections(snapshot) for p in s.answers]
+    # "Other posts" (the audience question and its conversation) come before Q1's answers;
+    # the panelist's reply stays in the conversation, not among the panelists' answers.
+    assert seqs == [question.seq, side.seq, panel_side.seq, answer.seq, later.seq]
+    html = "".join(_sections_render(snapshot))
+    assert f'data-reply-to="{question.seq}"' in html and f'href="#post-{question.seq}"' in html
+    assert html.index(f'id="post-{question.seq}"') < html.index(f'id="post-{side.seq}"')
