@@ -258,9 +258,12 @@ def screenshots() -> Path:
     return SCREENSHOTS
 
 
-def new_context(browser: Any, *, phone: bool = False, dark: bool = False) -> Any:
+def new_context(
+    browser: Any, *, phone: bool = False, dark: bool = False, viewport: dict | None = None
+) -> Any:
     """A person's own browser: cookies, storage and viewport of their own."""
-    viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
+    if viewport is None:
+        viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
     context = browser.new_context(
         viewport=viewport,
         color_scheme="dark" if dark else "light",
