@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 ANSWER_PREFIX = re.compile(r"^\s*[Aa]\s?(\d{1,3})\s*(?:[:\-–.)]|\s)")
 TWEET_ID = re.compile(r"^\d{1,20}$")
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_PAGES_PER_POLL = 50
 MAX_INTERVAL = 60.0
 
@@ -60,6 +61,12 @@ def members_by_x_id(jam: Jam) -> dict[str, tuple[Any, str]]:
     return {a.x_user_id: (a.user, roles[a.user_id]) for a in accounts}
 
 
+def _printable(text: str) -> str:
+    """Without NUL and other control characters (PostgreSQL refuses NUL in text);
+    line breaks and tabs stay."""
+    return CONTROL_CHARS.sub("", text)
+
+
 def _question_number(text: str) -> int | None:
     match = ANSWER_PREFIX.match(text)
     return int(match.group(1)) if match else None
@@ -72,7 +79,7 @@ def _links(tweet: dict[str, Any]) -> list[str]:
         if isinstance(entity, dict):
             link = entity.get("unwound_url") or entity.get("expanded_url") or entity.get("url")
             if isinstance(link, str) and link.startswith(("http://", "https://")):
-                out.append(link[:500])
+                out.append(_printable(link)[:500])
     return out
 
 
@@ -117,7 +124,7 @@ def tweet_upsert(
         result.duplicates += 1
         return None
     author_id = str(tweet.get("author_id") or "")
-    expanded = tweet_text_expanded(tweet)
+    expanded = _printable(tweet_text_expanded(tweet))
     member = members.get(author_id)
     if member is not None:
         waiting = Post.objects.filter(
@@ -152,9 +159,9 @@ def tweet_upsert(
         result.skipped.append(f"tweet {tid}: author {author_id or '?'} missing from includes")
         handle, name, avatar = (f"id{author_id}" if author_id else "unknown"), "", ""
     else:
-        handle = str(user.get("username") or f"id{author_id}")
-        name = str(user.get("name") or "")
-        avatar = str(user.get("profile_image_url") or "")
+        handle = _printable(str(user.get("username") or "")) or f"id{author_id}"
+        name = _printable(str(user.get("name") or ""))
+        avatar = _printable(str(user.get("profile_image_url") or ""))
         if not avatar.startswith("https://"):
             avatar = ""
     number = _question_number(expanded)
@@ -197,13 +204,18 @@ def tweet_upsert(
                 now=created,
                 links=_links(tweet),
                 metrics=_metrics(tweet),
-                lang=str(tweet.get("lang") or "")[:12],
+                lang=_printable(str(tweet.get("lang") or ""))[:12],
                 reply_to=reply_to,
                 network_status=NetworkStatus.PUBLISHED,
                 network_post_id=tid,
             )
     except IntegrityError:
         result.duplicates += 1  # another poll stored it a moment ago
+        return None
+    except DataError as exc:
+        # Something in the tweet the database will not store. Skip it: retrying the page
+        # would fail the same way and stall every later poll.
+        result.skipped.append(f"tweet {tid}: not storable ({exc.__class__.__name__})")
         return None
 
 

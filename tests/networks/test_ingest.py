@@ -384,3 +384,22 @@ def test_malformed_slow_and_failing_answers_back_off(x_server):  # type: ignore[
     assert ingest_poll(jam_id=jam.pk, now=now + timedelta(hours=1)).stored == 1
     cursor.refresh_from_db()
     assert cursor.failures == 0 and cursor.last_error == ""
+
+
+def test_control_characters_are_dropped_so_every_database_stores_the_post(x_server):  # type: ignore[no-untyped-def]
+    jam = live_jam()
+    author = x_server.user_add("nul\x00user", "Name\x00 with\x07 bell")
+    x_server.tweet_add(
+        author,
+        f"before\x00after\x1b[31m line\nbreak {jam.tag} https://example.org/x",
+        urls=None,
+        lang="e\x00n",
+    )
+
+    result = ingest_poll(jam_id=jam.pk)
+
+    assert result.stored == 1 and result.error == ""
+    (post,) = x_posts(jam)
+    assert post.text.startswith("beforeafter[31m line\nbreak")
+    assert (post.author_handle, post.author_name, post.lang) == ("nuluser", "Name with bell", "en")
+    assert post.links == ["https://example.org/x"]
