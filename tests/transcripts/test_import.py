@@ -169,13 +169,21 @@ def test_a_failure_while_writing_leaves_nothing(tmp_path: Path, db: Any) -> None
     payload = f"{HEADER}\n1,2026-03-01 18:00:00,,host,,host,Q1: hi #T,,,false,false\n"
     for n in range(2, 40):
         payload += f"{n},2026-03-01 18:01:00,Q1,p{n},,,A1: {n} #T,,,false,false\n"
-    with connection.cursor() as cursor:
-        if connection.vendor != "sqlite":
-            pytest.skip("the fault is a SQLite trigger")
-        cursor.execute(
-            "CREATE TRIGGER fail_posts BEFORE INSERT ON posts_post WHEN NEW.seq = 30 "
-            "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
-        )
+    with connection.cursor() as cursor:  # a real database fault on the 30th post
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "CREATE TRIGGER fail_posts BEFORE INSERT ON posts_post WHEN NEW.seq = 30 "
+                "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            )
+        else:
+            cursor.execute(
+                "CREATE FUNCTION fail_posts() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER fail_posts BEFORE INSERT ON posts_post FOR EACH ROW "
+                "WHEN (NEW.seq = 30) EXECUTE FUNCTION fail_posts()"
+            )
     UserFactory(username="importer")
     path = tmp_path / "x.csv"
     path.write_text(payload)
