@@ -24,6 +24,8 @@ def followup_add(*, jam: Jam, user: Any, author_key: str) -> tuple[FollowUp, boo
     (follow-up, created); marking the same person twice keeps one."""
     require_signed_in(user, "keep a follow-up list")
     author_key = (author_key or "").strip()[:80]
+    if not author_key or "\x00" in author_key:
+        raise ValidationError("Pick someone from the people to follow.")
     if author_key == author_key_for_user(user):
         raise ValidationError("That is you. Mark the people you want to follow up.")
     sample = (
@@ -48,7 +50,7 @@ def followup_add(*, jam: Jam, user: Any, author_key: str) -> tuple[FollowUp, boo
             Membership.objects.filter(jam=jam, role=Role.PANELIST, user_id=user_id)
             .select_related("user")
             .first()
-            if user_id.isdigit()
+            if user_id.isdigit() and len(user_id) <= 18
             else None
         )
         if member is None:
@@ -81,6 +83,8 @@ def followup_add(*, jam: Jam, user: Any, author_key: str) -> tuple[FollowUp, boo
 def followup_remove(*, jam: Jam, user: Any, author_key: str) -> bool:
     """Unmark someone; True when there was a mark to remove."""
     require_signed_in(user, "keep a follow-up list")
+    if "\x00" in author_key:
+        return False
     deleted, _ = FollowUp.objects.filter(jam=jam, user=user, author_key=author_key).delete()
     return bool(deleted)
 

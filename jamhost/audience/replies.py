@@ -72,6 +72,11 @@ def reply_compose(
     already stored. Raises ValidationError (with a "body" field where one applies) or
     PermissionDenied for anything it refuses."""
     require_signed_in(user, "reply")
+    # PostgreSQL text cannot hold NUL: refuse it plainly instead of failing on insert.
+    if "\x00" in body:
+        raise ValidationError({"body": "Your reply contains a NUL character. Remove it."})
+    if client_key and "\x00" in client_key:
+        client_key = None
     if client_key:
         existing = Post.objects.filter(jam=jam, client_key=client_key).first()
         if existing is not None:

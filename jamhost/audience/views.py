@@ -199,7 +199,7 @@ def people(request: HttpRequest, slug: str) -> HttpResponse:
 def person(request: HttpRequest, slug: str, author_key: str) -> HttpResponse:
     """Someone's page in a jam: what they posted there (their jamhost profile)."""
     jam = _jam(request, slug)
-    posts = person_posts(jam=jam, author_key=author_key)
+    posts = [] if "\x00" in author_key else person_posts(jam=jam, author_key=author_key[:80])
     if not posts:
         return render(
             request,
