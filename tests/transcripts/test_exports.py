@@ -174,3 +174,11 @@ def test_unknown_format_and_unended_jam_get_a_clear_answer(client: Any, db: Any)
     assert response.status_code == 404
     assert "json, csv, md, html" in response.content.decode()
     assert client.get("/jams/no-such-jam/transcript.csv").status_code == 404
+
+
+def test_the_jam_page_links_to_the_replay_and_every_export(client: Any, archived: Jam) -> None:
+    body = client.get(f"/jams/{archived.slug}/").content.decode()
+    assert f'href="/jams/{archived.slug}/transcript/"' in body
+    for fmt in ("html", "md", "csv", "json"):
+        assert f'href="/jams/{archived.slug}/transcript.{fmt}"' in body
+    assert 'href="/past/"' in body  # the past jams page, from every page's menu
