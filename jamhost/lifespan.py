@@ -32,12 +32,15 @@ async def networks_forever(interval: float) -> None:
     from jamhost.networks import sweep
 
     sweep.embedded_loop_running = True
-    while True:
-        try:
-            await sync_to_async(sweep.networks_sweep, thread_sensitive=False)()
-        except Exception:
-            log.exception("networks sweep failed")
-        await asyncio.sleep(interval)
+    try:
+        while True:
+            try:
+                await sync_to_async(sweep.networks_sweep, thread_sensitive=False)()
+            except Exception:
+                log.exception("networks sweep failed")
+            await asyncio.sleep(interval)
+    finally:
+        sweep.embedded_loop_running = False
 
 
 async def demo_replay_forever() -> None:
