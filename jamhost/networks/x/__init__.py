@@ -1,0 +1,1 @@
+"""X API v2 through tweepy, and an X-compatible server for tests and staging."""
