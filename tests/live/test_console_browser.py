@@ -7,14 +7,16 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LiveServer, axe_check, new_context
+from tests.e2e.conftest import LiveServer, axe_check, new_context, watch_errors
 from tests.e2e.conftest import browser as browser
 from tests.e2e.conftest import jamhost_server as jamhost_server
+from tests.e2e.conftest import screenshots as screenshots
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -71,7 +73,9 @@ def log_in(page: Page, server: LiveServer, username: str, next_url: str) -> None
     expect(page).to_have_url(re.compile(re.escape(next_url)))
 
 
-def test_console_in_the_browser(jamhost_server: LiveServer, browser: Any) -> None:
+def test_console_in_the_browser(
+    jamhost_server: LiveServer, browser: Any, screenshots: Path
+) -> None:
     server = jamhost_server
     run = secrets.token_hex(3)
     ids = shell(server, SETUP.format(run=run))
@@ -82,6 +86,9 @@ def test_console_in_the_browser(jamhost_server: LiveServer, browser: Any) -> Non
         viewer_context.new_page(),
         viewer_context.new_page(),
     )
+    problems: list[str] = []
+    for page in (console, viewer, screen):
+        watch_errors(page, problems)
     try:
         log_in(console, server, f"mod_{run}", console_path)
         expect(console.locator("#connection-status")).to_have_text("live")
@@ -93,6 +100,7 @@ def test_console_in_the_browser(jamhost_server: LiveServer, browser: Any) -> Non
         assert not violations, json.dumps(violations, indent=1)
 
         # Filtered views, switched without a reload.
+        assert not problems, problems
         console.get_by_role("button", name="Audience questions").click()
         expect(console.locator(f"#post-{ids['question']}")).to_be_visible()
         expect(console.locator(f"#post-{ids['chatter']}")).to_be_hidden()
@@ -155,7 +163,11 @@ def test_console_in_the_browser(jamhost_server: LiveServer, browser: Any) -> Non
         console.locator("body").press("u")
         expect(first).to_have_attribute("data-answered", "true")
         expect(console.locator(f"#post-{ids['question']} .badge.answered-yes")).to_be_visible()
-        assert later.bounding_box()["y"] < first.bounding_box()["y"]  # type: ignore[index]
+        console.wait_for_function(
+            "([a, b]) => document.getElementById(a).getBoundingClientRect().top"
+            " < document.getElementById(b).getBoundingClientRect().top",
+            arg=[f"post-{ids['later']}", f"post-{ids['question']}"],
+        )
 
         # By author, from the people panel.
         console.get_by_role("button", name="All", exact=True).click()
@@ -166,9 +178,15 @@ def test_console_in_the_browser(jamhost_server: LiveServer, browser: Any) -> Non
         console.get_by_role("button", name="Show every author").click()
         expect(console.locator(f"#post-{ids['chatter']}")).to_be_visible()
 
+        console.screenshot(path=str(screenshots / "console-main.png"), full_page=True)
+        screen.bring_to_front()
+        screen.screenshot(path=str(screenshots / "console-big-screen.png"))
+        console.bring_to_front()
+
         # ? opens the help dialog; Escape closes it.
         console.locator("body").press("?")
         expect(console.get_by_role("dialog", name="Keyboard")).to_be_visible()
+        console.screenshot(path=str(screenshots / "console-help.png"))
         console.keyboard.press("Escape")
         expect(console.get_by_role("dialog", name="Keyboard")).to_be_hidden()
 
@@ -179,6 +197,7 @@ def test_console_in_the_browser(jamhost_server: LiveServer, browser: Any) -> Non
         expect(console.locator(f"#post-{late['id']}")).to_have_count(0)
         console.locator("#new-posts").click()
         expect(console.locator(f"#post-{late['id']}")).to_be_visible()
+        assert not problems, problems
     finally:
         mod_context.close()
         viewer_context.close()
