@@ -156,6 +156,13 @@ def post_compose(
     """
     if user is None or not user.is_authenticated:
         raise ValidationError("Sign in to post.")
+    # PostgreSQL text cannot hold NUL: refuse it plainly instead of failing on insert.
+    if "\x00" in body:
+        raise ValidationError(
+            {"body": "Your post contains a NUL character, which cannot be posted. Remove it."}
+        )
+    if client_key and "\x00" in client_key:
+        raise ValidationError("This form is damaged; reload the page and post again.")
     if client_key:
         existing = Post.objects.filter(jam=jam, client_key=client_key).first()
         if existing is not None:
