@@ -55,7 +55,8 @@ def _text(fields: Mapping[str, Any], name: str, *, required: bool = True) -> str
 
 def _number(fields: Mapping[str, Any], name: str) -> int:
     raw = _text(fields, name)
-    if not raw.isdigit() or len(raw) > 18:
+    # isdigit() alone accepts "⁰⁴⁵" and other digits int() refuses (a 500, a dead socket).
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ValidationError(f"The action's “{name}” must be a number, not “{raw[:20]}”.")
     return int(raw)
 
