@@ -193,7 +193,8 @@
     });
   }
 
-  // People panel: refreshed a little while after posts arrive, not once per post.
+  // People panel: refreshed 20-40 s after posts arrive (spread out, so a thousand
+  // screens do not ask at once), not once per post; the server caches it a few seconds.
   var panel = document.getElementById("people-panel");
   var peopleTimer = null;
   function refreshPeopleSoon() {
@@ -201,7 +202,7 @@
     peopleTimer = window.setTimeout(function () {
       peopleTimer = null;
       htmx.trigger(panel, "jamhost:people");
-    }, 5000 + Math.random() * 10000);
+    }, 20000 + Math.random() * 20000);
   }
   if (panel) panel.addEventListener("htmx:afterSwap", function () { mark(panel); });
 

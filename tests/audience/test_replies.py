@@ -143,3 +143,24 @@ def test_the_transcript_shows_replies_right_under_their_parent(room) -> None:  #
     html = "".join(_sections_render(snapshot))
     assert f'data-reply-to="{question.seq}"' in html and f'href="#post-{question.seq}"' in html
     assert html.index(f'id="post-{question.seq}"') < html.index(f'id="post-{side.seq}"')
+
+
+def test_a_reply_by_someone_with_x_linked_is_queued_for_x(room, settings) -> None:  # type: ignore[no-untyped-def]
+    from jamhost.networks.models import Publication, XAccount
+    from jamhost.posts.models import NetworkStatus
+
+    settings.X_CLIENT_ID = "test-client"
+    replier = room.others[0]
+    XAccount.objects.create(
+        user=replier,
+        x_user_id="888",
+        username="replier_x",
+        access_token="-",
+        expires_at=timezone.now() + timedelta(hours=2),
+    )
+    answer = room.answer()
+    reply = reply_compose(jam=room.jam, user=replier, parent_id=answer.pk, body="On X too")
+    assert reply.network_status == NetworkStatus.QUEUED
+    assert Publication.objects.filter(post=reply, done=False).exists()
+    # Published as a standalone post: its own text, no reply or quote reference to keep.
+    assert reply.text == f"On X too #{room.jam.hashtag}"

@@ -34,14 +34,22 @@ def test_audience_participation_in_the_browser(
 ) -> None:
     server = jamhost_server
     server.manage("demo")
-    guest_ctx, panel_ctx = new_context(browser), new_context(browser)
+    guest_ctx, panel_ctx, mod_ctx, screen_ctx = (new_context(browser) for _ in range(4))
     guest, panelist = guest_ctx.new_page(), panel_ctx.new_page()
+    moderator, screen = mod_ctx.new_page(), screen_ctx.new_page()
     errors: list[str] = []
-    for page in (guest, panelist):
+    for page in (guest, panelist, moderator, screen):
         watch_errors(page, errors)
     try:
         log_in(guest, server, "demo_guest")
         log_in(panelist, server, "demo_panelist")
+        log_in(moderator, server, "demo_moderator")
+        moderator.goto(server.url + DEMO.replace("/live/", "/console/"))
+        expect(moderator.locator("#connection-status")).to_have_text("live")
+        screen.goto(server.url + DEMO.replace("/live/", "/screen/"))
+        expect(screen.locator("#connection-status")).to_have_text("live")
+        top = screen.locator("#top-questions article.post", has_text=QUESTION)
+        expect(top.locator(".upvote-count")).to_have_text("0")
         guest_question = guest.locator("article.post", has_text=QUESTION)
         panel_question = panelist.locator("article.post", has_text=QUESTION)
         expect(guest_question.locator(".upvote-count")).to_have_text("0")
@@ -53,6 +61,14 @@ def test_audience_participation_in_the_browser(
             panelist.locator("article.post", has_text=QUESTION).locator(".upvote")
         ).to_have_attribute("aria-pressed", "true")
         expect(guest_question.locator(".upvote-count")).to_have_text("1")
+        # The big screen's top questions follow live.
+        expect(top.locator(".upvote-count")).to_have_text("1")
+        # The room can show audience questions alone, most upvoted first.
+        guest.get_by_label("Audience questions, most upvoted first").check()
+        expect(guest.locator("#stream > article.post", has_text="Deep work")).to_be_hidden()
+        expect(guest_question).to_be_visible()
+        guest.get_by_label("Audience questions, most upvoted first").uncheck()
+        expect(guest.locator("#stream > article.post", has_text="Deep work")).to_be_visible()
         # The guest cannot upvote their own question (greyed out, marked as theirs).
         expect(guest_question).to_have_class(re.compile(r"\bmine\b"))
 
@@ -84,6 +100,12 @@ def test_audience_participation_in_the_browser(
         answer.locator(".flag-menu summary").click()
         answer.get_by_role("button", name="Off-topic").click()
         expect(guest.locator("#audience-notice")).to_contain_text("Flagged")
+        # Moderators see the flag and its reason, live, and dismiss it.
+        flagged = moderator.locator("article.post", has_text="Deep work in the morning")
+        expect(flagged.locator(".badge.flags")).to_have_text("⚑ 1 flag: off-topic 1")
+        flagged.get_by_role("button", name="Dismiss flags").click()
+        expect(moderator.locator("#audience-notice")).to_contain_text("dismissed")
+        expect(flagged.locator(".badge.flags")).to_have_count(0)
 
         # People to follow: panelists first; a follow-up mark survives a reload.
         people = guest.locator("#people-panel li")
@@ -102,5 +124,5 @@ def test_audience_participation_in_the_browser(
         assert not violations, violations
         assert not errors, errors
     finally:
-        guest_ctx.close()
-        panel_ctx.close()
+        for context in (guest_ctx, panel_ctx, mod_ctx, screen_ctx):
+            context.close()
