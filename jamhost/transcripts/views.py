@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -67,7 +69,25 @@ def transcript_replay(request: HttpRequest, slug: str) -> HttpResponse | Streami
         yield "</div>"
         yield tail
 
-    return StreamingHttpResponse(stream(), content_type="text/html; charset=utf-8")
+    return StreamingHttpResponse(
+        _streamed(request, stream()), content_type="text/html; charset=utf-8"
+    )
+
+
+def _streamed(request: HttpRequest, parts: Iterator[str]) -> Iterator[str] | AsyncIterator[str]:
+    """Under ASGI Django reads a synchronous iterator to its end before sending a byte;
+    hand it an asynchronous one that renders each part in the sync thread instead, so
+    the page's top really goes out first."""
+    if not isinstance(request, ASGIRequest):
+        return parts
+    done = object()
+    step = sync_to_async(lambda: next(parts, done), thread_sensitive=True)
+
+    async def each() -> AsyncIterator[str]:
+        while (part := await step()) is not done:
+            yield str(part)
+
+    return each()
 
 
 def transcript_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:

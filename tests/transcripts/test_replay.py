@@ -5,6 +5,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 
+import pytest
 from django.utils import timezone
 
 from jamhost.jams.models import Jam
@@ -172,3 +173,19 @@ def test_replay_of_a_jam_not_ended_explains_why(client: Any, db: Any) -> None:
     response = client.get(f"/jams/{jam.slug}/transcript/")
     assert response.status_code == 409
     assert "end it first" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_under_asgi_the_page_streams_part_by_part(async_client: Any) -> None:
+    from asgiref.sync import sync_to_async
+
+    jam = await sync_to_async(build_jam)()
+    response = await async_client.get(f"/jams/{jam.slug}/transcript/")
+    assert response.status_code == 200
+    assert response.is_async  # Django would otherwise read it all before the first byte
+    parts = [part async for part in response.streaming_content]
+    assert len(parts) > 3
+    top = parts[0].decode()
+    assert "Remote Work Jam" in top and "<article" not in top.split('class="replay"')[1]
+    page = b"".join(parts).decode()
+    assert page.count('<article class="post') == 8 and page.rstrip().endswith("</html>")
