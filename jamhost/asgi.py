@@ -11,18 +11,18 @@ from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from jamhost.lifespan import lifespan  # noqa: E402
+from jamhost.live.auth import SocketAuthMiddlewareStack  # noqa: E402
 from jamhost.live.routing import websocket_urlpatterns  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            SocketAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }
 )
