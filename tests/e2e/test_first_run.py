@@ -156,6 +156,35 @@ def test_first_run_shows_a_live_jam_with_the_recording_playing(
         assert skip.evaluate("el => el.getBoundingClientRect().left") >= 0
         outline = skip.evaluate("el => getComputedStyle(el).outlineStyle")
         assert outline != "none", outline
+        # The panelist posts with the keyboard alone: Tab to the box, type, Tab on to
+        # Post (each stop shows a focus ring), Enter.
+        log_in(keys, server, "demo_panelist2", ROOM)
+        expect(keys.locator("#connection-status")).to_have_text("live")
+        for _ in range(60):
+            keys.keyboard.press("Tab")
+            if keys.evaluate("document.activeElement.id") == "compose-body":
+                break
+        else:
+            raise AssertionError("Tab never reached the compose box")
+        keys.keyboard.type("Typed without a mouse.")
+        for _ in range(5):
+            keys.keyboard.press("Tab")
+            focused = keys.evaluate(
+                "[document.activeElement.textContent.trim(),"
+                " getComputedStyle(document.activeElement).outlineStyle]"
+            )
+            assert focused[1] != "none", focused
+            if focused[0] == "Post":
+                break
+        keys.keyboard.press("Enter")
+        expect(keys.locator("#compose [role=status]")).to_have_text("Posted.")
+        expect(mod.locator("#stream")).to_contain_text("Typed without a mouse.")
+
+        # Error states read like the rest of the site and pass the same checks.
+        missing = viewer.goto(server.url + "/jams/no-such-jam/")
+        assert missing is not None and missing.status == 404
+        expect(viewer.locator("h1")).to_be_visible()
+        look(viewer, "not-found")
     finally:
         for context in opened:
             context.close()

@@ -194,6 +194,9 @@ def test_a_whole_jam_in_the_browser(
         viewer.locator("#new-posts").click()
         expect(viewer.locator("#stream")).to_contain_text("A shared decision log.")
         expect(viewer.locator("#new-posts")).to_be_hidden()
+        room_q2_colour = viewer.locator("#question-list .q-label.q-2").evaluate(
+            "el => getComputedStyle(el).backgroundColor"
+        )
 
         # -- The viewer's connection drops; what is posted meanwhile arrives, once, when
         #    it comes back, and the hidden post stays hidden.
@@ -235,6 +238,11 @@ def test_a_whole_jam_in_the_browser(
             "Deep work before lunch", timeout=30_000
         )
         shot(viewer, screenshots, "12-replay")
+        # Question colours match between the live room and the replay.
+        in_replay = viewer.locator("#transcript .q-label.q-2").first.evaluate(
+            "el => getComputedStyle(el).backgroundColor"
+        )
+        assert in_replay == room_q2_colour, (in_replay, room_q2_colour)
         violations += axe_check(viewer, "replay")
         downloads = viewer.locator(".downloads a")
         expect(downloads).to_have_count(4)
