@@ -64,7 +64,7 @@ def jam_check_archivable(*, jam: Jam) -> None:
     )
 
 
-def _store(jam: Jam) -> tuple[Transcript, Snapshot]:
+def _store(jam: Jam) -> tuple[Transcript, Snapshot, bool]:
     """Store the jam's snapshot unless the latest version already holds exactly it.
     The caller holds the jam's row lock, so versions are numbered without races."""
     snapshot = snapshot_build(jam)
@@ -72,7 +72,7 @@ def _store(jam: Jam) -> tuple[Transcript, Snapshot]:
     digest = content_hash(content)
     latest = Transcript.objects.filter(jam=jam).order_by("-version").first()
     if latest is not None and latest.content_hash == digest and _intact(latest):
-        return latest, snapshot
+        return latest, snapshot, False
     transcript = Transcript.objects.create(
         jam=jam,
         version=(latest.version + 1) if latest else 1,
@@ -81,7 +81,7 @@ def _store(jam: Jam) -> tuple[Transcript, Snapshot]:
         content_hash=digest,
         post_count=len(snapshot["posts"]),
     )
-    return transcript, snapshot
+    return transcript, snapshot, True
 
 
 def _intact(transcript: Transcript) -> bool:
@@ -100,7 +100,7 @@ def jam_archive(*, jam_id: int, now: datetime | None = None) -> Transcript:
     with transaction.atomic():
         jam = Jam.objects.select_for_update(of=("self",)).select_related("host").get(pk=jam_id)
         jam_check_archivable(jam=jam)
-        transcript, snapshot = _store(jam)
+        transcript, snapshot, created = _store(jam)
         if jam.status != JamStatus.ARCHIVED:
             if JamStatus.ARCHIVED not in TRANSITIONS[jam.status]:  # the jams app's rules
                 raise ValidationError(f"A {jam.status} jam cannot be archived.")
@@ -110,7 +110,10 @@ def jam_archive(*, jam_id: int, now: datetime | None = None) -> Transcript:
             jam.archived_at = now
             jam.save(update_fields=["status", "archived_at", "updated_at"])
             jam_changed_on_commit(jam)
-        SearchDocument.objects.update_or_create(jam=jam, defaults={"body": search_text(snapshot)})
+        if created or not SearchDocument.objects.filter(jam=jam).exists():
+            SearchDocument.objects.update_or_create(
+                jam=jam, defaults={"body": search_text(snapshot)}
+            )
     return transcript
 
 

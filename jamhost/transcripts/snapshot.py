@@ -36,10 +36,10 @@ def iso_utc(moment: datetime | None) -> str | None:
     """ISO 8601 in UTC with a Z; microseconds only when there are any."""
     if moment is None:
         return None
-    moment = moment.astimezone(UTC)
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    # isoformat() is several times faster than strftime() and drops zero microseconds.
+    return moment.replace(tzinfo=None).isoformat() + "Z"
 
 
 def parse_iso(value: str) -> datetime:
