@@ -28,6 +28,15 @@ class Room:
         return post_compose(jam=self.jam, user=self.panelist, body=body)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    # The compose limiter counts in the cache per client address; every test client is
+    # 127.0.0.1, so counts from earlier tests would refuse later ones.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def room(db: None) -> Room:
     return Room()
