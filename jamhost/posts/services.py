@@ -85,11 +85,14 @@ def post_insert(
             author_name = author_name if author_name is not None else author.get_full_name()
         if not author_key or not author_handle:
             raise ValueError("a post needs an author key and handle")
+        seq, rev = jam_next_rev(jam_id=jam.pk, new_post=True, header_changed=header_changed)
         if status is None:
+            # Decided under the jam row lock jam_next_rev just took, which moderation
+            # actions take too: a block committed a moment ago is seen, and a block in
+            # progress waits for this post and then hides it.
             status, status_reason = status_for_new_post(
                 jam=jam, author_role=author_role, author_key=author_key, text=text
             )
-        seq, rev = jam_next_rev(jam_id=jam.pk, new_post=True, header_changed=header_changed)
         jam.last_seq, jam.rev = seq, rev
         if header_changed:
             jam.header_rev = rev
