@@ -43,7 +43,8 @@
     });
   }
 
-  window.jamhostTime = { localize: localize };
+  // A header swapped in live carries fresh countdowns: fill them now, not a second later.
+  window.jamhostTime = { localize: function (root) { localize(root); tick(); } };
   document.addEventListener("DOMContentLoaded", function () { localize(document); tick(); });
   document.addEventListener("htmx:afterSwap", function (e) { localize(e.target); });
   setInterval(tick, 1000);
