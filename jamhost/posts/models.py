@@ -177,11 +177,19 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"@{self.actor_handle} {self.get_action_display()} ({self.created_at:%H:%M:%S})"
 
-    def changes(self) -> list[tuple[str, object, object]]:
-        """(field, before, after) for each field the action changed, for the log's display."""
+    def changes(self) -> list[tuple[str, str, str]]:
+        """(field, before, after) for each field the action changed, worded for the log."""
+
+        def shown(value: object) -> str:
+            if isinstance(value, bool):
+                return "yes" if value else "no"
+            if isinstance(value, list):
+                return ", ".join(str(v) for v in value) or "none"
+            return "–" if value in (None, "") else str(value)
+
         keys = list(dict.fromkeys([*self.before, *self.after]))
         return [
-            (key, self.before.get(key), self.after.get(key))
+            (key.replace("_", " "), shown(self.before.get(key)), shown(self.after.get(key)))
             for key in keys
             if self.before.get(key) != self.after.get(key)
         ]

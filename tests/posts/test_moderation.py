@@ -55,6 +55,9 @@ def test_hide_removes_the_post_for_viewers_and_records_who_why_before_after(jam,
     assert entry.before["status"] == "visible" and entry.after["status"] == "hidden"
     assert entry.reason == "spam" and entry.created_at is not None
     assert ("status", "visible", "hidden") in entry.changes()
+    assert ("pinned", "no", "yes") in AuditEntry(
+        before={"pinned": False}, after={"pinned": True}
+    ).changes()
 
 
 def test_restore_brings_a_hidden_post_back_to_viewers(jam, moderator) -> None:
