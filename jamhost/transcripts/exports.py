@@ -11,10 +11,19 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
-from jamhost.transcripts.snapshot import Snapshot, parse_iso, snapshot_sections
+from jamhost.transcripts.snapshot import (
+    URL_RE,
+    URL_TRAILING,
+    Snapshot,
+    parse_iso,
+    snapshot_sections,
+)
 
 CSV_COLUMNS = (
     "seq",
@@ -132,12 +141,60 @@ def export_markdown(snapshot: Snapshot) -> str:
     return "\n".join(lines)
 
 
+def _linked(text: str) -> str:
+    """The text, escaped, with its web addresses as links (a fast, plain urlize)."""
+    out = []
+    at = 0
+    for match in URL_RE.finditer(text):
+        url = match.group(0).rstrip(URL_TRAILING)
+        out.append(escape(text[at : match.start()]))
+        out.append(f'<a href="{escape(url)}" rel="nofollow">{escape(url)}</a>')
+        at = match.start() + len(url)
+    out.append(escape(text[at:]))
+    return "".join(out)
+
+
+def _html_post(post: dict[str, Any], kind: str) -> str:
+    author = post["author"]
+    badges = "".join(
+        f' <span class="badge">{label}</span>'
+        for label, on in (
+            (escape(author["role"].capitalize()), author["role"] != "participant"),
+            ("Featured", post["featured"]),
+            ("Pinned", post["pinned"]),
+        )
+        if on
+    )
+    clock = parse_iso(post["time"]).strftime("%H:%M")
+    when = f'<a href="{escape(post["link"])}">{clock}</a>' if post["link"] else clock
+    return (
+        f'<article class="post {kind}" id="post-{post["seq"]}" data-seq="{post["seq"]}">'
+        f'<header><span class="name">{escape(author["name"] or author["handle"])}</span> '
+        f'<span class="handle">@{escape(author["handle"])}</span>{badges}'
+        f'<time datetime="{escape(post["time"])}">{when}</time></header>'
+        f'<p class="text">{_linked(post["text"])}</p></article>\n'
+    )
+
+
 def export_html(snapshot: Snapshot) -> str:
     """One self-contained file: inline CSS, no scripts, images or fonts, so it reads the
-    same offline and asks no other host for anything."""
+    same offline and asks no other host for anything. Posts are written here rather than
+    by a template: a 10,000-post file renders in a fraction of the time."""
+    sections = []
+    for section in snapshot_sections(snapshot):
+        parts = []
+        if section.question_post:
+            parts.append(_html_post(section.question_post, "question"))
+        if section.lead:
+            parts.append("<h3>Panelists and featured answers</h3>\n")
+            parts += [_html_post(p, "lead") for p in section.lead]
+        if section.community:
+            parts.append("<h3>Community</h3>\n")
+            parts += [_html_post(p, "community") for p in section.community]
+        sections.append((section, mark_safe("".join(parts))))  # every part escaped above
     return render_to_string(
         "transcripts/export.html",
-        {"snapshot": snapshot, "jam": snapshot["jam"], "sections": snapshot_sections(snapshot)},
+        {"snapshot": snapshot, "jam": snapshot["jam"], "sections": sections},
     )
 
 

@@ -26,7 +26,7 @@ from jamhost.posts.models import Kind, Post, PostStatus, Source
 SCHEMA_VERSION = 1
 SCHEMA_ID = "https://jamhost.org/schema/transcript-v1.json"
 URL_RE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-_TRAILING = ".,;:!?)]}'\""
+URL_TRAILING = ".,;:!?)]}'\""
 LEAD_ROLES = ("host", "panelist")
 
 Snapshot = dict[str, Any]
@@ -49,7 +49,7 @@ def parse_iso(value: str) -> datetime:
 def urls_in(text: str) -> list[str]:
     found = []
     for match in URL_RE.findall(text):
-        url = match.rstrip(_TRAILING)
+        url = match.rstrip(URL_TRAILING)
         if url and url not in found:
             found.append(url)
     return found
