@@ -143,7 +143,7 @@ def export_markdown(snapshot: Snapshot) -> str:
 
 def _linked(text: str) -> str:
     """The text, escaped, with its web addresses as links (a fast, plain urlize)."""
-    out = []
+    out: list[str] = []
     at = 0
     for match in URL_RE.finditer(text):
         url = match.group(0).rstrip(URL_TRAILING)
