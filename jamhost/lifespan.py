@@ -26,6 +26,18 @@ async def sweep_forever(interval: float) -> None:
         await asyncio.sleep(interval)
 
 
+def _networks_sweep_once() -> None:
+    from django.db import connections
+
+    from jamhost.networks.sweep import networks_sweep
+
+    try:
+        networks_sweep()
+    finally:
+        # Pool threads come and go; leave no connection behind in any of them.
+        connections.close_all()
+
+
 async def networks_forever(interval: float) -> None:
     """X publishing retries and ingest polls. Off the thread the views share
     (thread_sensitive=False), so a slow X never holds up pages or question releases."""
@@ -35,7 +47,7 @@ async def networks_forever(interval: float) -> None:
     try:
         while True:
             try:
-                await sync_to_async(sweep.networks_sweep, thread_sensitive=False)()
+                await sync_to_async(_networks_sweep_once, thread_sensitive=False)()
             except Exception:
                 log.exception("networks sweep failed")
             await asyncio.sleep(interval)
