@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -29,12 +30,16 @@ class Room:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> None:
-    # The compose limiter counts in the cache per client address; every test client is
-    # 127.0.0.1, so counts from earlier tests would refuse later ones.
-    from django.core.cache import cache
-
-    cache.clear()
+def _fresh_rate_limits(settings: Any) -> None:
+    # The compose limiter counts in the cache per client address (every test client is
+    # 127.0.0.1), so each test gets a private in-memory cache: nothing carries over, and
+    # the shared Redis is never flushed.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"audience-{uuid.uuid4().hex}",
+        }
+    }
 
 
 @pytest.fixture

@@ -151,9 +151,6 @@ def test_the_big_screen_shows_the_top_five_unanswered_questions(room, client) ->
 
 
 def test_people_panel_is_shared_and_cached(room, client, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
-    from django.core.cache import cache
-
-    cache.clear()
     room.answer()
     first = client.get(url("people", room)).content.decode()
     assert room.panelist.username in first and 'data-follow="' in first
@@ -172,9 +169,6 @@ def test_replies_render_threaded_in_the_room(room, client) -> None:  # type: ign
 
 @override_settings(RATE_COMPOSE_USER="2/60")
 def test_replies_share_the_compose_budget(room, client) -> None:  # type: ignore[no-untyped-def]
-    from django.core.cache import cache
-
-    cache.clear()
     answer = room.answer()
     client.force_login(room.others[0])
     for i in range(2):
