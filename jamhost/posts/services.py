@@ -4,6 +4,7 @@ after commit."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -40,7 +41,9 @@ def status_for_new_post(
         return PostStatus.VISIBLE, ""
     lowered = text.lower()
     for word in jam.muted_word_list():
-        if word in lowered:
+        # Whole words and phrases only: "ass" must not hold back "class".
+        pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, word.split())) + r"(?!\w)"
+        if re.search(pattern, lowered):
             return PostStatus.PENDING, f"muted word “{word}”"
     if jam.moderation_mode == ModerationMode.PRE:
         return PostStatus.PENDING, "pre-moderation"

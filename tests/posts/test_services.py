@@ -64,7 +64,8 @@ def test_client_key_makes_a_resent_form_post_once() -> None:
     [
         ("", "Write something"),
         ("   \n ", "Write something"),
-        ("\x00\x07\u200b", "Write something"),
+        ("\x07\u200b\x1f", "Write something"),
+        ("hi\x00there", "NUL character"),
         ("x" * 300, "over the limit of 280"),
         ("x" * 5000, "far over"),
     ],
@@ -114,6 +115,15 @@ def test_pre_moderation_holds_participants_but_not_panelists() -> None:
     panelist = MembershipFactory(jam=jam, role=Role.PANELIST).user
     assert post_compose(jam=jam, user=UserFactory(), body="hi").status == PostStatus.PENDING
     assert post_compose(jam=jam, user=panelist, body="hi").status == PostStatus.VISIBLE
+
+
+def test_muted_words_match_whole_words_only() -> None:
+    jam = live_jam()
+    jam.muted_words = "ass\nfree money"
+    jam.save()
+    assert post_compose(jam=jam, user=UserFactory(), body="A class act").status == "visible"
+    assert post_compose(jam=jam, user=UserFactory(), body="Get FREE  money").status == "pending"
+    assert post_compose(jam=jam, user=UserFactory(), body="what an ass!").status == "pending"
 
 
 def test_muted_words_send_a_post_to_pending() -> None:
