@@ -6,9 +6,11 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -80,6 +82,10 @@ def _choice(request: HttpRequest) -> int | str | None:
 @require_POST
 def compose(request: HttpRequest, slug: str) -> HttpResponse:
     jam = get_object_or_404(Jam, slug=slug)
+    if not request.user.is_authenticated:
+        # The box is shown only to people who are logged in, so this is a session that
+        # expired while the room was open: log in again and come back to the room.
+        return redirect_to_login(reverse("live:room", args=[jam.slug]))
     role = jam_role(user=request.user, jam=jam)
     body = request.POST.get("body", "")
     raw_choice = request.POST.get("question", AUTO)
@@ -87,7 +93,7 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
         rate_check(
             request=request,
             scope="compose",
-            user_key=str(request.user.pk) if request.user.is_authenticated else None,
+            user_key=str(request.user.pk),
             rates=(settings.RATE_COMPOSE_USER, settings.RATE_COMPOSE_ADDRESS),
             what="posts",
         )
