@@ -9,11 +9,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 
 from jamhost.jams.models import Jam
+from jamhost.jams.permissions import can_view
 from jamhost.transcripts import replay
 from jamhost.transcripts.exports import FORMATS, export_filename
 from jamhost.transcripts.forms import ImportForm, PastJamSearchForm
@@ -24,6 +25,13 @@ from jamhost.transcripts.selectors import authors_seen_before, past_jam_hosts, p
 from jamhost.transcripts.services import jam_check_archivable, transcript_verified
 
 PAST_PAGE_SIZE = 20
+
+
+def _jam_for_reader(request: HttpRequest, slug: str) -> Jam:
+    jam = get_object_or_404(Jam.objects.select_related("host"), slug=slug)
+    if not can_view(user=request.user, jam=jam):
+        raise Http404("draft")  # a draft is its host's business: as if it were not there
+    return jam
 
 
 def _not_ready(request: HttpRequest, exc: ValidationError) -> HttpResponse:
@@ -42,7 +50,7 @@ def transcript_replay(request: HttpRequest, slug: str) -> HttpResponse | Streami
     """The transcript grouped by question, the player and the insights, streamed: the
     page's top goes out before the snapshot is read, then the player and insights, then
     the posts section by section."""
-    jam = get_object_or_404(Jam.objects.select_related("host"), slug=slug)
+    jam = _jam_for_reader(request, slug)
     try:
         jam_check_archivable(jam=jam)
     except ValidationError as exc:
@@ -101,7 +109,7 @@ def transcript_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse
             },
             status=404,
         )
-    jam = get_object_or_404(Jam.objects.select_related("host"), slug=slug)
+    jam = _jam_for_reader(request, slug)
     try:
         loaded = transcript_verified(jam=jam)
     except ValidationError as exc:

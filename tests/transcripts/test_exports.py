@@ -174,6 +174,12 @@ def test_unknown_format_and_unended_jam_get_a_clear_answer(client: Any, db: Any)
     assert response.status_code == 404
     assert "json, csv, md, html" in response.content.decode()
     assert client.get("/jams/no-such-jam/transcript.csv").status_code == 404
+    Jam.objects.filter(pk=jam.pk).update(status="draft")  # a draft is not there for readers
+    assert client.get(f"/jams/{jam.slug}/transcript.csv").status_code == 404
+    assert client.get(f"/jams/{jam.slug}/transcript/").status_code == 404
+    client.force_login(jam.host)
+    response = client.get(f"/jams/{jam.slug}/transcript/")
+    assert response.status_code == 409 and "still a draft" in response.content.decode()
 
 
 def test_the_jam_page_links_to_the_replay_and_every_export(client: Any, archived: Jam) -> None:
