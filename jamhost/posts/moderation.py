@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jamhost.jams.counters import jam_next_rev
-from jamhost.jams.models import Jam, ModerationMode
+from jamhost.jams.models import Jam, JamStatus, ModerationMode
 from jamhost.jams.permissions import can_edit, can_moderate
 from jamhost.live.publish import jam_changed_on_commit, post_changed_on_commit
 from jamhost.posts.models import (
@@ -84,6 +84,16 @@ def _lock_jam(jam: Jam) -> Jam:
         .select_related("current_question")
         .get(pk=jam.pk)
     )
+
+
+def _check_not_archived(jam: Jam) -> None:
+    # Called on the locked row: archiving takes the same lock, so an action either lands
+    # before the snapshot (and is in it) or is refused here.
+    if jam.status == JamStatus.ARCHIVED:
+        raise ValidationError(
+            "This jam is archived; its transcript is final. Its posts and authors can no "
+            "longer be moderated (an ended jam can be, until it is archived)."
+        )
 
 
 def _already_applied(jam: Jam, key: str | None) -> AuditEntry | None:
@@ -173,6 +183,7 @@ def _post_action(
         entry = _already_applied(jam, key)
         if entry is not None:
             return _resent(entry)
+        _check_not_archived(jam)
         try:
             post = (
                 Post.objects.select_for_update(of=("self",))
@@ -426,6 +437,7 @@ def author_block(
         entry = _already_applied(jam, key)
         if entry is not None:
             return _resent(entry)
+        _check_not_archived(jam)
         sample = _author_sample(jam, author_key)
         if author_key == f"app:{jam.host_id}" or sample.author_role == AuthorRole.HOST:
             raise ValidationError("The host cannot be blocked in their own jam.")
@@ -481,6 +493,7 @@ def author_unblock(*, jam: Jam, actor: Any, author_key: str, key: str | None = N
         entry = _already_applied(jam, key)
         if entry is not None:
             return _resent(entry)
+        _check_not_archived(jam)
         block = Block.objects.filter(jam_id=jam.pk, author_key=author_key).first()
         if block is None:
             return Outcome("That author is not blocked.", changed=False)

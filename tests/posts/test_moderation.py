@@ -311,3 +311,29 @@ def test_panelist_answers_per_question(jam, moderator, panelist) -> None:
     table = {row.question.number: (row.answered, row.waiting) for row in panelist_answers(jam=jam)}
     assert table[1] == ([slow.username], [panelist.username])
     assert table[2] == ([panelist.username], [slow.username])  # a hidden answer does not count
+
+
+def test_an_archived_jam_is_not_moderated_but_an_ended_one_is(jam, moderator) -> None:
+    from jamhost.jams.services import jam_end
+    from jamhost.transcripts.services import jam_archive
+
+    spam = post_compose(jam=jam, user=UserFactory(), body="spam spam")
+    keep = post_compose(jam=jam, user=UserFactory(), body="a good answer")
+    jam_end(jam=jam)
+    assert moderation.post_hide(jam=jam, actor=moderator, post_id=spam.pk).changed
+    jam_archive(jam_id=jam.pk)
+    keep.refresh_from_db()
+    rev, audited = keep.rev, AuditEntry.objects.filter(jam=jam).count()
+    refused = [
+        lambda: moderation.post_hide(jam=jam, actor=moderator, post_id=keep.pk),
+        lambda: moderation.post_restore(jam=jam, actor=moderator, post_id=spam.pk),
+        lambda: moderation.post_pin(jam=jam, actor=moderator, post_id=keep.pk),
+        lambda: moderation.author_block(jam=jam, actor=moderator, author_key=keep.author_key),
+    ]
+    for action in refused:
+        with pytest.raises(ValidationError, match="archived; its transcript is final"):
+            action()
+    keep.refresh_from_db()
+    assert keep.status == PostStatus.VISIBLE and not keep.pinned and keep.rev == rev
+    assert AuditEntry.objects.filter(jam=jam).count() == audited
+    assert not Block.objects.filter(jam=jam).exists()
