@@ -30,14 +30,14 @@ from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import Jam
 from jamhost.jams.permissions import can_edit, can_moderate
 from jamhost.live.publish import post_changed_on_commit
-from jamhost.posts.models import AuditEntry, Kind, Post, PostStatus
+from jamhost.posts.models import AuditEntry, Kind, ModerationAction, Post, PostStatus
 
 # status_reason of a post the flags sent to pending; dismissing the flags undoes exactly
 # that, not a moderator's own decision.
 FLAGGED_PREFIX = "flagged by "
-# AuditEntry.action values for what the flags did (the audit panel shows them as written).
-AUDIT_FLAGGED = "flagged"
-AUDIT_UNFLAGGED = "unflagged"
+# AuditEntry.action values for what the flags did.
+AUDIT_FLAGGED = ModerationAction.FLAGGED
+AUDIT_UNFLAGGED = ModerationAction.UNFLAGGED
 # Shown as the actor of an automatic step: nobody pressed a button.
 SYSTEM_ACTOR = "jamhost"
 MAX_THRESHOLD = 1000

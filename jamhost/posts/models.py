@@ -135,6 +135,10 @@ class ModerationAction(models.TextChoices):
     UNBLOCK = "unblock", "unblocked"
     MUTED_WORDS = "muted_words", "set the muted words"
     MODE = "mode", "switched the moderation mode"
+    # Written by jamhost.audience.flags: the flags reached the jam's threshold (the
+    # actor is the system), and a moderator dismissed a post's flags.
+    FLAGGED = "flagged", "held back on flags"
+    UNFLAGGED = "unflagged", "dismissed the flags on"
 
 
 class AuditEntry(models.Model):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
+from django.urls import reverse
 
 from jamhost.audience.flags import flag_add, flag_dismiss, jam_set_flag_threshold
 from jamhost.audience.models import Flag
@@ -134,3 +135,19 @@ def test_a_flood_of_flags_is_refused(room) -> None:  # type: ignore[no-untyped-d
     with pytest.raises(ValidationError, match=r"Try again in \d+ s"):
         flag_add(post_id=posts[2].pk, user=flagger, reason="spam")
     assert Post.objects.get(pk=posts[2].pk).flags == 0
+
+
+def test_the_audit_panel_and_admin_name_what_the_flags_did(room, client, admin_client) -> None:  # type: ignore[no-untyped-def]
+    room.jam.flag_threshold = 1
+    room.jam.save(update_fields=["flag_threshold"])
+    post = room.question("Buy cheap watches?")
+    flag_add(post_id=post.pk, user=room.others[0], reason="spam")
+    flag_dismiss(post_id=post.pk, actor=room.moderator)
+    labels = {e.action: e.get_action_display() for e in AuditEntry.objects.filter(post=post)}
+    assert labels == {"flagged": "held back on flags", "unflagged": "dismissed the flags on"}
+    client.force_login(room.moderator)
+    panels = client.get(reverse("posts:console_panels", args=[room.jam.slug])).content.decode()
+    assert "@jamhost</strong> held back on flags" in panels
+    assert f"@{room.moderator.username}</strong> dismissed the flags on" in panels
+    changelist = admin_client.get(reverse("admin:posts_auditentry_changelist")).content.decode()
+    assert "held back on flags" in changelist and "dismissed the flags on" in changelist
