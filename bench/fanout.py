@@ -197,6 +197,28 @@ def poster_start(bench: Bench, label: str, name: str) -> Child:
     return poster
 
 
+def profiler_start(bench: Bench, pids: list[int], name: str) -> Child:
+    """py-spy on the server's busiest process while posts flow: collapsed stacks (one
+    line per stack, with its sample count) in the run directory."""
+    pid = max(pids, key=lambda p: cpu_seconds([p]))
+    argv = [
+        str(Path(sys.executable).parent / "py-spy"),
+        "record",
+        "--pid",
+        str(pid),
+        "--duration",
+        str(max(1, int(bench.args.duration))),
+        "--rate",
+        "250",
+        "--nonblocking",
+        "--format",
+        "raw",
+        "--output",
+        str(bench.run_dir / f"{name}.txt"),
+    ]
+    return Child(name, argv, core=bench.args.client_core, env=bench.env, log_dir=bench.run_dir)
+
+
 def expect(child: Child, word: str, timeout: float) -> str:
     line = child.read_line(timeout)
     if not line.startswith(word) and not line.startswith("{"):
@@ -224,7 +246,8 @@ def client_finish(bench: Bench, child: Child) -> list[dict[str, Any]]:
     path = bench.run_dir / f"{child.name}.pickle"
     with open(path, "rb") as results:
         sockets: list[dict[str, Any]] = pickle.load(results)  # our own child's file
-    path.unlink()
+    if not bench.args.keep_logs:
+        path.unlink()
     return sockets
 
 
@@ -288,11 +311,14 @@ def phase_load(bench: Bench, label: str, workers: int, viewers: int, storm: bool
         client_cpu_start = cpu_seconds([client.pid])
         wall_start = time.monotonic()
         poster.send("go")
-        killed = up = 0.0
+        if args.profile and not storm:
+            children.append(profiler_start(bench, server_pids, f"{name}-profile"))
+        killed = stopped = up = 0.0
         if storm:
             time.sleep(args.duration / 3)
             killed = time.monotonic()
             server.stop(grace=10)
+            stopped = time.monotonic()
             server = server_start(bench, label, workers, port, f"{name}-server2")
             children.append(server)
             up = time.monotonic()
@@ -323,6 +349,7 @@ def phase_load(bench: Bench, label: str, workers: int, viewers: int, storm: bool
     if storm:
         viewers_only = [s for s in sockets if s["audience"] == "viewer"]
         result.storm = storm_analyse(viewers_only, killed, up, args.storm_deadline)
+        result.storm["server_stop_s"] = stopped - killed
     else:
         result.server_cpu_s = cpu
         result.us_per_frame = cpu / result.delivered * 1e6 if result.delivered else float("nan")
@@ -384,12 +411,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--connect-concurrency", type=int, default=100)
     p.add_argument("--json", default="", help="also write the results to this file")
     p.add_argument("--keep-logs", action="store_true")
+    p.add_argument(
+        "--profile", action="store_true", help="py-spy the server while posting (keeps logs)"
+    )
     args = p.parse_args(argv)
     args.servers = [SERVER_ALIASES.get(s, s) for s in args.servers.split(",") if s]
     unknown = [s for s in args.servers if s not in SERVERS]
     if unknown:
         p.error(f"unknown server(s) {unknown}; choose from {sorted(SERVERS)}")
     args.workers = [int(w) for w in str(args.workers).split(",")]
+    args.keep_logs = args.keep_logs or args.profile
     return args
 
 
