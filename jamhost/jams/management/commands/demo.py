@@ -88,6 +88,10 @@ class Command(BaseCommand):
                         question_number=number,
                     )
         self.stdout.write(self.style.SUCCESS(f"Demo jam ready: /jams/{DEMO_SLUG}/live/"))
+        self.stdout.write(
+            "A recorded jam plays into it while the server runs (DEMO_REPLAY, on in `make run`);"
+            f" to replay it yourself: manage.py replay_into {DEMO_SLUG}"
+        )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, name, role in PEOPLE:
             self.stdout.write(f"  {username:16} {name} ({role or 'participant'})")
