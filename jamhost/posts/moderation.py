@@ -21,7 +21,7 @@ They return an Outcome; they raise PermissionDenied (not a moderator) or Validat
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -222,7 +222,22 @@ def _require_visible(post: Post, what: str) -> None:
 
 
 def post_approve(*, jam: Jam, actor: Any, post_id: int, key: str | None = None) -> Outcome:
-    """Pending -> visible. A post hidden meanwhile is refused: restoring it is a choice."""
+    """Pending -> visible. A post hidden meanwhile is refused: restoring it is a choice.
+
+    Approving is the moderator's answer to the post's open flags, so they are dismissed
+    in the same transaction (with their own rev and audit entry); kept, the next single
+    flag would send the post straight back to pending."""
+    from jamhost.audience.flags import flag_dismiss
+
+    with transaction.atomic():
+        outcome = _post_approve(jam=jam, actor=actor, post_id=post_id, key=key)
+        if outcome.changed:
+            post, _ = flag_dismiss(post_id=post_id, actor=actor, jam_id=jam.pk)
+            outcome = replace(outcome, post=post)
+    return outcome
+
+
+def _post_approve(*, jam: Jam, actor: Any, post_id: int, key: str | None) -> Outcome:
 
     def change(post: Post) -> str | None:
         if post.status == PostStatus.VISIBLE:

@@ -151,3 +151,32 @@ def test_the_audit_panel_and_admin_name_what_the_flags_did(room, client, admin_c
     assert f"@{room.moderator.username}</strong> dismissed the flags on" in panels
     changelist = admin_client.get(reverse("admin:posts_auditentry_changelist")).content.decode()
     assert "held back on flags" in changelist and "dismissed the flags on" in changelist
+
+
+def test_approving_a_post_the_flags_held_back_dismisses_its_flags(room) -> None:  # type: ignore[no-untyped-def]
+    from jamhost.posts.moderation import post_approve
+
+    room.jam.flag_threshold = 2
+    room.jam.save(update_fields=["flag_threshold"])
+    post = room.question("Is this really spam?")
+    flag_add(post_id=post.pk, user=room.others[0], reason="spam")
+    held, _ = flag_add(post_id=post.pk, user=room.others[1], reason="spam")
+    assert held.status == PostStatus.PENDING
+    outcome = post_approve(jam=room.jam, actor=room.moderator, post_id=post.pk)
+    assert outcome.changed and outcome.post is not None
+    assert outcome.post.status == PostStatus.VISIBLE and outcome.post.flags == 0
+    approved = Post.objects.get(pk=post.pk)
+    assert approved.flags == 0 and approved.rev > held.rev
+    assert not Flag.objects.filter(post=post, dismissed_at__isnull=True).exists()
+    assert Flag.objects.filter(post=post, dismissed_by=room.moderator).count() == 2
+    assert list(
+        AuditEntry.objects.filter(post=post).order_by("pk").values_list("action", flat=True)
+    ) == [
+        "flagged",
+        "approve",
+        "unflagged",
+    ]
+    assert flagged_posts(jam=room.jam) == []
+    # One new flag is one flag, not the third of an old count.
+    again, _ = flag_add(post_id=post.pk, user=room.others[2], reason="spam")
+    assert again.status == PostStatus.VISIBLE and again.flags == 1
