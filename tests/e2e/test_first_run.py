@@ -85,6 +85,9 @@ def test_first_run_shows_a_live_jam_with_the_recording_playing(
         look(viewer, "jam-list")
         live.get_by_role("link", name="Join live").click()
         expect(viewer.locator("#connection-status")).to_have_text("live")
+        # Screen readers hear new posts politely, without losing their place.
+        expect(viewer.locator("#stream")).to_have_attribute("aria-live", "polite")
+        expect(viewer.locator("#stream")).to_have_attribute("role", "log")
         before = viewer.locator("#stream article.post").count()
         # The recording plays: its first posts arrive within seconds, without a reload.
         expect(viewer.locator("#stream article.post")).not_to_have_count(before, timeout=30_000)
