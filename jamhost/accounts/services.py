@@ -16,7 +16,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from jamhost.audience.flags import flags_forget_user
 from jamhost.audience.follows import follow_ups_export, follow_ups_forget_author
+from jamhost.audience.votes import votes_forget_user
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import Jam, JamStatus
 from jamhost.live.publish import post_changed_on_commit
@@ -59,7 +61,8 @@ def account_posts_export(*, user: Any) -> dict[str, Any]:
 
 def account_delete(*, user: Any, password: str) -> int:
     """Delete the account after checking its password; returns how many posts were
-    anonymised. Raises ValidationError when the password is wrong."""
+    anonymised. The upvote and flag counts of posts the user voted on or flagged are
+    recounted in the same transaction. Raises ValidationError when the password is wrong."""
     if not user.check_password(password):
         raise ValidationError({"password": "That is not your password; nothing was deleted."})
     hosted = Jam.objects.filter(host_id=user.pk).count()
@@ -97,6 +100,10 @@ def account_delete(*, user: Any, password: str) -> int:
                 )
                 post_changed_on_commit(post)
                 count += 1
+        # Their votes and flags go with the account (before the cascade would drop them
+        # without a word), and the counts on every screen follow.
+        votes_forget_user(user_id=user.pk)
+        flags_forget_user(user_id=user.pk)
         follow_ups_forget_author(author_key=f"app:{user.pk}")
         # Its other sessions die with it: a session whose user is gone is anonymous.
         user_model.objects.filter(pk=user.pk).delete()

@@ -175,6 +175,35 @@ def flag_dismiss(*, post_id: int, actor: Any, jam_id: int | None = None) -> tupl
     return locked, True
 
 
+def flags_forget_user(*, user_id: int) -> list[Post]:
+    """Delete every flag the user raised (their account is going) and store the new open
+    count of each post one of them was open on, with a new rev, published after commit.
+    A post the flags already held back stays pending: that is now the moderators' call.
+    Returns the recounted posts, in jam then seq order (the order their jam rows are
+    locked in)."""
+    with transaction.atomic():
+        posts = list(
+            Post.objects.filter(flag_set__user_id=user_id, flag_set__dismissed_at__isnull=True)
+            .distinct()
+            .order_by("jam_id", "seq")
+        )
+        Flag.objects.filter(user_id=user_id).delete()
+        recounted = []
+        for post in posts:
+            _, rev = jam_next_rev(jam_id=post.jam_id)
+            locked = (
+                Post.objects.select_for_update(of=("self",))
+                .select_related("question")
+                .get(pk=post.pk)
+            )
+            locked.flags = sum(_reasons(locked).values())
+            locked.rev = rev
+            locked.save(update_fields=["flags", "rev", "updated_at"])
+            post_changed_on_commit(locked)
+            recounted.append(locked)
+        return recounted
+
+
 def jam_set_flag_threshold(*, jam: Jam, actor: Any, threshold: int | str) -> Jam:
     """The host sets how many open flags send a post to pending (0: never)."""
     if not can_edit(user=actor, jam=jam):

@@ -93,3 +93,13 @@ def vote_remove(*, post_id: int, user: Any, jam_id: int | None = None) -> tuple[
         if not deleted:
             return post, False
         return _recount(post), True
+
+
+def votes_forget_user(*, user_id: int) -> list[Post]:
+    """Delete every upvote the user gave (their account is going) and store each question's
+    new count with a new rev, published after commit. Returns the recounted posts, in jam
+    then seq order (the order their jam rows are locked in)."""
+    with transaction.atomic():
+        posts = list(Post.objects.filter(votes__user_id=user_id).order_by("jam_id", "seq"))
+        Vote.objects.filter(user_id=user_id).delete()
+        return [_recount(post) for post in posts]

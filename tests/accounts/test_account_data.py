@@ -10,6 +10,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from jamhost.accounts.services import account_delete
+from jamhost.audience.flags import flag_add
+from jamhost.audience.models import Flag, Vote
+from jamhost.audience.votes import vote_add
 from jamhost.jams.services import jam_end
 from jamhost.posts.models import Post
 from jamhost.posts.services import post_compose
@@ -107,6 +111,29 @@ def test_deleting_shows_posts_as_a_deleted_user_everywhere() -> None:
     replay = b"".join(answer.streaming_content).decode()  # type: ignore[attr-defined]
     assert "an answer for the record" in replay and "ada_lovelace" not in replay
     assert Post.objects.get(pk=kept.pk).jam_id == past.pk
+
+
+def test_deleting_recounts_the_upvotes_and_flags_the_user_gave(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    jam = live_jam()
+    leaver, stayer = UserFactory(), UserFactory()
+    question = post_compose(jam=jam, user=UserFactory(), body="What about tests?")
+    noise = post_compose(jam=jam, user=UserFactory(), body="cheap watches here")
+    for user in (leaver, stayer):
+        vote_add(post_id=question.pk, user=user)
+        flag_add(post_id=noise.pk, user=user, reason="spam")
+    before = {p.pk: p.rev for p in Post.objects.filter(jam=jam)}
+    with django_capture_on_commit_callbacks(execute=True) as published:
+        account_delete(user=leaver, password="correct-horse-battery")
+    question.refresh_from_db()
+    noise.refresh_from_db()
+    assert question.upvotes == 1 and noise.flags == 1
+    # A new rev each, published, so every screen shows the new counts.
+    assert question.rev > before[question.pk] and noise.rev > before[noise.pk]
+    assert len(published) >= 2
+    assert not Vote.objects.filter(user_id=leaver.pk).exists()
+    assert not Flag.objects.filter(user_id=leaver.pk).exists()
 
 
 def test_signup_refuses_handles_that_could_pass_for_someone_else() -> None:
