@@ -82,3 +82,24 @@ class ImportJob(models.Model):
         if not self.rows_total:
             return 0
         return min(100, round(100 * self.rows_done / self.rows_total))
+
+
+class TranscriptRendering(models.Model):
+    """A transcript version's posts rendered for the replay page, made once after it is
+    stored, so that no web process renders thousands of post fragments for a reader.
+    `fingerprint` names the templates that made it; other templates, other rendering."""
+
+    transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="+")
+    fingerprint = models.CharField(max_length=64)
+    html = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transcript", "fingerprint"], name="transcript_rendering_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"rendering of transcript {self.transcript_id}"

@@ -9,6 +9,8 @@ templates/posts/_post.html shows them exactly as the live room did.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,10 +23,12 @@ from jamhost.posts.models import Post, PostStatus
 from jamhost.transcripts.exports import export_render
 from jamhost.transcripts.insights import Insights, insights_build
 from jamhost.transcripts.memo import Parsed
+from jamhost.transcripts.models import TranscriptRendering
 from jamhost.transcripts.services import LoadedTranscript
 from jamhost.transcripts.snapshot import Section, Snapshot, parse_iso, snapshot_sections
 
 BODY_MARKER = "<!-- transcript body -->"
+RENDER_VERSION = "1"  # change with the markup written in _sections_render
 CHUNK = 250
 
 
@@ -115,11 +119,45 @@ def export_cached(loaded: LoadedTranscript, *, fmt: str) -> str:
     return loaded.parsed.derived[key]
 
 
-def sections_html(parsed: Parsed) -> Iterator[str]:
-    """The transcript's sections as HTML, a chunk of posts at a time. Rendered once per
-    transcript version in this process; later views stream the kept text."""
+SECTION_TEMPLATES = (
+    "posts/_post.html",
+    "transcripts/_section_open.html",
+    "transcripts/_posts.html",
+)
+STREAM_PART = 64 * 1024
+
+
+@functools.cache
+def templates_fingerprint() -> str:
+    """What the rendered posts depend on besides the snapshot: the templates' text (and
+    this module's own markup, through RENDER_VERSION)."""
+    digest = hashlib.sha256(RENDER_VERSION.encode())
+    for name in SECTION_TEMPLATES:
+        digest.update(get_template(name).template.source.encode())  # type: ignore[attr-defined]
+    return digest.hexdigest()
+
+
+def sections_render_all(snapshot: Snapshot) -> str:
+    return "".join(_sections_render(snapshot))
+
+
+def sections_html(parsed: Parsed, *, transcript_id: int) -> Iterator[str]:
+    """The transcript's sections as HTML, a part at a time: kept in this process, or
+    stored when the transcript was archived (see transcript_render), or rendered now
+    a chunk of posts at a time."""
     key = ("sections",)
     kept = parsed.derived.get(key)
+    if kept is None:
+        stored = (
+            TranscriptRendering.objects.filter(
+                transcript_id=transcript_id, fingerprint=templates_fingerprint()
+            )
+            .values_list("html", flat=True)
+            .first()
+        )
+        if stored is not None:
+            kept = [stored[at : at + STREAM_PART] for at in range(0, len(stored), STREAM_PART)]
+            parsed.derived[key] = kept
     if kept is not None:
         yield from kept
         return

@@ -21,7 +21,7 @@ from jamhost.jams.models import Jam, JamStatus
 from jamhost.jams.services import TRANSITIONS
 from jamhost.live.publish import jam_changed_on_commit
 from jamhost.transcripts.memo import Parsed, parsed_get, parsed_put
-from jamhost.transcripts.models import SearchDocument, Transcript
+from jamhost.transcripts.models import SearchDocument, Transcript, TranscriptRendering
 from jamhost.transcripts.snapshot import (
     SCHEMA_VERSION,
     Snapshot,
@@ -101,6 +101,8 @@ def jam_archive(*, jam_id: int, now: datetime | None = None) -> Transcript:
         jam = Jam.objects.select_for_update(of=("self",)).select_related("host").get(pk=jam_id)
         jam_check_archivable(jam=jam)
         transcript, snapshot, created = _store(jam)
+        if created:
+            transaction.on_commit(lambda: _render_enqueue(transcript.pk))
         if jam.status != JamStatus.ARCHIVED:
             if JamStatus.ARCHIVED not in TRANSITIONS[jam.status]:  # the jams app's rules
                 raise ValidationError(f"A {jam.status} jam cannot be archived.")
@@ -115,6 +117,32 @@ def jam_archive(*, jam_id: int, now: datetime | None = None) -> Transcript:
                 jam=jam, defaults={"body": search_text(snapshot)}
             )
     return transcript
+
+
+def _render_enqueue(transcript_id: int) -> None:
+    from jamhost.transcripts.tasks import render_transcript
+
+    render_transcript.delay(transcript_id)
+
+
+def transcript_render(*, transcript_id: int) -> None:
+    """Store the replay page's rendered posts for this transcript version, unless they
+    are stored for the current templates already. Idempotent."""
+    from jamhost.transcripts.replay import sections_render_all, templates_fingerprint
+
+    fingerprint = templates_fingerprint()
+    if TranscriptRendering.objects.filter(
+        transcript_id=transcript_id, fingerprint=fingerprint
+    ).exists():
+        return
+    transcript = Transcript.objects.filter(pk=transcript_id).first()
+    if transcript is None or not _intact(transcript):
+        return  # gone, or corrupt: readers rebuild it, and the rebuild is rendered then
+    html = sections_render_all(json.loads(transcript.content))
+    with transaction.atomic():
+        TranscriptRendering.objects.get_or_create(
+            transcript_id=transcript_id, fingerprint=fingerprint, defaults={"html": html}
+        )
 
 
 def transcript_verified(*, jam: Jam) -> LoadedTranscript:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from jamhost.jams.models import Jam
 from jamhost.transcripts.importer import import_job_run
 from jamhost.transcripts.selectors import jams_awaiting_archive
-from jamhost.transcripts.services import jam_archive
+from jamhost.transcripts.services import jam_archive, transcript_render
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,12 @@ def archive_sweep() -> None:
     ended_before = timezone.now() - timedelta(seconds=settings.ARCHIVE_SWEEP_GRACE)
     for jam_id in jams_awaiting_archive(ended_before=ended_before):
         archive_jam.delay(jam_id)
+
+
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def render_transcript(transcript_id: int) -> None:
+    """Render a new transcript version's replay posts once, so readers never wait for it."""
+    transcript_render(transcript_id=transcript_id)
 
 
 @shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)

@@ -73,7 +73,7 @@ def transcript_replay(request: HttpRequest, slug: str) -> HttpResponse | Streami
             },
             request=request,
         )
-        yield from replay.sections_html(loaded.parsed)
+        yield from replay.sections_html(loaded.parsed, transcript_id=loaded.transcript.pk)
         yield "</div>"
         yield tail
 

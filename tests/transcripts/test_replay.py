@@ -87,8 +87,9 @@ def test_replay_query_count_does_not_grow_with_posts(
     client: Any, ended_jam: Jam, django_assert_num_queries: Any
 ) -> None:
     jam_archive(jam_id=ended_jam.pk)
-    # jam, latest version, its content, earlier authors; then the parsed snapshot is kept.
-    with django_assert_num_queries(4):
+    # jam, latest version, its content, earlier authors, stored rendering; then the parsed
+    # snapshot and the rendered posts are kept in the process.
+    with django_assert_num_queries(5):
         small = replay(client, ended_jam)
     with django_assert_num_queries(3):
         again = replay(client, ended_jam)
@@ -108,7 +109,7 @@ def test_replay_query_count_does_not_grow_with_posts(
         for n in range(120)
     )
     jam_archive(jam_id=ended_jam.pk)  # a new version holds the new posts
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         large = replay(client, ended_jam)
     assert large.count("<article") == small.count("<article") + 120
 
@@ -189,3 +190,28 @@ async def test_under_asgi_the_page_streams_part_by_part(async_client: Any) -> No
     assert "Remote Work Jam" in top and "<article" not in top.split('class="replay"')[1]
     page = b"".join(parts).decode()
     assert page.count('<article class="post') == 8 and page.rstrip().endswith("</html>")
+
+
+def test_posts_rendered_after_archiving_are_served_as_stored(
+    client: Any, ended_jam: Jam, django_capture_on_commit_callbacks: Any
+) -> None:
+    from jamhost.transcripts.memo import memo_clear
+    from jamhost.transcripts.models import TranscriptRendering
+
+    rendered_live = replay(client, ended_jam)  # archives now, renders in the request
+    assert not TranscriptRendering.objects.exists()
+    Post.objects.filter(jam=ended_jam, text__startswith="Emoji").update(text="Changed #RemoteJam")
+    with django_capture_on_commit_callbacks(execute=True):
+        transcript = jam_archive(jam_id=ended_jam.pk)  # a new version, rendered on commit
+    stored = TranscriptRendering.objects.get(transcript=transcript)
+    assert "Changed #RemoteJam" in stored.html and stored.html.count("<article") == 8
+    TranscriptRendering.objects.update(html=stored.html + "<!-- as stored -->")
+    memo_clear()  # a fresh process: the posts come from the stored rendering
+    page = replay(client, ended_jam)
+    assert stored.html + "<!-- as stored -->" in page
+    assert page.count("<article") == rendered_live.count("<article")
+    # A rendering made by other templates is not used.
+    TranscriptRendering.objects.update(fingerprint="0" * 64, html="<p>stale</p>")
+    memo_clear()
+    page = replay(client, ended_jam)
+    assert "<p>stale</p>" not in page and "Changed #RemoteJam" in page

@@ -89,8 +89,31 @@ def worker(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+        _sessions_gone()
         with app.connection_for_write() as conn:
-            conn.default_channel.queue_purge(queue)
+            for name in (queue, "celery"):  # the worker enqueues the rendering on "celery"
+                conn.default_channel.queue_purge(name)
+
+
+def _sessions_gone() -> None:
+    """Wait for the worker's database sessions on the test database to end (a backend
+    exits a moment after its client), so the test database can be dropped; end any left."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        ours = cursor.fetchone()[0]  # this test process's own Django session stays
+    with psycopg.connect(dsn(), autocommit=True) as watch:
+        others = (
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            f"AND pid NOT IN (pg_backend_pid(), {int(ours)}) "
+            "AND backend_type = 'client backend'"
+        )
+        try:
+            wait_for(
+                "the worker's sessions to end", lambda: not watch.execute(others).fetchall(), 15
+            )
+        except AssertionError:
+            for (pid,) in watch.execute(others).fetchall():
+                watch.execute("SELECT pg_terminate_backend(%s)", [pid])
 
 
 def pool_child(pid: int) -> int:
