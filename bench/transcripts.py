@@ -147,7 +147,7 @@ def main() -> int:
 
     django.setup()
     from django.core.management import call_command
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test import AsyncClient, Client
     from django.test.utils import CaptureQueriesContext
 
@@ -163,12 +163,17 @@ def main() -> int:
     type(jam).objects.filter(pk=jam.pk).update(status="ended")
 
     start = time.perf_counter()
-    transcript = jam_archive(jam_id=jam.pk)
-    first_archive = time.perf_counter() - start
+    with transaction.atomic():
+        transcript = jam_archive(jam_id=jam.pk)
+        first_archive = time.perf_counter() - start
+        start = time.perf_counter()
+    # On commit the render task ran (eagerly here; a worker's job in production).
+    render_after = time.perf_counter() - start
     again, _ = timed(lambda: jam_archive(jam_id=jam.pk), args.runs)
     size = len(transcript.content.encode())
     print(f"archive, first run:           {first_archive * 1000:8.0f} ms  ({size / 1e6:.1f} MB)")
     print(f"archive, again (idempotent):  {again * 1000:8.0f} ms")
+    print(f"render posts (task on commit):{render_after * 1000:8.0f} ms")
 
     client = Client()
     url = f"/jams/{jam.slug}/transcript/"
