@@ -267,6 +267,8 @@ def new_context(
     context = browser.new_context(
         viewport=viewport,
         color_scheme="dark" if dark else "light",
+        # Still screenshots and axe's contrast check must not catch a post mid-animation.
+        reduced_motion="reduce",
         timezone_id="UTC",
         locale="en-GB",
         is_mobile=phone,
