@@ -10,6 +10,19 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from jamhost.jams.models import Invite, Jam, Membership, Question
+from jamhost.live.publish import user_roles_changed_on_commit
+
+
+def _tell_consoles(members: set[tuple[int, int]]) -> None:
+    """Roles changed here bypass jams.services, so the admin sends the services'
+    notification itself: each (jam, user)'s open consoles re-check the role after commit,
+    and someone who may no longer moderate is cut off."""
+    for jam_id, user_id in sorted(members):
+        user_roles_changed_on_commit(jam_id=jam_id, user_id=user_id)
+
+
+def _members(queryset: Any) -> set[tuple[int, int]]:
+    return set(queryset.values_list("jam_id", "user_id"))
 
 
 class QuestionInline(admin.TabularInline):
@@ -81,6 +94,16 @@ class JamAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Membership:
+            super().save_formset(request, form, formset, change)
+            return
+        # Everyone in the jam before or after: added, removed, re-roled or moved.
+        members = Membership.objects.filter(jam_id=form.instance.pk)
+        before = _members(members)
+        super().save_formset(request, form, formset, change)
+        _tell_consoles(before | _members(members))
+
 
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
@@ -106,6 +129,23 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "jam__title", "jam__hashtag")
     list_select_related = ("user", "jam")
     autocomplete_fields = ("user", "jam")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # The row as it was too: a membership moved to another user or jam cuts off the
+        # old one's consoles as well.
+        before = _members(Membership.objects.filter(pk=obj.pk)) if change else set()
+        super().save_model(request, obj, form, change)
+        _tell_consoles(before | {(obj.jam_id, obj.user_id)})
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        member = (obj.jam_id, obj.user_id)
+        super().delete_model(request, obj)
+        _tell_consoles({member})
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        members = _members(queryset)
+        super().delete_queryset(request, queryset)
+        _tell_consoles(members)
 
 
 @admin.register(Invite)

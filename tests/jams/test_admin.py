@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
+from channels.db import database_sync_to_async
 from django.contrib.admin.sites import site
 from django.urls import reverse
 
 from jamhost.jams import services
 from jamhost.jams.models import Invite, Jam, Membership, Question, Role
 from jamhost.posts.models import Post
-from tests.factories import UserFactory, live_jam
+from tests.factories import MembershipFactory, UserFactory, live_jam
+from tests.live.conftest import hub, receive_until_caught_up, socket  # noqa: F401 (hub: a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +74,117 @@ def test_posts_are_view_only(admin_client) -> None:  # type: ignore[no-untyped-d
     assert response.status_code == 403
     post.refresh_from_db()
     assert post.text != "rewritten"
+
+
+# Roles changed in the admin reach open consoles -------------------------------------
+
+
+class _FormValues(HTMLParser):
+    """The values a browser would submit from the admin's change form."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        name = a.get("name") or ""
+        if tag == "input" and name and a.get("type") not in ("submit", "checkbox"):
+            self.values[name] = a.get("value") or ""
+        elif tag == "input" and name and "checked" in a:
+            self.values[name] = a.get("value") or "on"
+        elif tag == "select" and name:
+            self._select = name
+            self.values.setdefault(name, "")
+        elif tag == "option" and self._select and "selected" in a:
+            self.values[self._select] = a.get("value") or ""
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.values[name] = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.values[self._textarea] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def _form_values(client, url: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    parser = _FormValues()
+    parser.feed(client.get(url).content.decode())
+    return parser.values
+
+
+@database_sync_to_async
+def _console_jam():  # type: ignore[no-untyped-def]
+    jam = live_jam()
+    moderator = MembershipFactory(jam=jam, role=Role.MODERATOR)
+    return jam, moderator
+
+
+async def _open_console(jam: Jam, user: object):  # type: ignore[no-untyped-def]
+    console = socket(f"/ws/jams/{jam.slug}/console/?after={jam.rev}", user)
+    assert (await console.connect())[0]
+    await receive_until_caught_up(console)
+    return console
+
+
+async def _close_code(console) -> int:  # type: ignore[no-untyped-def]
+    """How the console was closed, past frames already on their way (presence counts)."""
+    for _ in range(20):
+        output = await console.receive_output(2)
+        if output["type"] == "websocket.close":
+            return int(output["code"])
+    raise AssertionError("the console was not closed")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("hub")
+async def test_a_moderator_demoted_in_the_admin_is_cut_off(admin_client) -> None:  # type: ignore[no-untyped-def]
+    jam, membership = await _console_jam()
+    moderator = await database_sync_to_async(lambda: membership.user)()
+    console = await _open_console(jam, moderator)
+    url = reverse("admin:jams_membership_change", args=[membership.pk])
+    form = await database_sync_to_async(_form_values)(admin_client, url)
+    form["role"] = Role.PANELIST
+    answer = await database_sync_to_async(admin_client.post)(url, form)
+    assert answer.status_code == 302, answer.content[:500]
+    assert await _close_code(console) == 4403
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("hub")
+async def test_moderators_removed_in_bulk_in_the_admin_are_cut_off(admin_client) -> None:  # type: ignore[no-untyped-def]
+    jam, membership = await _console_jam()
+    moderator = await database_sync_to_async(lambda: membership.user)()
+    console = await _open_console(jam, moderator)
+    answer = await database_sync_to_async(admin_client.post)(
+        reverse("admin:jams_membership_changelist"),
+        {"action": "delete_selected", "_selected_action": [membership.pk], "post": "yes"},
+    )
+    assert answer.status_code == 302
+    assert not await database_sync_to_async(Membership.objects.filter(pk=membership.pk).exists)()
+    assert await _close_code(console) == 4403
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("hub")
+async def test_a_moderator_demoted_on_the_jam_s_admin_page_is_cut_off(admin_client) -> None:  # type: ignore[no-untyped-def]
+    jam, membership = await _console_jam()
+    moderator = await database_sync_to_async(lambda: membership.user)()
+    console = await _open_console(jam, moderator)
+    url = reverse("admin:jams_jam_change", args=[jam.pk])
+    form = await database_sync_to_async(_form_values)(admin_client, url)
+    row = next(
+        k[: -len("-id")] for k, v in form.items() if k.endswith("-id") and v == str(membership.pk)
+    )
+    form[f"{row}-role"] = Role.PANELIST
+    answer = await database_sync_to_async(admin_client.post)(url, form)
+    assert answer.status_code == 302, answer.content[:2000]
+    assert await _close_code(console) == 4403
