@@ -85,7 +85,10 @@ def asgi_app(settings: Any) -> Any:
     settings.ALLOWED_HOSTS = ["jams.example.org"]
     import jamhost.asgi
 
-    return importlib.reload(jamhost.asgi).application
+    saved = jamhost.asgi.router, jamhost.asgi.application
+    yield importlib.reload(jamhost.asgi).application
+    # Later tests that import the module get the application they would have had.
+    jamhost.asgi.router, jamhost.asgi.application = saved
 
 
 def _session_cookie(user: Any) -> bytes:
