@@ -311,8 +311,10 @@ def phase_load(bench: Bench, label: str, workers: int, viewers: int, storm: bool
         client_cpu_start = cpu_seconds([client.pid])
         wall_start = time.monotonic()
         poster.send("go")
-        if args.profile and not storm:
-            children.append(profiler_start(bench, server_pids, f"{name}-profile"))
+        profiler = None
+        if args.profile and not storm:  # the storm profiles the restarted server
+            profiler = profiler_start(bench, server_pids, f"{name}-profile")
+            children.append(profiler)
         killed = stopped = up = 0.0
         if storm:
             time.sleep(args.duration / 3)
@@ -322,6 +324,9 @@ def phase_load(bench: Bench, label: str, workers: int, viewers: int, storm: bool
             server = server_start(bench, label, workers, port, f"{name}-server2")
             children.append(server)
             up = time.monotonic()
+            if args.profile:
+                profiler = profiler_start(bench, python_tree(server.pid), f"{name}-profile")
+                children.append(profiler)
         expect(poster, "done", args.duration + 120)
         with open(bench.run_dir / f"{name}-poster.json") as posted:
             record = json.load(posted)
@@ -332,6 +337,8 @@ def phase_load(bench: Bench, label: str, workers: int, viewers: int, storm: bool
         cpu = cpu_seconds(server_pids) - cpu_start
         client_busy = (cpu_seconds([client.pid]) - client_cpu_start) / wall
         rss_loaded = rss_bytes(server_pids)
+        if profiler is not None:  # let py-spy write its file
+            profiler.proc.wait(args.duration + 30)
         sockets = client_finish(bench, client)
 
     result.posts = len(saved)
