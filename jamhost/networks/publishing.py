@@ -63,7 +63,12 @@ def _task_send(post_id: int) -> None:
 
     if sweep.embedded_loop_running:
         return
-    publish_post.delay(post_id)
+    try:
+        publish_post.delay(post_id)
+    except Exception:  # the broker is down: the post is stored and queued; the sweep sends it
+        log.warning(
+            "could not enqueue publishing of post %s; the sweep will", post_id, exc_info=True
+        )
 
 
 def post_network_set(post_id: int, **fields: Any) -> Post:

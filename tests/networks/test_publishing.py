@@ -205,3 +205,28 @@ def test_publishing_a_published_post_again_does_nothing(
     post = compose(jam, jam.host, "once only", django_capture_on_commit_callbacks)
     assert post_publish(post_id=post.pk) == "already"
     assert len(x_server.requests_to("/2/tweets", "POST")) == 1
+
+
+def test_broker_down_at_compose_keeps_the_post_queued_for_the_sweep(
+    x_server, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
+    from jamhost.celery import app
+
+    jam = live_jam()
+    panelist = UserFactory()
+    MembershipFactory(jam=jam, user=panelist)
+    account = link_x(x_server, panelist)
+    saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "task_publish_retry")}
+    app.conf.update(
+        task_always_eager=False, broker_url="redis://127.0.0.1:1/0", task_publish_retry=False
+    )
+    try:
+        post = compose(jam, panelist, "Broker is down", django_capture_on_commit_callbacks)
+    finally:
+        app.conf.update(saved)
+    assert post.network_status == NetworkStatus.QUEUED
+    assert x_server.tweets_by(account.x_user_id) == []
+    networks_sweep(now=timezone.now() + timedelta(seconds=1))
+    post.refresh_from_db()
+    assert post.network_status == NetworkStatus.PUBLISHED
+    assert [t["text"] for t in x_server.tweets_by(account.x_user_id)] == [post.text]
