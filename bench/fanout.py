@@ -524,7 +524,8 @@ def _progress(r: Result) -> None:
     line = (
         f"   p99 {r.latency_ms.get('p99', float('nan')):.0f} ms, delivered {r.delivered}, "
         f"lost {r.lost}, dup {r.duplicated}, {r.us_per_frame:.1f} µs/frame, "
-        f"{r.kb_per_connection:.1f} KB/conn, client busy {r.client_busy:.0%}"
+        f"{r.kb_per_connection:.1f} KB/conn, client busy {r.client_busy:.0%}; "
+        f"load average now {os.getloadavg()[0]:.2f}"
     )
     if r.storm:
         line += f"; storm {json.dumps(r.storm)}"
