@@ -33,10 +33,18 @@ async def _resume(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
             if waiting is None:  # a bare yield, as in asyncio.sleep(0)
                 await asyncio.sleep(0)
             else:
-                # The future marked itself as awaited when it was yielded; a task clears
-                # the mark when it takes the future over, and awaiting it again needs that.
+                # What a task does with a yielded future: clear its "awaited" mark, wake up
+                # when it is done, then resume the coroutine (which reads the result). Not
+                # awaiting it a second time: a server's own awaitables need not allow that
+                # (granian's do not).
                 waiting._asyncio_future_blocking = False
-                await waiting
+                woken = asyncio.get_running_loop().create_future()
+                waiting.add_done_callback(lambda _, w=woken: w.done() or w.set_result(None))
+                try:
+                    await woken
+                except asyncio.CancelledError:
+                    waiting.cancel()
+                    raise
         except BaseException as exc:  # cancelled while waiting: cancel the coroutine too
             try:
                 waiting = coro.throw(exc)
