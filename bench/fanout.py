@@ -44,6 +44,8 @@ SERVERS = {
     "jamhost-hub": ("jamhost", "hub", "pubsub"),
     "bare": ("bare", "hub", "pubsub"),
     "jamhost-default-layer": ("jamhost", "layer", "default"),
+    # The same app under granian instead of uvicorn (a measurement, not the runner).
+    "jamhost-granian": ("granian", "hub", "pubsub"),
 }
 SERVER_ALIASES = {"jamhost": "jamhost-hub", "hub": "jamhost-hub", "layer": "jamhost-default-layer"}
 
@@ -144,6 +146,25 @@ def server_start(bench: Bench, label: str, workers: int, port: int, name: str) -
             "--jam",
             str(bench.jam_id),
         )
+    elif kind == "granian":
+        argv = [
+            str(Path(sys.executable).parent / "granian"),
+            "--interface",
+            "asgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--runtime-mode",
+            "st",
+            "--loop",
+            "uvloop",
+            "--log-level",
+            "warning",
+            "jamhost.asgi:application",
+        ]
     else:
         argv = python(
             "jamhost.serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)
@@ -281,7 +302,7 @@ def phase_load(bench: Bench, label: str, workers: int, viewers: int, storm: bool
     name = f"{label}-w{workers}-v{viewers}" + ("-storm" if storm else "")
     result = Result(
         label=label
-        + (f"-w{workers}" if SERVERS[label][0] == "jamhost" else "")
+        + (f"-w{workers}" if SERVERS[label][0] != "bare" else "")
         + ("-storm" if storm else ""),
         viewers=viewers,
         moderators=moderators,
@@ -491,7 +512,7 @@ def main(argv: list[str] | None = None) -> list[Result]:
         )
         if not args.skip_load:
             for label in args.servers:
-                for workers in args.workers if SERVERS[label][0] == "jamhost" else [1]:
+                for workers in args.workers if SERVERS[label][0] != "bare" else [1]:
                     if label == "jamhost-default-layer" and workers != args.workers[0]:
                         continue
                     print(f"-- {label}, {workers} process(es)", flush=True)
