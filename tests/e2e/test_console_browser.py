@@ -1,8 +1,9 @@
-# Lives with the other browser tests: the session-wide Playwright browser must be used
-# before pytest-asyncio tests in later folders run their own event loops.
 """The console in a real browser (Debian's Chromium through Playwright, against a real
 server): filtered views that keep up with live posts, keyboard moderation that reaches a
-viewer's screen, the help dialog, pause with "N new", and the big screen updating live."""
+viewer's screen, the help dialog, pause with "N new", and the big screen updating live.
+
+It lives with the other browser tests: the session-wide Playwright browser must be used
+before the pytest-asyncio tests in later folders run their own event loops."""
 
 from __future__ import annotations
 
