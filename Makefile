@@ -10,7 +10,7 @@ JAMHOST_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/jamhost
 JAMHOST_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 export JAMHOST_TEST_DATABASE_URL JAMHOST_TEST_REDIS_URL
 
-.PHONY: run test test-embedded test-services lint format bench demo clean
+.PHONY: run test lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
