@@ -3,44 +3,17 @@ clicks count once, every distinct vote counts, the threshold fires once."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from django.db import connection
 
 from jamhost.audience.flags import flag_add
 from jamhost.audience.models import Flag, Vote
 from jamhost.audience.votes import vote_add, vote_remove
 from jamhost.posts.models import AuditEntry, Post, PostStatus
 from tests.audience.conftest import Room
+from tests.concurrency import race
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def race(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls at once, each in its own thread and connection; return each one's
-    outcome or the exception it raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_the_same_vote_sent_many_times_at_once_counts_once() -> None:

@@ -3,44 +3,17 @@ one consistent state, an audit log that replays to it, and no error for either."
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from jamhost.jams.models import ModerationMode, Role
 from jamhost.posts import moderation
 from jamhost.posts.models import AuditEntry, Post, PostStatus
 from jamhost.posts.services import post_compose
+from tests.concurrency import race
 from tests.factories import MembershipFactory, UserFactory, live_jam
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def race(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls at once, each in its own thread and connection; return each one's
-    outcome or the exception it raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def assert_log_replays_to(post: Post) -> None:
