@@ -118,12 +118,13 @@ def account_delete(*, user: Any, password: str) -> int:
 
 def _supersede_transcripts(jam_ids: list[int]) -> None:
     """Archived transcripts are immutable: a new version (the old one kept) shows the
-    deleted user. The archive is idempotent, so a failure here is retried by the
-    transcripts sweep rebuilding on the next change; it is logged, never raised."""
-    from jamhost.transcripts.services import jam_archive
+    deleted user. Done by the archive task (idempotent, acknowledged late, so a worker
+    that dies mid-run hands it back); a failure to enqueue is logged, never raised, and
+    the old version stays until the jam is archived again."""
+    from jamhost.transcripts.tasks import archive_jam
 
     for jam_id in jam_ids:
         try:
-            jam_archive(jam_id=jam_id)
+            archive_jam.delay(jam_id)
         except Exception:
             log.exception("could not supersede the transcript of jam %s", jam_id)
