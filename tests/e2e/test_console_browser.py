@@ -2,8 +2,9 @@
 server): filtered views that keep up with live posts, keyboard moderation that reaches a
 viewer's screen, the help dialog, pause with "N new", and the big screen updating live.
 
-It lives with the other browser tests: the session-wide Playwright browser must be used
-before the pytest-asyncio tests in later folders run their own event loops."""
+It uses tests/e2e's session-wide browser: importing that fixture into a module would make
+a second, module-level fixture, and a second sync Playwright cannot start while the
+first one's loop runs."""
 
 from __future__ import annotations
 
@@ -17,9 +18,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LiveServer, axe_check, new_context, watch_errors
-from tests.e2e.conftest import browser as browser
-from tests.e2e.conftest import jamhost_server as jamhost_server
-from tests.e2e.conftest import screenshots as screenshots
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
