@@ -14,16 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 
 from jamhost.audience.rules import post_in_jam, require_live, require_signed_in
 from jamhost.jams.models import Jam
 from jamhost.jams.permissions import jam_role
 from jamhost.networks.models import XAccount
-from jamhost.networks.publishing import network_status_for, publication_enqueue
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text, is_blank
 from jamhost.posts.models import AuthorRole, Post, PostStatus, Source
-from jamhost.posts.services import MAX_BODY_CHARS, post_insert
+from jamhost.posts.services import MAX_BODY_CHARS, post_store_composed
 
 
 def mention_for(parent: Post) -> str | None:
@@ -106,24 +104,14 @@ def reply_compose(
             }
         )
     role = jam_role(user=user, jam=jam) or AuthorRole.PARTICIPANT
-    try:
-        with transaction.atomic():
-            post = post_insert(
-                jam=jam,
-                body=body,
-                text=composed.text,
-                author=user,
-                author_role=role,
-                # As ingest does for replies on X: the thread stays with its question.
-                question=thread.question,
-                client_key=client_key,
-                reply_to=thread,
-                network_status=network_status_for(user=user),
-            )
-            publication_enqueue(post=post)  # published to X after commit
-        return post
-    except IntegrityError:
-        existing = Post.objects.filter(jam=jam, client_key=client_key).first()
-        if client_key and existing is not None:
-            return existing
-        raise
+    # As ingest does for replies on X: the thread stays with its question.
+    return post_store_composed(
+        jam=jam,
+        user=user,
+        body=body,
+        text=composed.text,
+        author_role=role,
+        question=thread.question,
+        client_key=client_key,
+        reply_to=thread,
+    )

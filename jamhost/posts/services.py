@@ -206,16 +206,42 @@ def post_compose(
             }
         )
     question = _question_for(jam, composed.question_number)
+    return post_store_composed(
+        jam=jam,
+        user=user,
+        body=body.strip(),
+        text=composed.text,
+        author_role=role,
+        question=question,
+        client_key=client_key,
+    )
+
+
+def post_store_composed(
+    *,
+    jam: Jam,
+    user: Any,
+    body: str,
+    text: str,
+    author_role: str,
+    question: Question | None,
+    client_key: str | None,
+    reply_to: Post | None = None,
+) -> Post:
+    """Store a validated post from a compose box once, and queue it for X after commit
+    when the author has a linked account. A form resent at the same moment (same
+    client_key) returns the post the first one stored."""
     try:
         with transaction.atomic():
             post = post_insert(
                 jam=jam,
-                body=body.strip(),
-                text=composed.text,
+                body=body,
+                text=text,
                 author=user,
-                author_role=role,
+                author_role=author_role,
                 question=question,
                 client_key=client_key,
+                reply_to=reply_to,
                 network_status=network_status_for(user=user),
             )
             publication_enqueue(post=post)  # published to X after commit
