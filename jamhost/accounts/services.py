@@ -1,14 +1,23 @@
 """A person's own data: downloading their posts, and deleting their account.
 
-Deletion policy (stated on the deletion page): the account, its sessions and its sign-in
-are removed at once; posts it made stay in their jams' records but are shown as a deleted
-user — no name, no handle, no link back — live, in replays and in archived transcripts
-(an archived jam gets a new transcript version that supersedes the old one).
+Deletion (stated on the account page, per jam): the account, its sessions and its sign-in
+are removed at once. What becomes of the posts it made is each jam host's choice
+(Jam.deleted_author_policy, stated on the jam's pages), read at the moment of deletion:
+
+- anonymize: the posts stay in the jam's record, shown as a deleted user — no name, no
+  handle, no picture — live, in replays and in archived transcripts;
+- remove: the posts are taken out of the jam: hidden, and their words (body, text, links)
+  blanked, so no viewer, replay or transcript shows them and no moderator can show them
+  again. The rows stay, so the jam's seq numbers stay gap-free.
+
+Either way, an archived jam gets a new transcript version that supersedes the old one
+(which is kept).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -20,15 +29,36 @@ from jamhost.audience.flags import flags_forget_user
 from jamhost.audience.follows import follow_ups_export, follow_ups_forget_author
 from jamhost.audience.votes import votes_forget_user
 from jamhost.jams.counters import jam_next_rev
-from jamhost.jams.models import Jam, JamStatus
+from jamhost.jams.models import DeletedAuthorPolicy, Jam, JamStatus
 from jamhost.live.publish import post_changed_on_commit
-from jamhost.posts.models import Post
+from jamhost.posts.models import AUTHOR_DELETED_REASON, Post, PostStatus
 
 log = logging.getLogger(__name__)
 
 DELETED_HANDLE = "deleted"
 DELETED_NAME = "Deleted user"
 EXPORT_FORMAT = "jamhost-posts/1"
+
+_AUTHOR_FIELDS = ["author", "author_key", "author_handle", "author_name", "author_avatar_url"]
+_REMOVAL_FIELDS = [
+    "status",
+    "status_reason",
+    "pinned",
+    "featured",
+    "body",
+    "text",
+    "links",
+    "metrics",
+    "lang",
+]
+
+
+@dataclass(frozen=True)
+class AccountDeleted:
+    """What deleting an account did to its posts, by the policy of each post's jam."""
+
+    anonymized: int
+    removed: int
 
 
 def account_posts_export(*, user: Any) -> dict[str, Any]:
@@ -59,10 +89,17 @@ def account_posts_export(*, user: Any) -> dict[str, Any]:
     }
 
 
-def account_delete(*, user: Any, password: str) -> int:
-    """Delete the account after checking its password; returns how many posts were
-    anonymised. The upvote and flag counts of posts the user voted on or flagged are
-    recounted in the same transaction. Raises ValidationError when the password is wrong."""
+def account_delete(*, user: Any, password: str) -> AccountDeleted:
+    """Delete the account after checking its password, and treat each post it made by
+    its jam's deletion policy as it stands now (see the module docstring); returns how
+    many posts were anonymised and how many removed.
+
+    All in one transaction: jam rows are taken in id order (as every post writer does),
+    each changed post gets its own rev and is pushed to every screen after commit; the
+    upvote and flag counts of posts the user voted on or flagged are recounted, their
+    follow-ups forgotten. Archived jams get a new transcript version after commit (see
+    _supersede_transcripts). Raises ValidationError when the password is wrong or the
+    user hosts a jam; nothing is changed then."""
     if not user.check_password(password):
         raise ValidationError({"password": "That is not your password; nothing was deleted."})
     hosted = Jam.objects.filter(host_id=user.pk).count()
@@ -77,29 +114,23 @@ def account_delete(*, user: Any, password: str) -> int:
         jam_ids = sorted(
             set(Post.objects.filter(author_id=user.pk).values_list("jam_id", flat=True))
         )
-        count = 0
+        policies = dict(
+            Jam.objects.filter(pk__in=jam_ids).values_list("pk", "deleted_author_policy")
+        )
+        anonymized = removed = 0
         for jam_id in jam_ids:
+            remove = policies[jam_id] == DeletedAuthorPolicy.REMOVE
             for post in Post.objects.filter(jam_id=jam_id, author_id=user.pk).order_by("seq"):
-                _, rev = jam_next_rev(jam_id=jam_id)
-                post.author = None
-                post.author_key = f"deleted:{post.pk}"
-                post.author_handle = DELETED_HANDLE
-                post.author_name = DELETED_NAME
-                post.author_avatar_url = ""
-                post.rev = rev
-                post.save(
-                    update_fields=[
-                        "author",
-                        "author_key",
-                        "author_handle",
-                        "author_name",
-                        "author_avatar_url",
-                        "rev",
-                        "updated_at",
-                    ]
-                )
+                _, post.rev = jam_next_rev(jam_id=jam_id)
+                _anonymize(post)
+                if remove:
+                    _remove(post)
+                    removed += 1
+                else:
+                    anonymized += 1
+                fields = [*_AUTHOR_FIELDS, *(_REMOVAL_FIELDS if remove else []), "rev"]
+                post.save(update_fields=[*fields, "updated_at"])
                 post_changed_on_commit(post)
-                count += 1
         # Their votes and flags go with the account (before the cascade would drop them
         # without a word), and the counts on every screen follow.
         votes_forget_user(user_id=user.pk)
@@ -113,14 +144,35 @@ def account_delete(*, user: Any, password: str) -> int:
             )
         )
         transaction.on_commit(lambda: _supersede_transcripts(archived))
-    return count
+    return AccountDeleted(anonymized=anonymized, removed=removed)
+
+
+def _anonymize(post: Post) -> None:
+    post.author = None
+    post.author_key = f"deleted:{post.pk}"
+    post.author_handle = DELETED_HANDLE
+    post.author_name = DELETED_NAME
+    post.author_avatar_url = ""
+
+
+def _remove(post: Post) -> None:
+    """Take the post out of its jam: hidden from viewers (and so from replays and
+    transcripts, which hold visible posts only), and its words gone, so a moderator's
+    console shows only that it was removed. external_id and network_post_id stay: they
+    stop the same post on X from being stored again."""
+    post.status = PostStatus.HIDDEN
+    post.status_reason = AUTHOR_DELETED_REASON
+    post.pinned = post.featured = False
+    post.body = post.text = post.lang = ""
+    post.links = []
+    post.metrics = {}
 
 
 def _supersede_transcripts(jam_ids: list[int]) -> None:
     """Archived transcripts are immutable: a new version (the old one kept) shows the
-    deleted user. Done by the archive task (idempotent, acknowledged late, so a worker
-    that dies mid-run hands it back); a failure to enqueue is logged, never raised, and
-    the old version stays until the jam is archived again."""
+    deleted user, or lacks the removed posts. Done by the archive task (idempotent,
+    acknowledged late, so a worker that dies mid-run hands it back); a failure to enqueue
+    is logged, never raised, and the old version stays until the jam is archived again."""
     from jamhost.transcripts.tasks import archive_jam
 
     for jam_id in jam_ids:

@@ -12,7 +12,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from jamhost.accounts.forms import SignUpForm
-from jamhost.accounts.services import account_delete, account_posts_export
+from jamhost.accounts.selectors import account_jams_posted_in
+from jamhost.accounts.services import AccountDeleted, account_delete, account_posts_export
 from jamhost.ratelimit import Limited, rate_check
 
 
@@ -51,9 +52,16 @@ class LoginView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
 
+def _account_page(
+    request: HttpRequest, errors: dict[str, list[str]] | None = None, status: int = 200
+) -> HttpResponse:
+    context = {"errors": errors or {}, "posted_in": account_jams_posted_in(user=request.user)}
+    return render(request, "accounts/account.html", context, status=status)
+
+
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/account.html", {"errors": {}})
+    return _account_page(request)
 
 
 @login_required
@@ -71,14 +79,23 @@ def account_download(request: HttpRequest) -> HttpResponse:
 @require_POST
 def account_remove(request: HttpRequest) -> HttpResponse:
     try:
-        count = account_delete(user=request.user, password=request.POST.get("password", ""))
+        done = account_delete(user=request.user, password=request.POST.get("password", ""))
     except ValidationError as exc:
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-        return render(request, "accounts/account.html", {"errors": errors}, status=400)
+        return _account_page(request, errors, status=400)
     logout(request)
-    messages.success(
-        request,
-        f"Your account is deleted. {count} post{'s' if count != 1 else ''} now show as a "
-        "deleted user.",
-    )
+    messages.success(request, f"Your account is deleted. {_what_became_of_posts(done)}")
     return redirect("jams:list")
+
+
+def _what_became_of_posts(done: AccountDeleted) -> str:
+    """Each jam's policy, in one truthful sentence: how many posts show as a deleted
+    user and how many were removed."""
+    said = []
+    if n := done.anonymized:
+        said.append(
+            f"{n} post{'s' if n != 1 else ''} now show{'' if n != 1 else 's'} as a deleted user"
+        )
+    if n := done.removed:
+        said.append(f"{n} post{'s' if n != 1 else ''} {'were' if n != 1 else 'was'} removed")
+    return " and ".join(said) + "." if said else "You had made no posts."

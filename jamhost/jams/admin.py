@@ -71,7 +71,17 @@ class JamAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("title", "slug", "description", "hashtag", "host")}),
         ("Schedule", {"fields": ("status", "starts_at", "duration_minutes", "current_question")}),
-        ("Moderation", {"fields": ("moderation_mode", "muted_words", "flag_threshold")}),
+        (
+            "Moderation",
+            {
+                "fields": (
+                    "moderation_mode",
+                    "muted_words",
+                    "flag_threshold",
+                    "deleted_author_policy",
+                )
+            },
+        ),
         (
             "Counters and timestamps",
             {

@@ -21,6 +21,23 @@ class ModerationMode(models.TextChoices):
     PRE = "pre", "Pre-moderation (participants' posts wait for approval)"
 
 
+class DeletedAuthorPolicy(models.TextChoices):
+    """What becomes of a person's posts in a jam when they delete their jamhost account.
+    The host chooses per jam; jamhost.accounts.services.account_delete applies the choice
+    in force at the moment of deletion."""
+
+    ANONYMIZE = "anonymize", "Keep their posts, shown as a deleted user"
+    REMOVE = "remove", "Remove their posts"
+
+
+DELETED_AUTHOR_STATEMENTS = {
+    DeletedAuthorPolicy.ANONYMIZE: "If someone deletes their jamhost account, their posts "
+    "here are shown as a deleted user (no name, no handle).",
+    DeletedAuthorPolicy.REMOVE: "If someone deletes their jamhost account, their posts "
+    "here are removed, words and all.",
+}
+
+
 class Role(models.TextChoices):
     HOST = "host", "Host"
     MODERATOR = "moderator", "Moderator"
@@ -42,6 +59,12 @@ class Jam(models.Model):
     )
     muted_words = models.TextField(blank=True, help_text="One word or phrase per line.")
     flag_threshold = models.PositiveIntegerField(default=3)
+    deleted_author_policy = models.CharField(
+        max_length=10,
+        choices=DeletedAuthorPolicy.choices,
+        default=DeletedAuthorPolicy.ANONYMIZE,
+        help_text="What becomes of a person's posts here when they delete their account.",
+    )
     # Counters, bumped inside the writing transaction (see posts.services):
     # last_seq numbers posts without gaps; rev stamps every change any screen must see.
     last_seq = models.PositiveBigIntegerField(default=0)
@@ -81,6 +104,11 @@ class Jam(models.Model):
     @property
     def is_over(self) -> bool:
         return self.status in (JamStatus.ENDED, JamStatus.ARCHIVED)
+
+    @property
+    def deleted_author_statement(self) -> str:
+        """The deletion policy in one plain sentence, for the jam's public pages."""
+        return DELETED_AUTHOR_STATEMENTS[DeletedAuthorPolicy(self.deleted_author_policy)]
 
     def muted_word_list(self) -> list[str]:
         return [w.strip().lower() for w in self.muted_words.splitlines() if w.strip()]

@@ -20,7 +20,16 @@ from django.utils.text import slugify
 
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.hashtags import hashtag_clean, hashtag_key, reservation_window
-from jamhost.jams.models import Invite, Jam, JamStatus, Membership, ModerationMode, Question, Role
+from jamhost.jams.models import (
+    DeletedAuthorPolicy,
+    Invite,
+    Jam,
+    JamStatus,
+    Membership,
+    ModerationMode,
+    Question,
+    Role,
+)
 from jamhost.live.publish import jam_changed_on_commit
 
 TRANSITIONS: dict[str, set[str]] = {
@@ -118,6 +127,7 @@ def jam_create(
     duration_minutes: int = 60,
     description: str = "",
     moderation_mode: str = ModerationMode.POST,
+    deleted_author_policy: str = DeletedAuthorPolicy.ANONYMIZE,
 ) -> Jam:
     """Create a draft jam that reserves its hashtag for its window; the host is a member."""
     errors: dict[str, list[str]] = {}
@@ -148,6 +158,7 @@ def jam_create(
             starts_at=starts_at,
             duration_minutes=duration_minutes,
             moderation_mode=moderation_mode,
+            deleted_author_policy=deleted_author_policy or DeletedAuthorPolicy.ANONYMIZE,
         )
         jam.full_clean()
         jam.save()
@@ -164,9 +175,11 @@ def jam_update(
     duration_minutes: int,
     description: str = "",
     moderation_mode: str | None = None,
+    deleted_author_policy: str | None = None,
     actor: Any = None,
 ) -> Jam:
-    """Edit a jam that has not gone live; the hashtag stays reserved for the new window."""
+    """Edit a jam that has not gone live; the hashtag stays reserved for the new window.
+    A moderation mode or deletion policy left out (None or "") stays as it was."""
     if jam.status not in (JamStatus.DRAFT, JamStatus.SCHEDULED):
         raise ValidationError("A jam that has started can no longer be edited here.")
     errors: dict[str, list[str]] = {}
@@ -200,6 +213,8 @@ def jam_update(
         jam.duration_minutes = duration_minutes
         if moderation_mode:
             jam.moderation_mode = moderation_mode
+        if deleted_author_policy:
+            jam.deleted_author_policy = deleted_author_policy
         jam.full_clean()
         jam.save()
     return jam

@@ -3,6 +3,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+# The status_reason of a post taken out of its jam because its author deleted their
+# account under the jam's "remove" policy: its words are gone, so it is never shown again.
+AUTHOR_DELETED_REASON = "Its author deleted their account"
+
 
 class PostStatus(models.TextChoices):
     VISIBLE = "visible", "Visible"
@@ -111,6 +115,10 @@ class Post(models.Model):
     @property
     def is_visible(self) -> bool:
         return self.status == PostStatus.VISIBLE
+
+    @property
+    def is_removed_with_author(self) -> bool:
+        return self.status == PostStatus.HIDDEN and self.status_reason == AUTHOR_DELETED_REASON
 
     @property
     def is_audience_question(self) -> bool:

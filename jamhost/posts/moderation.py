@@ -287,11 +287,17 @@ def post_hide(
 
 
 def post_restore(*, jam: Jam, actor: Any, post_id: int, key: str | None = None) -> Outcome:
-    """Hidden (or pending) -> visible."""
+    """Hidden (or pending) -> visible. A post removed with its author's account is
+    refused: its words are gone."""
 
     def change(post: Post) -> str | None:
         if post.status == PostStatus.VISIBLE:
             return "This post is already visible."
+        if post.is_removed_with_author:
+            raise ValidationError(
+                "This post was removed when its author deleted their account; its words "
+                "are gone, so it cannot be shown again."
+            )
         post.status, post.status_reason = PostStatus.VISIBLE, ""
         return None
 

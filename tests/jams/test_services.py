@@ -42,6 +42,7 @@ def test_create_makes_a_draft_holding_the_tag_with_the_host_as_member() -> None:
     assert jam.title == "Podcast chat"
     assert jam.duration_minutes == 60
     assert jam.moderation_mode == "post"
+    assert jam.deleted_author_policy == "anonymize"
     assert Membership.objects.get(jam=jam).role == Role.HOST
 
 
@@ -112,6 +113,7 @@ def test_own_draft_is_named_to_its_host() -> None:
         ({"starts_at": datetime(9999, 12, 31, tzinfo=UTC)}, "starts_at", "within 50 years"),
         ({"starts_at": datetime(1, 1, 1, 1, tzinfo=UTC)}, "starts_at", "within 50 years"),
         ({"moderation_mode": "chaos"}, "moderation_mode", "not a valid choice"),
+        ({"deleted_author_policy": "shred"}, "deleted_author_policy", "not a valid choice"),
     ],
 )
 def test_create_refuses_bad_input_by_field(kwargs: dict, field: str, message: str) -> None:
