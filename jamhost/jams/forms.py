@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from jamhost.jams.hashtags import hashtag_clean
-from jamhost.jams.models import Jam, ModerationMode, Role
+from jamhost.jams.models import DeletedAuthorPolicy, Jam, ModerationMode, Role
 from jamhost.jams.services import MAX_DURATION_MINUTES
 
 MAX_YEARS_AHEAD = 2
@@ -127,6 +127,22 @@ class JamForm(forms.Form):
         initial=ModerationMode.POST,
         error_messages={"invalid_choice": "Choose post-moderation or pre-moderation."},
     )
+    # Not required: a form sent without it leaves the jam's choice as it is (the default
+    # for a new jam).
+    deleted_author_policy = forms.ChoiceField(
+        label="When someone deletes their jamhost account",
+        choices=DeletedAuthorPolicy.choices,
+        initial=DeletedAuthorPolicy.ANONYMIZE,
+        required=False,
+        help_text="Keep: their posts stay, live, in the replay and in the transcript, "
+        "with their words, under the name “Deleted user” (no handle, no picture). "
+        "Remove: their posts are taken out of the jam, words and all, and an archived "
+        "transcript gets a new version without them. The choice is stated on the jam's "
+        "pages and applies when someone deletes their account.",
+        error_messages={
+            "invalid_choice": "Choose to keep their posts as a deleted user or to remove them."
+        },
+    )
 
     def __init__(self, *args: Any, jam: Jam | None = None, **kwargs: Any) -> None:
         if jam is not None and kwargs.get("data") is None and not args:
@@ -142,6 +158,7 @@ class JamForm(forms.Form):
                     "duration_minutes": jam.duration_minutes,
                     "description": jam.description,
                     "moderation_mode": jam.moderation_mode,
+                    "deleted_author_policy": jam.deleted_author_policy,
                 },
             )
             super().__init__(*args, **kwargs)

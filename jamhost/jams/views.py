@@ -122,6 +122,7 @@ def _jam_fields(form: JamForm) -> dict[str, Any]:
         "duration_minutes": data["duration_minutes"],
         "description": data["description"],
         "moderation_mode": data["moderation_mode"],
+        "deleted_author_policy": data["deleted_author_policy"],
     }
 
 

@@ -11,7 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jamhost.jams import services
-from jamhost.jams.models import Invite, Jam, JamStatus, Membership, Question, Role
+from jamhost.jams.models import (
+    DeletedAuthorPolicy,
+    Invite,
+    Jam,
+    JamStatus,
+    Membership,
+    Question,
+    Role,
+)
 from tests.factories import JamFactory, MembershipFactory, QuestionFactory, UserFactory, live_jam
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +133,7 @@ def _dst_gap() -> str:
         ({"hashtag": "two words"}, "letters, digits and underscores"),
         ({"hashtag": "<script>"}, "letters, digits and underscores"),
         ({"moderation_mode": "chaos"}, "Choose post-moderation or pre-moderation."),
+        ({"deleted_author_policy": "shred"}, "Choose to keep their posts as a deleted user"),
     ],
 )
 def test_bad_jam_input_gets_field_errors(client, overrides, field_message) -> None:  # type: ignore[no-untyped-def]
@@ -169,6 +178,45 @@ def test_edit_shows_the_start_for_the_script_and_saves(client, jam: Jam) -> None
     jam.refresh_from_db()
     assert jam.title == "Remote work, again"
     assert jam.starts_at == datetime(NEXT_YEAR, 1, 15, 9, 0, tzinfo=UTC)
+
+
+def test_the_host_chooses_what_becomes_of_a_deleted_accounts_posts(client, jam: Jam) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(jam.host)
+    form = text(client.get(reverse("jams:create")))
+    assert '<option value="anonymize" selected>Keep their posts, shown as a deleted user' in form
+    assert '<option value="remove">Remove their posts</option>' in form
+    assert "their posts are taken out of the jam, words and all" in form
+    client.post(reverse("jams:create"), jam_post(deleted_author_policy="remove"))
+    created = Jam.objects.get(title="Podcast chat")
+    assert created.deleted_author_policy == DeletedAuthorPolicy.REMOVE
+    assert "their posts here are removed" in text(client.get(created.get_absolute_url()))
+
+    edit = reverse("jams:edit", args=[jam.slug])
+    assert jam.deleted_author_policy == DeletedAuthorPolicy.ANONYMIZE
+    assert "their posts here are shown as a deleted user" in text(
+        client.get(jam.get_absolute_url())
+    )
+    client.post(edit, jam_post(hashtag="RemoteChat", deleted_author_policy="remove"))
+    jam.refresh_from_db()
+    assert jam.deleted_author_policy == DeletedAuthorPolicy.REMOVE
+    assert '<option value="remove" selected>' in text(client.get(edit))
+    # A form sent without the field leaves the choice as it was.
+    client.post(edit, jam_post(hashtag="RemoteChat", title="Renamed"))
+    jam.refresh_from_db()
+    assert (jam.title, jam.deleted_author_policy) == ("Renamed", DeletedAuthorPolicy.REMOVE)
+
+
+def test_the_live_room_states_the_deletion_policy(client) -> None:  # type: ignore[no-untyped-def]
+    keeping, removing = live_jam(), live_jam(deleted_author_policy=DeletedAuthorPolicy.REMOVE)
+    room = text(client.get(reverse("live:room", args=[keeping.slug])))
+    assert "If someone deletes their jamhost account, their posts here are shown as a" in room
+    room = text(client.get(reverse("live:room", args=[removing.slug])))
+    assert "If someone deletes their jamhost account, their posts here are removed" in room
+    # Once the details are locked, the host's page still says which policy is in force.
+    client.force_login(removing.host)
+    assert "their posts here are removed" in text(
+        client.get(reverse("jams:edit", args=[removing.slug]))
+    )
 
 
 def test_edit_bad_input_keeps_the_jam(client, jam: Jam) -> None:  # type: ignore[no-untyped-def]

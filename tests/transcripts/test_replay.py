@@ -167,6 +167,13 @@ def test_a_returning_participant_is_not_a_new_face(client: Any, db: Any) -> None
     assert "@xperson" not in faces  # posted in the earlier jam too (same X user)
 
 
+def test_replay_states_the_jams_deletion_policy(client: Any, ended_jam: Jam) -> None:
+    assert "their posts here are shown as a deleted user" in replay(client, ended_jam)
+    Jam.objects.filter(pk=ended_jam.pk).update(deleted_author_policy="remove")
+    html = replay(client, ended_jam)
+    assert "If someone deletes their jamhost account, their posts here are removed" in html
+
+
 def test_replay_of_a_jam_not_ended_explains_why(client: Any, db: Any) -> None:
     from tests.factories import live_jam
 
