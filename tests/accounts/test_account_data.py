@@ -1,5 +1,6 @@
 """A person's own data: download their posts; delete their account, after which their
-posts show as a deleted user live, in replays and in archived transcripts."""
+posts show as a deleted user, or are removed, as each jam's host chose: live, in replays
+and in archived transcripts."""
 
 from __future__ import annotations
 
@@ -8,14 +9,18 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.test import Client
 
-from jamhost.accounts.services import account_delete
+from jamhost.accounts.services import AccountDeleted, account_delete
 from jamhost.audience.flags import flag_add
 from jamhost.audience.models import Flag, Vote
 from jamhost.audience.votes import vote_add
+from jamhost.jams.models import DeletedAuthorPolicy, Jam
 from jamhost.jams.services import jam_end
-from jamhost.posts.models import Post
+from jamhost.posts.models import AUTHOR_DELETED_REASON, Post, PostStatus
+from jamhost.posts.moderation import post_restore
 from jamhost.posts.services import post_compose
 from jamhost.transcripts.models import Transcript
 from jamhost.transcripts.services import jam_archive
@@ -28,6 +33,19 @@ def _signed_in(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def _seqs(jam: Jam) -> list[int]:
+    return list(Post.objects.filter(jam=jam).order_by("seq").values_list("seq", flat=True))
+
+
+def _replay(jam: Jam) -> str:
+    answer = Client().get(f"/jams/{jam.slug}/transcript/")
+    return b"".join(answer.streaming_content).decode()  # type: ignore[attr-defined]
+
+
+def _flash(response: Any) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 def test_download_holds_every_post_of_the_user_and_no_one_elses() -> None:
@@ -74,6 +92,34 @@ def test_the_deletion_page_states_the_policy() -> None:
     page = _signed_in(UserFactory()).get("/accounts/me/")
     assert b'id="deletion-policy"' in page.content
     assert b"a deleted user" in page.content
+    assert b"<strong>removed</strong>" in page.content
+    assert b"You have not posted in any jam." in page.content
+
+
+def test_the_deletion_page_says_what_happens_in_each_jam_posted_in(
+    django_assert_num_queries: Any,
+) -> None:
+    kept = live_jam(title="Keeps posts")
+    removing = live_jam(title="Removes posts", deleted_author_policy=DeletedAuthorPolicy.REMOVE)
+    elsewhere = live_jam(title="Never posted here")
+    ada = UserFactory()
+    post_compose(jam=kept, user=ada, body="one")
+    post_compose(jam=removing, user=ada, body="two")
+    post_compose(jam=removing, user=ada, body="three")
+    post_compose(jam=elsewhere, user=UserFactory(), body="someone else's")
+    client = _signed_in(ada)
+    client.get("/accounts/me/")  # the session and user, loaded once
+    with django_assert_num_queries(3):  # session, user, the jams posted in
+        page = client.get("/accounts/me/").content.decode()
+    assert (
+        f'<li data-deletion-policy="anonymize"><a href="{kept.get_absolute_url()}">Keeps posts</a>'
+        " (1 post): shown as a deleted user</li>"
+    ) in page
+    assert (
+        f'<li data-deletion-policy="remove"><a href="{removing.get_absolute_url()}">'
+        "Removes posts</a> (2 posts): removed</li>"
+    ) in page
+    assert "Never posted here" not in page
 
 
 @pytest.mark.django_db(transaction=True)
@@ -87,10 +133,14 @@ def test_deleting_shows_posts_as_a_deleted_user_everywhere() -> None:
     first = jam_archive(jam_id=past.pk)
     assert "ada_lovelace" in first.content
 
+    seqs = {"live": _seqs(live), "past": _seqs(past)}
+
     client = _signed_in(ada)
     response = client.post("/accounts/me/delete/", {"password": "correct-horse-battery"})
     assert response.status_code == 302
+    assert _flash(response) == ["Your account is deleted. 2 posts now show as a deleted user."]
     assert not get_user_model().objects.filter(pk=ada.pk).exists()
+    assert {"live": _seqs(live), "past": _seqs(past)} == seqs
     # The old session is signed out.
     assert client.get("/accounts/me/").status_code == 302
 
@@ -101,16 +151,109 @@ def test_deleting_shows_posts_as_a_deleted_user_everywhere() -> None:
     # The live room and the replay show the deleted user, not Ada.
     room = Client().get(f"/jams/{live.slug}/live/").content.decode()
     assert "a live answer" in room and "ada_lovelace" not in room and "@deleted" in room
+    assert "their posts here are shown as a deleted user" in room
     # The archived transcript is superseded by a new version; the old one is kept.
     versions = list(Transcript.objects.filter(jam=past).order_by("version"))
     assert [t.version for t in versions] == [1, 2]
     assert versions[0].content_hash == first.content_hash
     assert "ada_lovelace" not in versions[1].content
     assert "Deleted user" in versions[1].content
-    answer = Client().get(f"/jams/{past.slug}/transcript/")
-    replay = b"".join(answer.streaming_content).decode()  # type: ignore[attr-defined]
+    replay = _replay(past)
     assert "an answer for the record" in replay and "ada_lovelace" not in replay
+    assert "their posts here are shown as a deleted user" in replay
     assert Post.objects.get(pk=kept.pk).jam_id == past.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_removes_the_posts_where_the_host_chose_so() -> None:
+    live = live_jam(deleted_author_policy=DeletedAuthorPolicy.REMOVE)
+    past = live_jam(deleted_author_policy=DeletedAuthorPolicy.REMOVE)
+    ada = UserFactory(username="ada_lovelace", first_name="Ada")
+    gone = post_compose(jam=past, user=ada, body="my words https://example.com/mine")
+    post_compose(jam=past, user=UserFactory(), body="the neighbour answer stays")
+    live_post = post_compose(jam=live, user=ada, body="a live answer to remove")
+    jam_end(jam=past)
+    first = jam_archive(jam_id=past.pk)
+    assert "my words" in first.content
+    seqs = {"live": _seqs(live), "past": _seqs(past)}
+
+    client = _signed_in(ada)
+    response = client.post("/accounts/me/delete/", {"password": "correct-horse-battery"})
+    assert response.status_code == 302
+    assert _flash(response) == ["Your account is deleted. 2 posts were removed."]
+
+    # The rows stay, so seq numbers stay gap-free; the words and the name are gone.
+    assert {"live": _seqs(live), "past": _seqs(past)} == seqs
+    assert seqs["past"] == list(range(1, len(seqs["past"]) + 1))
+    for post in Post.objects.filter(pk__in=[gone.pk, live_post.pk]):
+        assert (post.status, post.status_reason) == (PostStatus.HIDDEN, AUTHOR_DELETED_REASON)
+        assert (post.body, post.text, post.links) == ("", "", [])
+        assert post.author_id is None
+        assert (post.author_handle, post.author_name) == ("deleted", "Deleted user")
+    # Viewers no longer see it; the moderators' console keeps a placeholder without the
+    # words, which cannot be restored.
+    room = Client().get(f"/jams/{live.slug}/live/").content.decode()
+    assert "a live answer" not in room and f'id="post-{live_post.pk}"' not in room
+    assert "their posts here are removed" in room
+    console = _signed_in(live.host).get(f"/jams/{live.slug}/console/").content.decode()
+    assert f'id="post-{live_post.pk}"' in console and AUTHOR_DELETED_REASON in console
+    assert "a live answer" not in console and 'value="restore"' not in console
+    with pytest.raises(ValidationError, match="cannot be shown again"):
+        post_restore(jam=live, actor=live.host, post_id=live_post.pk)
+    assert Post.objects.get(pk=live_post.pk).status == PostStatus.HIDDEN
+
+    # A new transcript version lacks the post and its words; the old one is kept.
+    versions = list(Transcript.objects.filter(jam=past).order_by("version"))
+    assert [t.version for t in versions] == [1, 2]
+    assert versions[0].content_hash == first.content_hash and "my words" in versions[0].content
+    latest = json.loads(versions[1].content)
+    assert gone.seq not in [p["seq"] for p in latest["posts"]]
+    assert "the neighbour answer stays" in versions[1].content
+    for words in ("my words", "example.com/mine", "ada_lovelace", "Deleted user"):
+        assert words not in versions[1].content, words
+    replay = _replay(past)
+    assert "the neighbour answer stays" in replay and "their posts here are removed" in replay
+    assert "my words" not in replay and "ada_lovelace" not in replay
+    for fmt in ("json", "csv", "md", "html"):
+        export = Client().get(f"/jams/{past.slug}/transcript.{fmt}").content.decode()
+        assert "the neighbour answer stays" in export, fmt
+        assert "my words" not in export and "Deleted user" not in export, fmt
+
+
+def test_each_jam_follows_its_own_policy() -> None:
+    keeping = live_jam()
+    removing = live_jam(deleted_author_policy=DeletedAuthorPolicy.REMOVE)
+    ada = UserFactory()
+    kept = post_compose(jam=keeping, user=ada, body="kept words")
+    removed = post_compose(jam=removing, user=ada, body="removed words")
+    assert account_delete(user=ada, password="correct-horse-battery") == AccountDeleted(
+        anonymized=1, removed=1
+    )
+    kept.refresh_from_db()
+    removed.refresh_from_db()
+    assert (kept.status, kept.text, kept.author_name) == (
+        PostStatus.VISIBLE,
+        f"kept words #{keeping.hashtag}",
+        "Deleted user",
+    )
+    assert (removed.status, removed.body, removed.author_name) == (
+        PostStatus.HIDDEN,
+        "",
+        "Deleted user",
+    )
+
+
+def test_the_message_after_deletion_counts_both_policies() -> None:
+    keeping = live_jam()
+    removing = live_jam(deleted_author_policy=DeletedAuthorPolicy.REMOVE)
+    ada = UserFactory()
+    post_compose(jam=keeping, user=ada, body="kept")
+    for n in range(3):
+        post_compose(jam=removing, user=ada, body=f"removed {n}")
+    response = _signed_in(ada).post("/accounts/me/delete/", {"password": "correct-horse-battery"})
+    assert _flash(response) == [
+        "Your account is deleted. 1 post now shows as a deleted user and 3 posts were removed."
+    ]
 
 
 def test_deleting_recounts_the_upvotes_and_flags_the_user_gave(
