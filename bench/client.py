@@ -36,7 +36,7 @@ from array import array
 
 import uvloop
 
-from bench.frames import MARKER, POST, frame_rev
+from bench.frames import frame_revs
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 RETRY_DELAY = 0.2  # between refused connects while the server is down
@@ -206,14 +206,14 @@ class Socket(asyncio.Protocol):
             self.transport.close()
 
     def _message(self, text: bytes, now: float) -> None:
-        kind, rev = frame_rev(text)
-        if kind == POST:
+        revs, marker = frame_revs(text)
+        for rev in revs:
             self.revs.append(rev)
             self.times.append(now)
             self.after = max(self.after, rev)
-        elif kind == MARKER:
-            self.markers.append((now, rev))
-            self.after = max(self.after, rev)
+        if marker is not None:
+            self.markers.append((now, marker))
+            self.after = max(self.after, marker)
             if not self.caught_up:
                 self.caught_up = True
                 self.fleet.caught_up += 1

@@ -1,9 +1,10 @@
 """Reading frames and counting them: the part of the benchmark that decides "lost" and
 "duplicated", kept apart from the sockets so a test can feed it known sequences.
 
-A frame is the text one websocket message carries. Post frames carry the post's rev as
-`data-rev="N"` (the live protocol's ordering key); the `caught-up` marker carries the rev
-the socket is caught up to. Anything else (viewer counts and the like) is ignored.
+A frame is the text one websocket message carries: live, one change; at connect, the
+catch-up, many changes and the `caught-up` marker at the end. Each change's element
+carries its rev as `data-rev="N"` (the live protocol's ordering key); the marker carries
+the rev the socket is caught up to. Anything else (viewer counts and the like) is ignored.
 """
 
 from __future__ import annotations
@@ -16,23 +17,29 @@ from dataclasses import dataclass
 REV_ATTR = b'data-rev="'
 CAUGHT_UP = b'<div class="caught-up"'
 
-POST = 1
-MARKER = 2
-OTHER = 0
 
-
-def frame_rev(frame: bytes) -> tuple[int, int]:
-    """(kind, rev) of a frame: POST, MARKER or OTHER (rev 0)."""
-    start = frame.find(REV_ATTR)
-    if start < 0:
-        return OTHER, 0
-    start += len(REV_ATTR)
-    end = frame.find(b'"', start)
-    try:
-        rev = int(frame[start:end])
-    except ValueError:
-        return OTHER, 0
-    return (MARKER if frame.startswith(CAUGHT_UP) else POST), rev
+def frame_revs(frame: bytes) -> tuple[list[int], int | None]:
+    """The revs of the changes a message carries, in order (one per element, a rev shared
+    by neighbouring elements counted once), and its caught-up marker's rev (or None)."""
+    revs: list[int] = []
+    marker = None
+    pos = frame.find(REV_ATTR)
+    while pos >= 0:
+        start = pos + len(REV_ATTR)
+        end = frame.find(b'"', start)
+        if end < 0:
+            break
+        try:
+            rev = int(frame[start:end])
+        except ValueError:
+            pos = frame.find(REV_ATTR, end)
+            continue
+        if frame.startswith(CAUGHT_UP, frame.rfind(b"<", 0, pos)):
+            marker = rev
+        elif not revs or revs[-1] != rev:
+            revs.append(rev)
+        pos = frame.find(REV_ATTR, end)
+    return revs, marker
 
 
 @dataclass

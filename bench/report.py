@@ -95,6 +95,8 @@ def storm_analyse(
         "all_caught_up_after_up_s": (times[-1] - up) if times and not missing else math.nan,
         "all_caught_up_after_kill_s": (times[-1] - killed) if times and not missing else math.nan,
         "half_caught_up_after_up_s": (times[len(times) // 2] - up) if times else math.nan,
+        "p90_caught_up_after_up_s": (times[len(times) * 9 // 10] - up) if times else math.nan,
+        "p99_caught_up_after_up_s": (times[len(times) * 99 // 100] - up) if times else math.nan,
         "within_deadline": bool(times) and not missing and times[-1] - up <= deadline,
     }
 

@@ -12,17 +12,26 @@ from pathlib import Path
 
 import pytest
 
-from bench.frames import MARKER, OTHER, POST, count_socket, frame_rev, latency_summary
+from bench.frames import count_socket, frame_revs, latency_summary
 from bench.report import Result, frames_analyse, storm_analyse
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_frame_rev_reads_posts_and_markers() -> None:
+def test_frame_revs_reads_posts_and_markers() -> None:
     post = b'<article class="post" id="post-7" data-seq="3" data-rev="12">x</article>'
-    assert frame_rev(post) == (POST, 12)
-    assert frame_rev(b'<div class="caught-up" data-rev="40" hidden></div>') == (MARKER, 40)
-    assert frame_rev(b'<span id="viewer-count">3 viewers</span>')[0] == OTHER
+    assert frame_revs(post) == ([12], None)
+    assert frame_revs(b'<div class="caught-up" data-rev="40" hidden></div>') == ([], 40)
+    assert frame_revs(b'<span id="viewer-count">3 viewers</span>') == ([], None)
+
+
+def test_frame_revs_reads_a_whole_catch_up() -> None:
+    header = b'<section id="jam-header" class="jam-header" data-rev="3">Q1</section>'
+    post = b'<article class="post" id="post-%d" data-rev="%d">x</article>'
+    removed = b'<div class="post-removed" data-post="9" data-rev="8" hidden></div>'
+    marker = b'<div class="caught-up" data-rev="9" hidden></div>'
+    catch_up = header + post % (4, 3) + post % (5, 5) + removed + marker
+    assert frame_revs(catch_up) == ([3, 5, 8], 9)
 
 
 def test_count_socket_finds_the_gap_and_the_duplicate() -> None:
