@@ -37,7 +37,11 @@ def can_see_run_sheet(*, user: Any, jam: Jam) -> bool:
     return user.is_staff or jam_role(user=user, jam=jam) is not None
 
 
+def open_to_all(jam: Jam) -> bool:
+    """Anyone may read a jam once it is scheduled, signed in or not."""
+    return jam.status != JamStatus.DRAFT
+
+
 def can_view(*, user: Any, jam: Jam) -> bool:
-    """Anyone may read a jam once it is scheduled; a draft is the host's work in
-    progress, seen only by its people and staff."""
-    return jam.status != JamStatus.DRAFT or can_see_run_sheet(user=user, jam=jam)
+    """A draft is the host's work in progress, seen only by its people and staff."""
+    return open_to_all(jam) or can_see_run_sheet(user=user, jam=jam)

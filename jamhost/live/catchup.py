@@ -1,6 +1,7 @@
 """Catch-up from the database: the current state of everything that changed in a jam
-after a given rev, as frames ready to send. Used when a socket connects or reconnects
-(`?after=<rev>`) and when a hub fills a gap.
+after a given rev, as frames ready to send. Used when a hub fills a gap, for the part of a
+connecting socket's catch-up older than its hub's recent frames (live.fanout), and for
+the whole of it when frames go through the channel layer (LIVE_FANOUT=layer).
 
 Why it is exact: the jam's rev is read first (R). Every change with rev <= R has
 committed (changes to a jam commit in rev order under the jam row lock). A post changed
@@ -32,20 +33,33 @@ def frames_after(*, jam_id: int, audience: str, after: int) -> tuple[int, list[t
     upto = jam.rev
     if after > upto:  # a cursor from another database (reset or restored): start over
         after = 0
-    key = (jam_id, jam.created_at, audience, after, upto)
+    return upto, _cached(jam, audience, after, upto, fresh=True)
+
+
+def frames_between(*, jam: Jam, audience: str, after: int, upto: int) -> list[tuple[int, str]]:
+    """[(rev, html), …] in rev order for the current state of what changed in
+    (after, upto], where every change up to `upto` is known to have committed. A change
+    made since has a newer rev and is left out: the caller delivers it live."""
+    return _cached(jam, audience, after, upto, fresh=False)
+
+
+def _cached(jam: Jam, audience: str, after: int, upto: int, fresh: bool) -> list[tuple[int, str]]:
+    key = (jam.pk, jam.created_at, audience, after, upto)
     frames = _slices.get(key)
     if frames is None:
+        if not fresh:  # the header as of now; it is sent only if its rev is <= upto
+            jam = Jam.objects.select_related("current_question").get(pk=jam.pk)
         frames = _slice(jam, audience, after, upto)
         _slices[key] = frames
         if len(_slices) > _SLICES:
             _slices.pop(next(iter(_slices)), None)
-    return upto, frames
+    return frames
 
 
 def _slice(jam: Jam, audience: str, after: int, upto: int) -> list[tuple[int, str]]:
     jam_id = jam.pk
     by_rev: defaultdict[int, list[str]] = defaultdict(list)
-    if jam.header_rev > after:
+    if after < jam.header_rev <= upto:
         by_rev[jam.header_rev].append(render_header(jam))
     posts = (
         Post.objects.filter(jam_id=jam_id, rev__gt=after, rev__lte=upto)

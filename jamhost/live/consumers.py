@@ -4,8 +4,9 @@ no rendering or query per frame.
 
 Protocol: the client connects to ws/jams/<slug>/live/ (viewers) or …/console/
 (moderators) with `?after=<rev>`, the last rev it has applied. It receives the current
-state of everything that changed after that rev, a `caught-up` marker, then live
-frames. Every frame's elements carry data-rev; the client ignores an element older than
+state of everything that changed after that rev (in as few messages as fit
+CATCH_UP_CHARS), a `caught-up` marker at the end of the last, then live frames, one
+change per message. Every frame's elements carry data-rev; the client ignores an element older than
 the one it shows.
 """
 
@@ -23,7 +24,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from jamhost.jams.models import Jam
-from jamhost.jams.permissions import can_moderate, can_view
+from jamhost.jams.permissions import can_moderate, can_view, open_to_all
+from jamhost.live.auth import socket_user
 from jamhost.live.bus import layer_group, user_group
 from jamhost.live.catchup import frames_after
 from jamhost.live.eager import eager_start
@@ -37,6 +39,27 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_FORBIDDEN = 4403
 CLOSE_TRY_AGAIN = 1013  # backlog overflow: htmx's ws extension reconnects and catches up
 MAX_FRAME_CHARS = 16_384
+# Catch-up goes out in messages of about this many characters, the caught-up marker in
+# the last one: a message per change cost a reconnecting socket ~100 sends (and the
+# client as many messages) where a handful do.
+CATCH_UP_CHARS = 262_144
+
+
+def batches(texts: list[str], limit: int = CATCH_UP_CHARS) -> list[str]:
+    """The texts joined, in order, into as few messages of at most ~limit characters as
+    possible (a longer text is a message of its own)."""
+    messages: list[str] = []
+    current: list[str] = []
+    size = 0
+    for text in texts:
+        if current and size + len(text) > limit:
+            messages.append("".join(current))
+            current, size = [], 0
+        current.append(text)
+        size += len(text)
+    if current:
+        messages.append("".join(current))
+    return messages
 
 
 def parse_after(query_string: bytes) -> int:
@@ -99,8 +122,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
     # Connecting ---------------------------------------------------------------------------
 
     async def connect(self) -> None:
+        """Viewers of a jam that is open to all cost no database work here once another
+        socket of the process has read the jam and its recent frames (live.fanout)."""
         slug = self.scope["url_route"]["kwargs"]["slug"]
-        jam = await _load_jam(slug)
+        layer = settings.LIVE_FANOUT == "layer"
+        jam = await (_load_jam(slug) if layer else get_hub().jam(slug))
         if jam is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
@@ -109,7 +135,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 "refused %s socket for jam %s to user %s",
                 self.audience,
                 jam.pk,
-                getattr(self.scope.get("user"), "pk", None),
+                getattr(await socket_user(self.scope), "pk", None),
             )
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -118,16 +144,21 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.join()
         self.joined = True
         after = parse_after(self.scope.get("query_string", b""))
-        upto, frames = await _catch_up(jam.pk, self.audience, after)
-        for _rev, text in frames:
-            await self.send(text_data=text)
+        if layer:
+            upto, frames = await _catch_up(jam.pk, self.audience, after)
+        else:
+            upto, frames = await get_hub().catch_up(jam, self.audience, after)
         self.last_rev = max(self.last_rev, upto)
-        await self.send(text_data=caught_up_marker(self.last_rev))
+        texts = [text for _rev, text in frames]
+        for message in batches([*texts, caught_up_marker(self.last_rev)]):
+            await self.send(text_data=message)
         self.catching_up = False
         self._kick()
 
     async def allowed(self, jam: Jam) -> bool:
-        return await _may_view(self.scope.get("user"), jam)
+        if open_to_all(jam):
+            return True
+        return await _may_view(await socket_user(self.scope), jam)
 
     async def join(self) -> None:
         assert self.jam is not None
@@ -240,7 +271,7 @@ class ConsoleConsumer(LiveConsumer):
     audience = MODERATOR
 
     async def allowed(self, jam: Jam) -> bool:
-        return await _may_moderate(self.scope.get("user"), jam)
+        return await _may_moderate(await socket_user(self.scope), jam)
 
     async def join(self) -> None:
         await super().join()

@@ -14,6 +14,17 @@ waits LIVE_GAP_WAIT for the missing frame, then reads the current state of every
 after its last rev from the database (once per process, not per socket). A periodic check
 compares each group's last rev with the database, so a frame lost with nothing after it
 is still delivered within LIVE_RESYNC_INTERVAL.
+
+The hub also serves what sockets need at connect, shared by every socket of the process
+(in a connect storm, thousands at once): the jam, read once for all the sockets asking for
+it at the same moment, and catch-up. Each group keeps the frames it delivered recently
+(`history`, from rev `history_start` on); a socket that joins reads the group's last
+delivered rev L and is sent the database's state of what changed in
+(after, history_start] (cached: every socket with the same cursor shares it) followed by
+the frames in history after its cursor. That is exact: every rev above history_start that
+the hub delivered is in history, every rev above L reaches the socket live because it
+joined first, and a change the database slice misses because it happened later has a
+newer rev, so it is in history or on its way.
 """
 
 from __future__ import annotations
@@ -23,16 +34,31 @@ import contextlib
 import logging
 import os
 import weakref
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import redis.asyncio as aioredis
 from channels.db import database_sync_to_async
 from django.conf import settings
 
 from jamhost.live.bus import channel_name
+from jamhost.live.render import frame_parts
+
+if TYPE_CHECKING:
+    from jamhost.jams.models import Jam
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Part = tuple[int, str | None, str]  # (rev, object key, html): see render.frame_parts
+
+# Frames a group keeps for catch-up: a minute of a busy jam. Older cursors read the rest
+# from the database (once per cursor, cached).
+HISTORY = 1200
+# Database slices (the part of a catch-up older than a group's history) kept per process.
+SLICES = 64
 
 
 class LiveSocket(Protocol):
@@ -49,10 +75,42 @@ class Group:
     pending: dict[int, str] = field(default_factory=dict)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     gap_task: asyncio.Task[None] | None = None
+    # Frames delivered after history_start, split into the objects they carry, and each
+    # object's newest rev: catch-up sends an object's newest state only, so the text of
+    # a post hidden since never reaches a socket that joins later.
+    history: deque[Part] = field(default_factory=deque)
+    history_start: int = 0
+    newest: dict[str, int] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[int, str]:
         return (self.jam_id, self.audience)
+
+    def delivered(self, rev: int, text: str) -> None:
+        """Hand a frame to every socket and keep it for sockets that join later."""
+        for socket in list(self.sockets):
+            socket.deliver(rev, text)
+        for key, part in frame_parts(text):
+            self.history.append((rev, key, part))
+            if key is not None:
+                self.newest[key] = rev
+        while len(self.history) > HISTORY:
+            rev, key, _ = self.history.popleft()
+            self.history_start = rev
+            if key is not None and self.newest.get(key) == rev:
+                del self.newest[key]
+
+    def current(self, parts: Iterable[Part]) -> list[tuple[int, str]]:
+        """[(rev, html)] of the parts no newer frame in history supersedes."""
+        frames: list[tuple[int, str]] = []
+        for rev, key, part in parts:
+            if key is not None and self.newest.get(key, 0) > rev:
+                continue
+            if frames and frames[-1][0] == rev:
+                frames[-1] = (rev, frames[-1][1] + part)
+            else:
+                frames.append((rev, part))
+        return frames
 
 
 @database_sync_to_async
@@ -69,6 +127,37 @@ def _frames_after(jam_id: int, audience: str, after: int) -> tuple[int, list[tup
     return frames_after(jam_id=jam_id, audience=audience, after=after)
 
 
+@database_sync_to_async
+def _frames_between(jam: Jam, audience: str, after: int, upto: int) -> list[tuple[int, str]]:
+    from jamhost.live.catchup import frames_between
+
+    return frames_between(jam=jam, audience=audience, after=after, upto=upto)
+
+
+@database_sync_to_async
+def _jam_by_slug(slug: str) -> Jam | None:
+    from jamhost.jams.models import Jam
+
+    return Jam.objects.filter(slug=slug).first()
+
+
+class Shared:
+    """Concurrent awaits of the same key share one call: the first caller starts it, the
+    others wait for its result (or its exception). Nothing is kept after it ends."""
+
+    def __init__(self) -> None:
+        self.running: dict[Hashable, asyncio.Future[Any]] = {}
+
+    async def __call__(self, key: Hashable, call: Callable[[], Awaitable[T]]) -> T:
+        future: asyncio.Future[T] | None = self.running.get(key)
+        if future is None:
+            future = asyncio.ensure_future(call())
+            self.running[key] = future
+            future.add_done_callback(lambda _: self.running.pop(key, None))
+        # A waiter that goes away (its socket closed) leaves the call running for the rest.
+        return await asyncio.shield(future)
+
+
 class Hub:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
@@ -79,6 +168,52 @@ class Hub:
             else None
         )
         self._check_task: asyncio.Task[None] | None = None
+        self._shared = Shared()
+        self._slices: OrderedDict[Hashable, list[Part]] = OrderedDict()
+
+    # Connecting -------------------------------------------------------------------------
+
+    async def jam(self, slug: str) -> Jam | None:
+        """The jam with this slug, read once for every socket asking at the same time."""
+        return await self._shared(("jam", slug), lambda: _jam_by_slug(slug))
+
+    async def catch_up(
+        self, jam: Jam, audience: str, after: int
+    ) -> tuple[int, list[tuple[int, str]]]:
+        """(R, frames) for a socket that joined the group: the state of everything that
+        changed in (after, R], in rev order, where R is the group's last delivered rev."""
+        group = self.groups[(jam.pk, audience)]
+        assert group.last_rev is not None
+        upto, start = group.last_rev, group.history_start
+        if after > upto:  # ahead of this process (or a cursor from another database)
+            return await _frames_after(jam.pk, audience, after)
+        recent: list[Part] = []
+        for part in reversed(group.history):
+            if part[0] <= after:
+                break
+            recent.append(part)
+        recent.reverse()
+        if after >= start:
+            return upto, group.current(recent)
+        older = await self._slice(jam, audience, after, start)
+        # Read `newest` now, not before the wait: a post changed meanwhile is left out of
+        # the older part and its new state, already delivered live, is not in `recent`.
+        return upto, group.current(older) + group.current(recent)
+
+    async def _slice(self, jam: Jam, audience: str, after: int, upto: int) -> list[Part]:
+        key = (jam.pk, jam.created_at, audience, after, upto)
+        parts = self._slices.get(key)
+        if parts is None:
+
+            async def read() -> list[Part]:
+                frames = await _frames_between(jam, audience, after, upto)
+                return [(rev, k, p) for rev, text in frames for k, p in frame_parts(text)]
+
+            parts = await self._shared(key, read)
+            self._slices[key] = parts
+            if len(self._slices) > SLICES:
+                self._slices.popitem(last=False)
+        return parts
 
     # Membership -------------------------------------------------------------------------
 
@@ -97,7 +232,7 @@ class Hub:
             except BaseException:
                 group.ready.set()
                 raise
-            group.last_rev = revs.get(jam_id, 0)
+            group.last_rev = group.history_start = revs.get(jam_id, 0)
             self._drain(group)
             group.ready.set()
             self._ensure_check()
@@ -147,9 +282,7 @@ class Hub:
             del group.pending[rev]
         while group.last_rev + 1 in group.pending:
             group.last_rev += 1
-            text = group.pending.pop(group.last_rev)
-            for socket in list(group.sockets):
-                socket.deliver(group.last_rev, text)
+            group.delivered(group.last_rev, group.pending.pop(group.last_rev))
         if group.pending and group.gap_task is None:
             group.gap_task = self.loop.create_task(self._fill_gap(group))
 
@@ -173,8 +306,7 @@ class Hub:
             return
         for rev, text in frames:
             if rev > group.last_rev:
-                for socket in list(group.sockets):
-                    socket.deliver(rev, text)
+                group.delivered(rev, text)
                 group.last_rev = rev
         group.last_rev = max(group.last_rev, upto)
         log.info("live resync of jam %s %s up to rev %s", group.jam_id, group.audience, upto)

@@ -4,6 +4,7 @@ connect storm replaying the same posts to many sockets renders each post once.""
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
@@ -77,3 +78,25 @@ def render_header(jam: Jam) -> str:
 
 def caught_up_marker(rev: int) -> str:
     return format_html('<div class="caught-up" data-rev="{}" hidden></div>', rev)
+
+
+HEADER_START = '<section id="jam-header"'
+_POST_START = re.compile(r'<article class="post |<div class="post-removed"')
+_POST_ID = re.compile(r'\bid="post-(\d+)"|\bdata-post="(\d+)"')
+
+
+def frame_parts(text: str) -> list[tuple[str | None, str]]:
+    """The objects a published frame carries, as (key, html): "header" for the jam's
+    header, "post-<id>" for a post or its removal marker, None for anything else. A frame
+    is the header, a post, or the header followed by a post (see live.publish)."""
+    start = _POST_START.search(text)
+    if start is None:
+        return [("header" if text.lstrip().startswith(HEADER_START) else None, text)]
+    parts: list[tuple[str | None, str]] = []
+    head = text[: start.start()]
+    if head.strip():
+        parts.append(("header" if head.lstrip().startswith(HEADER_START) else None, head))
+    found = _POST_ID.search(text, start.start())
+    key = f"post-{found.group(1) or found.group(2)}" if found else None
+    parts.append((key, text[start.start() :]))
+    return parts
