@@ -425,7 +425,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--storm", action="store_true", help="also run the connect storm")
     p.add_argument("--storm-deadline", type=float, default=10.0)
     p.add_argument("--skip-load", action="store_true", help="only --idle and --storm")
-    p.add_argument("--server-core", type=int, default=0)
+    p.add_argument(
+        "--server-core",
+        default="0",
+        help="the server's core, or cores as taskset lists them (0,1: share the client's)",
+    )
     p.add_argument("--client-core", type=int, default=1)
     p.add_argument(
         "--database-url",

@@ -29,7 +29,8 @@ def free_port() -> int:
 
 
 class Child:
-    """A child process in its own process group, optionally pinned to a core.
+    """A child process in its own process group, optionally pinned to cores (taskset's
+    list: "0", "0,1").
 
     stdin and stdout are pipes for line commands; stderr goes to a log file."""
 
@@ -38,7 +39,7 @@ class Child:
         name: str,
         argv: list[str],
         *,
-        core: int | None,
+        core: int | str | None,
         env: dict[str, str],
         log_dir: Path,
         stdout_pipe: bool = True,
