@@ -31,7 +31,12 @@ from jamhost.audience.votes import votes_forget_user
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import DeletedAuthorPolicy, Jam, JamStatus
 from jamhost.live.publish import post_changed_on_commit
-from jamhost.posts.models import AUTHOR_DELETED_REASON, Post, PostStatus
+from jamhost.posts.models import (
+    AUTHOR_DELETED_REASON,
+    DELETED_AUTHOR_PREFIX,
+    Post,
+    PostStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +154,7 @@ def account_delete(*, user: Any, password: str) -> AccountDeleted:
 
 def _anonymize(post: Post) -> None:
     post.author = None
-    post.author_key = f"deleted:{post.pk}"
+    post.author_key = f"{DELETED_AUTHOR_PREFIX}{post.pk}"
     post.author_handle = DELETED_HANDLE
     post.author_name = DELETED_NAME
     post.author_avatar_url = ""

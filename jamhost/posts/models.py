@@ -8,6 +8,10 @@ from django.db import models
 AUTHOR_DELETED_REASON = "Its author deleted their account"
 
 
+# author_key of a post whose author deleted their account: "deleted:<post id>".
+DELETED_AUTHOR_PREFIX = "deleted:"
+
+
 class PostStatus(models.TextChoices):
     VISIBLE = "visible", "Visible"
     PENDING = "pending", "Pending"
@@ -115,6 +119,11 @@ class Post(models.Model):
     @property
     def is_visible(self) -> bool:
         return self.status == PostStatus.VISIBLE
+
+    @property
+    def author_deleted(self) -> bool:
+        """The author deleted their jamhost account: nothing links back to them."""
+        return self.author_key.startswith(DELETED_AUTHOR_PREFIX)
 
     @property
     def is_removed_with_author(self) -> bool:

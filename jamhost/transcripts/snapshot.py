@@ -21,7 +21,7 @@ from typing import Any
 from django.db.models import Count, Q
 
 from jamhost.jams.models import Jam, Membership, Role
-from jamhost.posts.models import Kind, Post, PostStatus, Source
+from jamhost.posts.models import DELETED_AUTHOR_PREFIX, Kind, Post, PostStatus, Source
 
 SCHEMA_VERSION = 1
 SCHEMA_ID = "https://jamhost.org/schema/transcript-v1.json"
@@ -168,6 +168,8 @@ def _post_entry(row: dict[str, Any]) -> dict[str, Any]:
         network_post_id=row["network_post_id"],
         metrics=metrics,
     )
+    if row["author_key"].startswith(DELETED_AUTHOR_PREFIX):
+        link = ""  # the X post's address leads to the account its author deleted here
     metrics.pop("link", None)  # imported posts keep their address there; it is `link` here
     if row["upvotes"]:
         metrics["upvotes"] = row["upvotes"]

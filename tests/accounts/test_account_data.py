@@ -313,3 +313,33 @@ def test_display_names_lose_invisible_and_direction_characters() -> None:
     post_compose(jam=jam, user=user, body="hi")
     room = Client().get(f"/jams/{jam.slug}/live/").content.decode()
     assert '<bdi class="name">ecila @alice</bdi> <bdi class="handle">@mallory</bdi>' in room
+
+
+def test_a_deleted_users_posts_on_x_no_longer_link_to_them(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """A post published on X keeps its status id (so it is never stored twice), but the
+    live room and the new transcript no longer link to it: x.com would show the account
+    its author deleted here."""
+    past = live_jam()
+    ada = UserFactory(username="ada_lovelace")
+    MembershipFactory(jam=past, user=ada)
+    post = post_compose(jam=past, user=ada, body="published on X")
+    status_id = "1790000000000000042"
+    Post.objects.filter(pk=post.pk).update(network_status="published", network_post_id=status_id)
+    room = Client().get(f"/jams/{past.slug}/live/").content.decode()
+    assert status_id in room
+    jam_end(jam=past)
+    assert status_id in jam_archive(jam_id=past.pk).content
+
+    with django_capture_on_commit_callbacks(execute=True):
+        account_delete(user=ada, password="correct-horse-battery")
+
+    post.refresh_from_db()
+    assert post.network_post_id == status_id and post.author_deleted
+    room = Client().get(f"/jams/{past.slug}/live/").content.decode()
+    assert "published on X" in room and status_id not in room
+    latest = Transcript.objects.filter(jam=past).order_by("-version").first()
+    assert latest is not None and latest.version == 2
+    assert "published on X" in latest.content and status_id not in latest.content
+    assert status_id not in _replay(past)
