@@ -85,6 +85,21 @@ def test_dismissing_flags_restores_what_the_flags_did_and_is_audited(room) -> No
     assert not changed
 
 
+def test_flags_of_an_archived_jam_cannot_be_dismissed(room) -> None:  # type: ignore[no-untyped-def]
+    from jamhost.jams.services import jam_end
+    from jamhost.transcripts.services import jam_archive
+
+    post = room.answer()
+    flag_add(post_id=post.pk, user=room.others[0], reason="spam")
+    jam_end(jam=room.jam)
+    jam_archive(jam_id=room.jam.pk)
+    with pytest.raises(ValidationError, match="archived"):
+        flag_dismiss(post_id=post.pk, actor=room.moderator)
+    post.refresh_from_db()
+    assert post.flags == 1 and Flag.objects.filter(post=post, dismissed_at=None).exists()
+    assert not AuditEntry.objects.filter(post=post, action="unflagged").exists()
+
+
 def test_dismissing_leaves_a_moderators_own_decision_alone(room) -> None:  # type: ignore[no-untyped-def]
     room.jam.moderation_mode = "pre"
     room.jam.save(update_fields=["moderation_mode"])
