@@ -78,3 +78,13 @@ def test_a_failed_log_in_says_so(client, username, password) -> None:  # type: i
     assert response.status_code == 200
     html = response.content.decode()
     assert "Please enter a correct username and password" in html or "required" in html
+
+
+def test_the_headers_sign_up_link_comes_back_to_the_page(client) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    page = client.get(reverse("jams:list")).content.decode()
+    link = re.search(r'href="(/accounts/signup/[^"]*)"', page)
+    assert link is not None and "next=" in link.group(1)
+    form = client.get(link.group(1).replace("&amp;", "&")).content.decode()
+    assert f'name="next" value="{reverse("jams:list")}"' in form
