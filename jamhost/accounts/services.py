@@ -23,6 +23,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from jamhost.audience.flags import flags_forget_user
@@ -115,12 +116,20 @@ def account_delete(*, user: Any, password: str) -> AccountDeleted:
         )
     user_model = get_user_model()
     with transaction.atomic():
-        # Jam rows first, in id order, as every post writer does: no deadlock with them.
         jam_ids = sorted(
             set(Post.objects.filter(author_id=user.pk).values_list("jam_id", flat=True))
         )
+        # Every jam row this changes — where the user posted, voted or flagged — locked
+        # now, in id order, as every post writer takes them: another deletion (or a
+        # writer) touching the same jams waits its turn instead of waiting in a circle.
+        touched = Post.objects.filter(
+            Q(author_id=user.pk) | Q(votes__user_id=user.pk) | Q(flag_set__user_id=user.pk)
+        ).values("jam_id")
         policies = dict(
-            Jam.objects.filter(pk__in=jam_ids).values_list("pk", "deleted_author_policy")
+            Jam.objects.select_for_update()
+            .filter(pk__in=touched)
+            .order_by("pk")
+            .values_list("pk", "deleted_author_policy")
         )
         anonymized = removed = 0
         for jam_id in jam_ids:
