@@ -1,5 +1,5 @@
-"""Server start and stop. In the embedded default the schedule sweep runs here, on the
-server's event loop, so its frames reach this process's sockets directly."""
+"""Server start and stop. In the embedded default the schedule and archive sweeps run
+here, on the server's event loop, so their frames reach this process's sockets directly."""
 
 from __future__ import annotations
 
@@ -16,13 +16,24 @@ log = logging.getLogger(__name__)
 
 
 async def sweep_forever(interval: float) -> None:
+    """The schedule sweep, and the archive sweep every ARCHIVE_SWEEP_INTERVAL (as beat
+    runs them in production)."""
     from jamhost.jams.sweep import jams_sweep
+    from jamhost.transcripts.tasks import archive_sweep
 
+    loop = asyncio.get_running_loop()
+    archived_at = loop.time()
     while True:
         try:
             await sync_to_async(jams_sweep, thread_sensitive=True)()
         except Exception:
             log.exception("schedule sweep failed")
+        if loop.time() - archived_at >= settings.ARCHIVE_SWEEP_INTERVAL:
+            archived_at = loop.time()
+            try:
+                await sync_to_async(archive_sweep, thread_sensitive=True)()
+            except Exception:
+                log.exception("archive sweep failed")
         await asyncio.sleep(interval)
 
 

@@ -152,11 +152,14 @@ def account_delete(*, user: Any, password: str) -> AccountDeleted:
         follow_ups_forget_author(author_key=f"app:{user.pk}")
         # Its other sessions die with it: a session whose user is gone is anonymous.
         user_model.objects.filter(pk=user.pk).delete()
+        # Archived transcripts show names and counts: every archived jam touched gets a
+        # new version, marked here so the archive sweep makes it if the task is lost.
         archived = list(
-            Jam.objects.filter(pk__in=jam_ids, status=JamStatus.ARCHIVED).values_list(
+            Jam.objects.filter(pk__in=list(policies), status=JamStatus.ARCHIVED).values_list(
                 "pk", flat=True
             )
         )
+        Jam.objects.filter(pk__in=archived).update(transcript_outdated=True)
         transaction.on_commit(lambda: _supersede_transcripts(archived))
     return AccountDeleted(anonymized=anonymized, removed=removed)
 
@@ -186,7 +189,8 @@ def _supersede_transcripts(jam_ids: list[int]) -> None:
     """Archived transcripts are immutable: a new version (the old one kept) shows the
     deleted user, or lacks the removed posts. Done by the archive task (idempotent,
     acknowledged late, so a worker that dies mid-run hands it back); a failure to enqueue
-    is logged, never raised, and the old version stays until the jam is archived again."""
+    is logged, never raised: the jam is marked transcript_outdated, and the archive
+    sweep enqueues it again until a new version is stored."""
     from jamhost.transcripts.tasks import archive_jam
 
     for jam_id in jam_ids:

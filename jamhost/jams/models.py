@@ -65,6 +65,10 @@ class Jam(models.Model):
         default=DeletedAuthorPolicy.ANONYMIZE,
         help_text="What becomes of a person's posts here when they delete their account.",
     )
+    # Set with the change that outdates an archived jam's transcript (an account
+    # deletion), cleared by the archive that supersedes it; the archive sweep re-archives
+    # every jam still marked, so a lost or failed task only delays the new version.
+    transcript_outdated = models.BooleanField(default=False, editable=False)
     # Counters, bumped inside the writing transaction (see posts.services):
     # last_seq numbers posts without gaps; rev stamps every change any screen must see.
     last_seq = models.PositiveBigIntegerField(default=0)

@@ -21,6 +21,15 @@ def jams_awaiting_archive(*, ended_before: datetime) -> list[int]:
     )
 
 
+def jams_with_outdated_transcripts() -> list[int]:
+    """Archived jams whose records changed since their transcript (transcript_outdated)."""
+    return list(
+        Jam.objects.filter(status=JamStatus.ARCHIVED, transcript_outdated=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def authors_seen_before(*, jam: Jam, author_keys: list[str]) -> set[str]:
     """Which of these authors posted (visibly) in an earlier jam under the same hashtag:
     everyone else is a new face in this jam's community."""

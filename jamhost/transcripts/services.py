@@ -103,6 +103,9 @@ def jam_archive(*, jam_id: int, now: datetime | None = None) -> Transcript:
         transcript, snapshot, created = _store(jam)
         if created:
             transaction.on_commit(lambda: _render_enqueue(transcript.pk))
+        if jam.transcript_outdated:  # this snapshot includes the change that marked it
+            jam.transcript_outdated = False
+            jam.save(update_fields=["transcript_outdated"])
         if jam.status != JamStatus.ARCHIVED:
             if JamStatus.ARCHIVED not in TRANSITIONS[jam.status]:  # the jams app's rules
                 raise ValidationError(f"A {jam.status} jam cannot be archived.")

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from jamhost.jams.models import Jam
 from jamhost.transcripts.importer import import_job_run
-from jamhost.transcripts.selectors import jams_awaiting_archive
+from jamhost.transcripts.selectors import jams_awaiting_archive, jams_with_outdated_transcripts
 from jamhost.transcripts.services import jam_archive, transcript_render
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,14 @@ def archive_jam(jam_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def archive_sweep() -> None:
-    """Re-enqueue every ended jam not yet archived (its first task was lost or failed).
-    A grace period leaves the task enqueued at the end time to do its work first."""
+    """Re-enqueue every ended jam not yet archived (its first task was lost or failed),
+    and every archived jam whose transcript a later change outdated (an account deletion
+    whose task was lost or failed). A grace period leaves the task enqueued at the end
+    time to do its work first."""
     ended_before = timezone.now() - timedelta(seconds=settings.ARCHIVE_SWEEP_GRACE)
     for jam_id in jams_awaiting_archive(ended_before=ended_before):
+        archive_jam.delay(jam_id)
+    for jam_id in jams_with_outdated_transcripts():
         archive_jam.delay(jam_id)
 
 

@@ -343,3 +343,37 @@ def test_a_deleted_users_posts_on_x_no_longer_link_to_them(
     assert latest is not None and latest.version == 2
     assert "published on X" in latest.content and status_id not in latest.content
     assert status_id not in _replay(past)
+
+
+def test_a_transcript_the_deletion_outdated_is_superseded_by_the_sweep_if_its_task_is_lost(
+    settings: Any,
+) -> None:
+    """The deletion marks every archived jam it changes — where the user posted, and
+    where they voted (the counts are in the transcript) — in its own transaction; here its
+    after-commit task never runs (as if the broker was down), and the archive sweep makes
+    the new versions and clears the marks."""
+    from jamhost.transcripts.tasks import archive_sweep
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    posted, voted, untouched = live_jam(), live_jam(), live_jam()
+    ada, asker = UserFactory(username="ada_lovelace"), UserFactory()
+    post_compose(jam=posted, user=ada, body="for the record")
+    question = post_compose(jam=voted, user=asker, body="What next?")
+    vote_add(post_id=question.pk, user=ada)
+    for jam in (posted, voted, untouched):
+        jam_end(jam=jam)
+        jam_archive(jam_id=jam.pk)
+
+    account_delete(user=ada, password="correct-horse-battery")  # on_commit never runs here
+
+    marked = Jam.objects.filter(transcript_outdated=True)
+    assert set(marked.values_list("pk", flat=True)) == {posted.pk, voted.pk}
+    assert Transcript.objects.filter(jam__in=[posted, voted], version=2).count() == 0
+    archive_sweep()
+    assert not Jam.objects.filter(transcript_outdated=True).exists()
+    latest = {t.jam_id: t for t in Transcript.objects.filter(version=2)}
+    assert set(latest) == {posted.pk, voted.pk}
+    assert "ada_lovelace" not in latest[posted.pk].content
+    assert Transcript.objects.filter(jam=untouched).count() == 1
+    archive_sweep()  # nothing left to do: no third version
+    assert not Transcript.objects.filter(version=3).exists()
