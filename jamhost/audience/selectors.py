@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from jamhost.audience.models import Flag, FollowUp, Vote
 from jamhost.jams.models import Jam, Membership, Role
-from jamhost.posts.models import AuthorRole, Kind, Post, PostStatus, Source
+from jamhost.posts.models import DELETED_AUTHOR_PREFIX, AuthorRole, Kind, Post, PostStatus, Source
 
 PEOPLE_SHOWN = 20
 TOP_QUESTIONS = 5
@@ -49,6 +49,7 @@ def people_to_follow(*, jam: Jam, limit: int = PEOPLE_SHOWN) -> list[PersonToFol
     received, then handle). Two queries, however many posts."""
     rows = (
         Post.objects.filter(jam=jam, kind=Kind.POST, status=PostStatus.VISIBLE)
+        .exclude(author_key__startswith=DELETED_AUTHOR_PREFIX)  # nobody left to follow
         .values("author_key")
         .annotate(
             handle=Max("author_handle"),

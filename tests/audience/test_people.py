@@ -125,3 +125,17 @@ def test_follow_ups_are_in_the_data_download_and_forgotten_with_the_account(room
     assert list(FollowUp.objects.values_list("author_key", flat=True)) == [
         f"app:{room.panelist.pk}"
     ]
+
+
+def test_someone_who_deleted_their_account_is_not_among_the_people_to_follow(room) -> None:  # type: ignore[no-untyped-def]
+    from jamhost.accounts.services import account_delete
+
+    leaver = room.others[0]
+    for i in range(2):
+        room.question(f"Chat {i}.", user=leaver)
+    room.question("Still here.", user=room.others[1])
+    assert leaver.username in [p.handle for p in people_to_follow(jam=room.jam)]
+    account_delete(user=leaver, password="correct-horse-battery")
+    people = people_to_follow(jam=room.jam)
+    assert [p.handle for p in people if not p.is_panelist] == [room.others[1].username]
+    assert not any(p.author_key.startswith("deleted:") for p in people)
