@@ -288,8 +288,22 @@ def post_hide(
 
 def post_restore(*, jam: Jam, actor: Any, post_id: int, key: str | None = None) -> Outcome:
     """Hidden (or pending) -> visible. A post removed with its author's account is
-    refused: its words are gone."""
+    refused: its words are gone.
 
+    Like approving, restoring is the moderator's answer to the post's open flags: they
+    are dismissed in the same transaction, or the next single flag would send the post
+    straight back to pending."""
+    from jamhost.audience.flags import flag_dismiss
+
+    with transaction.atomic():
+        outcome = _post_restore(jam=jam, actor=actor, post_id=post_id, key=key)
+        if outcome.changed:
+            post, _ = flag_dismiss(post_id=post_id, actor=actor, jam_id=jam.pk)
+            outcome = replace(outcome, post=post)
+    return outcome
+
+
+def _post_restore(*, jam: Jam, actor: Any, post_id: int, key: str | None) -> Outcome:
     def change(post: Post) -> str | None:
         if post.status == PostStatus.VISIBLE:
             return "This post is already visible."

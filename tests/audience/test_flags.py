@@ -195,3 +195,26 @@ def test_approving_a_post_the_flags_held_back_dismisses_its_flags(room) -> None:
     # One new flag is one flag, not the third of an old count.
     again, _ = flag_add(post_id=post.pk, user=room.others[2], reason="spam")
     assert again.status == PostStatus.VISIBLE and again.flags == 1
+
+
+def test_restoring_a_flagged_post_dismisses_its_flags(room) -> None:  # type: ignore[no-untyped-def]
+    from jamhost.posts.moderation import post_hide, post_restore
+
+    room.jam.flag_threshold = 2
+    room.jam.save(update_fields=["flag_threshold"])
+    post = room.question("Hidden by mistake?")
+    flag_add(post_id=post.pk, user=room.others[0], reason="spam")
+    post_hide(jam=room.jam, actor=room.moderator, post_id=post.pk)
+    outcome = post_restore(jam=room.jam, actor=room.moderator, post_id=post.pk)
+    assert outcome.changed and outcome.post is not None
+    assert outcome.post.status == PostStatus.VISIBLE and outcome.post.flags == 0
+    assert not Flag.objects.filter(post=post, dismissed_at__isnull=True).exists()
+    assert AuditEntry.objects.filter(post=post, action="unflagged").exists()
+    # One new flag is one flag: the post stays up.
+    again, _ = flag_add(post_id=post.pk, user=room.others[1], reason="spam")
+    assert again.status == PostStatus.VISIBLE and again.flags == 1
+    # Restoring a post nobody flagged leaves no flag trail.
+    other = room.question("Nothing wrong here?")
+    post_hide(jam=room.jam, actor=room.moderator, post_id=other.pk)
+    post_restore(jam=room.jam, actor=room.moderator, post_id=other.pk)
+    assert not AuditEntry.objects.filter(post=other, action="unflagged").exists()
