@@ -5,6 +5,8 @@ database, once per cursor), and no user read for viewers of a jam open to all.""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -48,7 +50,22 @@ def make_jam() -> tuple[Jam, Any]:
 # Shared calls -------------------------------------------------------------------------------
 
 
-async def test_concurrent_calls_with_one_key_share_one_call() -> None:
+def on_a_fresh_loop(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """A scenario without the database on its own loop in its own thread: such tests run
+    after the browser tests, whose Playwright holds the main thread's loop."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result(timeout=10)
+
+
+def test_concurrent_calls_with_one_key_share_one_call() -> None:
+    on_a_fresh_loop(_concurrent_calls_with_one_key_share_one_call)
+
+
+def test_a_failed_shared_call_fails_every_waiter_and_the_next_call_retries() -> None:
+    on_a_fresh_loop(_a_failed_shared_call_fails_every_waiter_and_the_next_call_retries)
+
+
+async def _concurrent_calls_with_one_key_share_one_call() -> None:
     shared = Shared()
     calls = []
 
@@ -66,7 +83,7 @@ async def test_concurrent_calls_with_one_key_share_one_call() -> None:
     assert calls == [1, 2, 3, 4]
 
 
-async def test_a_failed_shared_call_fails_every_waiter_and_the_next_call_retries() -> None:
+async def _a_failed_shared_call_fails_every_waiter_and_the_next_call_retries() -> None:
     shared = Shared()
 
     async def broken() -> int:
