@@ -4,6 +4,7 @@ without the user doing anything, and a clear "reconnect" state when X revoked th
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 STATE_LIFETIME = timedelta(minutes=10)
 REFRESH_MARGIN = timedelta(minutes=2)
+LEASE_POLL = 0.1  # seconds between looks while another process refreshes
 
 
 class XAccountRevoked(x.XError):
@@ -122,11 +124,38 @@ def _revoke(account: XAccount, reason: str) -> None:
 
 def x_access_token(*, user_id: int) -> tuple[XAccount, str]:
     """A working access token for the user's X account, refreshed first when it expires
-    within two minutes (the new refresh token is stored). Refreshes are serialised on the
-    account row: X's refresh tokens are single-use, so two workers must not both spend one.
+    within two minutes (the new refresh token is stored).
+
+    X's refresh tokens are single-use, so one process at a time refreshes: it takes the
+    account's refresh lease (`refreshing_until`) in a short transaction, calls X outside
+    any transaction — in the embedded default a transaction holds SQLite's one write lock,
+    and posting would wait for X — and stores the new tokens in another. A caller that
+    finds the lease taken waits for the new tokens. A lease whose holder died expires
+    after twice X_TIMEOUT.
 
     Raises XAccountRevoked (user must reconnect) or XUnavailable (try later)."""
-    dead: tuple[XAccount, str] | None = None
+    lease = timedelta(seconds=2 * settings.X_TIMEOUT)
+    give_up = time.monotonic() + lease.total_seconds() + 1
+    while True:
+        account, access, refresh, dead = _token_or_lease(user_id, lease)
+        if dead is not None:
+            _revoke(account, dead)
+            raise XAccountRevoked(dead)
+        if access is not None:
+            return account, access
+        if refresh is not None:
+            return account, _refresh(account, refresh)
+        if time.monotonic() > give_up:
+            raise x.XUnavailable("the X sign-in is being renewed; try again in a moment")
+        time.sleep(LEASE_POLL)
+
+
+def _token_or_lease(
+    user_id: int, lease: timedelta
+) -> tuple[XAccount, str | None, str | None, str | None]:
+    """(account, access token if still good, refresh token if this caller took the
+    lease, reason if the grant is dead); all None but the account: another holds it."""
+    now = timezone.now()
     with transaction.atomic():
         account = XAccount.objects.select_for_update().filter(user_id=user_id).first()
         if account is None:
@@ -137,29 +166,45 @@ def x_access_token(*, user_id: int) -> tuple[XAccount, str]:
             access = token_decrypt(account.access_token)
             refresh = token_decrypt(account.refresh_token)
         except TokenUnreadable:
-            access = refresh = ""
-            dead = (account, "stored tokens cannot be read (the token key changed)")
-        if dead is None and account.expires_at > timezone.now() + REFRESH_MARGIN:
-            return account, access
-        if dead is None and not refresh:
-            dead = (account, "the access token expired and there is no refresh token")
-        if dead is None:
-            try:
-                token = oauth.token_refresh(refresh_token=refresh)
-            except x.XUnauthorized as exc:
-                dead = (account, exc.reason)
-            else:
-                account.access_token = token_encrypt(token["access_token"])
-                if token.get("refresh_token"):
-                    account.refresh_token = token_encrypt(token["refresh_token"])
-                account.expires_at = _expires_at(token)
-                account.save(
-                    update_fields=["access_token", "refresh_token", "expires_at", "updated_at"]
-                )
-                return account, str(token["access_token"])
-    # Recorded after the block: an exception raised inside it would roll the mark back.
-    _revoke(*dead)
-    raise XAccountRevoked(dead[1])
+            return account, None, None, "stored tokens cannot be read (the token key changed)"
+        if account.expires_at > now + REFRESH_MARGIN:
+            return account, access, None, None
+        if not refresh:
+            return account, None, None, "the access token expired and there is no refresh token"
+        if account.refreshing_until is not None and account.refreshing_until > now:
+            return account, None, None, None
+        account.refreshing_until = now + lease
+        account.save(update_fields=["refreshing_until"])
+    return account, None, refresh, None
+
+
+def _refresh(account: XAccount, refresh: str) -> str:
+    """Spend the refresh token (this caller holds the lease) and store what X gives."""
+    try:
+        token = oauth.token_refresh(refresh_token=refresh)
+    except x.XUnauthorized as exc:
+        XAccount.objects.filter(pk=account.pk).update(refreshing_until=None)
+        _revoke(account, exc.reason)
+        raise XAccountRevoked(exc.reason) from exc
+    except BaseException:
+        XAccount.objects.filter(pk=account.pk).update(refreshing_until=None)
+        raise
+    account.access_token = token_encrypt(token["access_token"])
+    if token.get("refresh_token"):
+        account.refresh_token = token_encrypt(token["refresh_token"])
+    account.expires_at = _expires_at(token)
+    account.refreshing_until = None
+    with transaction.atomic():
+        account.save(
+            update_fields=[
+                "access_token",
+                "refresh_token",
+                "expires_at",
+                "refreshing_until",
+                "updated_at",
+            ]
+        )
+    return str(token["access_token"])
 
 
 def x_account_mark_revoked(*, account: XAccount, reason: str) -> None:

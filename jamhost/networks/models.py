@@ -22,6 +22,9 @@ class XAccount(models.Model):
     scope = models.CharField(max_length=200, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=200, blank=True)
+    # Set while one process refreshes the tokens (X's refresh tokens are single-use), so
+    # the call to X is made outside any transaction; see networks.accounts.x_access_token.
+    refreshing_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

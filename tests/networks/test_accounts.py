@@ -173,3 +173,41 @@ def test_user_who_declines_on_x_gets_a_message(client, x_server):  # type: ignor
     assert "X did not connect (access_denied)" in page.content.decode()
     assert not XAccount.objects.exists()
     assert not OAuthState.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_token_refresh_does_not_hold_up_posting(x_server, settings) -> None:  # type: ignore[no-untyped-def]
+    """The refresh's call to X is made outside any database transaction: in the embedded
+    default (SQLite, where a transaction holds the one write lock) posts are saved while
+    X takes its time."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from jamhost.posts.services import post_compose
+    from tests.factories import live_jam
+
+    settings.X_TIMEOUT = 5.0
+    user = UserFactory()
+    account = link_x(x_server, user)
+    XAccount.objects.filter(pk=account.pk).update(expires_at=timezone.now() - timedelta(seconds=5))
+    x_server.fault_next("/2/oauth2/token", "slow", delay=1.5)
+    jam = live_jam()
+
+    def refresh() -> str:
+        try:
+            return x_access_token(user_id=user.pk)[1]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        refreshing = pool.submit(refresh)
+        deadline = time.monotonic() + 5
+        while not x_server.requests_to("/2/oauth2/token") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert x_server.requests_to("/2/oauth2/token"), "the refresh never reached X"
+        post = post_compose(jam=jam, user=jam.host, body="while X is slow")
+        assert not refreshing.done()  # saved without waiting for X
+        access = refreshing.result(timeout=10)
+    assert post.pk and x_server.access[access][0] == account.x_user_id
