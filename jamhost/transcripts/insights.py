@@ -161,6 +161,56 @@ def _chart(snapshot: Snapshot, start: datetime, end: datetime) -> PerMinuteChart
     return PerMinuteChart(bars=bars, markers=markers, peak=max(counts), minutes=minutes)
 
 
+def _coverage(
+    panelists: list[dict[str, Any]],
+    ranked: list[Person],
+    answers: list[dict[str, Any]],
+    questions: list[dict[str, Any]],
+) -> list[Coverage]:
+    """Which released questions each panelist answered. A panelist is one person under
+    whatever name they posted: their jamhost handle, or the X handle of their linked
+    account. Posts are matched by author key (snapshots keep each panelist's), then by
+    handle (older snapshots, imports); a key seen on a post under a panelist's handle
+    stands for that panelist too. Authors with the panelist role who are not on the jam's
+    panel (imports) get a row of their own."""
+    panel: dict[str, tuple[str, str]] = {}
+    for p in panelists:
+        panel[p.get("key") or f"@{p['handle']}"] = (p["handle"], p["name"])
+    alias: dict[str, str] = {}
+    for post in answers:
+        author = post["author"]
+        if author["key"] not in panel and f"@{author['handle']}" in panel:
+            alias.setdefault(author["key"], f"@{author['handle']}")
+    for person in ranked:
+        known = person.key in panel or person.key in alias or f"@{person.handle}" in panel
+        if person.role == "panelist" and not known:
+            panel[person.key] = (person.handle, person.name)
+
+    def member(author: dict[str, Any]) -> str | None:
+        key = author["key"]
+        if key in panel:
+            return str(key)
+        if key in alias:
+            return alias[key]
+        handle = f"@{author['handle']}"
+        return handle if handle in panel else None
+
+    answered: dict[str, Counter[int]] = {who: Counter() for who in panel}
+    for post in answers:
+        who = member(post["author"])
+        if who is not None and post["question"] is not None:
+            answered[who][post["question"]] += 1
+    return [
+        Coverage(
+            handle=handle,
+            name=name,
+            answered=[answered[who][q["number"]] > 0 for q in questions],
+            count=sum(1 for q in questions if answered[who][q["number"]]),
+        )
+        for who, (handle, name) in sorted(panel.items(), key=lambda item: item[1][0].lower())
+    ]
+
+
 def insights_build(snapshot: Snapshot, *, seen_before: set[str]) -> Insights:
     """Everything the insights panel shows. `seen_before` holds the author keys that
     posted in an earlier jam of the series (see selectors.authors_seen_before)."""
@@ -199,24 +249,7 @@ def insights_build(snapshot: Snapshot, *, seen_before: set[str]) -> Insights:
         person.share = round(100 * person.posts / top[0].posts, 1)
 
     questions = snapshot["questions"]
-    panelists = {p["handle"]: p["name"] for p in jam["panelists"]}
-    for person in ranked:
-        if person.role == "panelist":
-            panelists.setdefault(person.handle, person.name)
-    answered: dict[str, Counter[int]] = {handle: Counter() for handle in panelists}
-    for post in answers:
-        handle = post["author"]["handle"]
-        if handle in answered and post["question"] is not None:
-            answered[handle][post["question"]] += 1
-    coverage = [
-        Coverage(
-            handle=handle,
-            name=panelists[handle],
-            answered=[answered[handle][q["number"]] > 0 for q in questions],
-            count=sum(1 for q in questions if answered[handle][q["number"]]),
-        )
-        for handle in sorted(panelists, key=str.lower)
-    ]
+    coverage = _coverage(jam["panelists"], ranked, answers, questions)
 
     released = {q["number"]: parse_iso(q["released_at"]) for q in questions if q["released_at"]}
     first: dict[int, datetime] = {}

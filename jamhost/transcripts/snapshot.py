@@ -113,7 +113,7 @@ def snapshot_build(jam: Jam) -> Snapshot:
     )
     panelists = sorted(
         Membership.objects.filter(jam=jam, role=Role.PANELIST).values_list(
-            "user__username", "user__first_name", "user__last_name"
+            "user__username", "user__first_name", "user__last_name", "user_id"
         )
     )
     not_shown = Post.objects.filter(jam=jam).aggregate(
@@ -141,8 +141,8 @@ def snapshot_build(jam: Jam) -> Snapshot:
             "went_live_at": iso_utc(jam.went_live_at),
             "ended_at": iso_utc(jam.ended_at),
             "panelists": [
-                {"handle": handle, "name": f"{first} {last}".strip()}
-                for handle, first, last in panelists
+                {"handle": handle, "name": f"{first} {last}".strip(), "key": f"app:{user_id}"}
+                for handle, first, last, user_id in panelists
             ],
         },
         "questions": [

@@ -81,9 +81,10 @@ def test_json_matches_its_schema_and_the_database(client: Any, archived: Jam) ->
         assert entry["pinned"] is post.pinned and entry["featured"] is post.featured
     assert [q["number"] for q in document["questions"]] == [1, 2]  # Q3 was never released
     assert document["not_shown"] == {"hidden": 1, "pending": 1}
+    users = {m.user.username: m.user.pk for m in archived.memberships.select_related("user")}
     assert document["jam"]["panelists"] == [
-        {"handle": "pat_remotejam", "name": "Pat Panel"},
-        {"handle": "priya_remotejam", "name": "Priya"},
+        {"handle": "pat_remotejam", "name": "Pat Panel", "key": f"app:{users['pat_remotejam']}"},
+        {"handle": "priya_remotejam", "name": "Priya", "key": f"app:{users['priya_remotejam']}"},
     ]
     x_post = next(p for p in document["posts"] if p["source"] == "x")
     assert x_post["links"] == ["https://example.com/coffee/"]

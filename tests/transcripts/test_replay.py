@@ -222,3 +222,32 @@ def test_posts_rendered_after_archiving_are_served_as_stored(
     memo_clear()
     page = replay(client, ended_jam)
     assert "<p>stale</p>" not in page and "Changed #RemoteJam" in page
+
+
+def test_a_panelist_answering_from_their_linked_x_account_counts_once(
+    client: Any, ended_jam: Jam
+) -> None:
+    """Ingest gives an X post from a panelist's linked account the panelist's author key
+    under their X handle: coverage counts it for the panelist, with no second row."""
+    from jamhost.posts.models import AuthorRole, Source
+    from jamhost.posts.services import post_insert
+
+    pat = ended_jam.memberships.get(user__username="pat_remotejam").user
+    q2 = ended_jam.questions.get(number=2)
+    post_insert(
+        jam=ended_jam,
+        author=pat,
+        author_handle="pat_on_x",
+        author_name="Pat on X",
+        author_role=AuthorRole.PANELIST,
+        body="A2: A timer, honestly.",
+        text="A2: A timer, honestly. #RemoteJam",
+        question=q2,
+        source=Source.X,
+        external_id="1790000000000000777",
+        now=ended_jam.ended_at - timedelta(minutes=30),
+    )
+    html = replay(client, ended_jam)
+    rows = re.findall(r'<tr><th scope="row">@(\w+)</th>(.*?)</tr>', html)
+    coverage = {who: re.findall(r'class="(hit|miss)"', cells) for who, cells in rows}
+    assert coverage == {"pat_remotejam": ["hit", "hit"], "priya_remotejam": ["miss", "hit"]}
