@@ -222,22 +222,7 @@ def _require_visible(post: Post, what: str) -> None:
 
 
 def post_approve(*, jam: Jam, actor: Any, post_id: int, key: str | None = None) -> Outcome:
-    """Pending -> visible. A post hidden meanwhile is refused: restoring it is a choice.
-
-    Approving is the moderator's answer to the post's open flags, so they are dismissed
-    in the same transaction (with their own rev and audit entry); kept, the next single
-    flag would send the post straight back to pending."""
-    from jamhost.audience.flags import flag_dismiss
-
-    with transaction.atomic():
-        outcome = _post_approve(jam=jam, actor=actor, post_id=post_id, key=key)
-        if outcome.changed:
-            post, _ = flag_dismiss(post_id=post_id, actor=actor, jam_id=jam.pk)
-            outcome = replace(outcome, post=post)
-    return outcome
-
-
-def _post_approve(*, jam: Jam, actor: Any, post_id: int, key: str | None) -> Outcome:
+    """Pending -> visible. A post hidden meanwhile is refused: restoring it is a choice."""
 
     def change(post: Post) -> str | None:
         if post.status == PostStatus.VISIBLE:
@@ -251,7 +236,7 @@ def _post_approve(*, jam: Jam, actor: Any, post_id: int, key: str | None) -> Out
         post.status, post.status_reason = PostStatus.VISIBLE, ""
         return None
 
-    return _post_action(
+    return _show(
         jam=jam,
         actor=actor,
         post_id=post_id,
@@ -288,22 +273,8 @@ def post_hide(
 
 def post_restore(*, jam: Jam, actor: Any, post_id: int, key: str | None = None) -> Outcome:
     """Hidden (or pending) -> visible. A post removed with its author's account is
-    refused: its words are gone.
+    refused: its words are gone."""
 
-    Like approving, restoring is the moderator's answer to the post's open flags: they
-    are dismissed in the same transaction, or the next single flag would send the post
-    straight back to pending."""
-    from jamhost.audience.flags import flag_dismiss
-
-    with transaction.atomic():
-        outcome = _post_restore(jam=jam, actor=actor, post_id=post_id, key=key)
-        if outcome.changed:
-            post, _ = flag_dismiss(post_id=post_id, actor=actor, jam_id=jam.pk)
-            outcome = replace(outcome, post=post)
-    return outcome
-
-
-def _post_restore(*, jam: Jam, actor: Any, post_id: int, key: str | None) -> Outcome:
     def change(post: Post) -> str | None:
         if post.status == PostStatus.VISIBLE:
             return "This post is already visible."
@@ -315,7 +286,7 @@ def _post_restore(*, jam: Jam, actor: Any, post_id: int, key: str | None) -> Out
         post.status, post.status_reason = PostStatus.VISIBLE, ""
         return None
 
-    return _post_action(
+    return _show(
         jam=jam,
         actor=actor,
         post_id=post_id,
@@ -324,6 +295,31 @@ def _post_restore(*, jam: Jam, actor: Any, post_id: int, key: str | None) -> Out
         done="restored",
         key=key,
     )
+
+
+def _show(
+    *,
+    jam: Jam,
+    actor: Any,
+    post_id: int,
+    action: str,
+    change: Change,
+    done: str,
+    key: str | None,
+) -> Outcome:
+    """Make a post visible (approve, restore). Showing a post is the moderator's answer to
+    its open flags, so they are dismissed in the same transaction (with their own rev and
+    audit entry); kept, the next single flag would send the post straight back to pending."""
+    from jamhost.audience.flags import flag_dismiss
+
+    with transaction.atomic():
+        outcome = _post_action(
+            jam=jam, actor=actor, post_id=post_id, action=action, change=change, done=done, key=key
+        )
+        if outcome.changed:
+            post, _ = flag_dismiss(post_id=post_id, actor=actor, jam_id=jam.pk)
+            outcome = replace(outcome, post=post)
+    return outcome
 
 
 def _flag_action(
