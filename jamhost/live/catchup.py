@@ -11,10 +11,15 @@ joined its group before R was read.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from jamhost.jams.models import Jam
-from jamhost.live.render import render_header, render_post
+from jamhost.live.render import (
+    HEADER_KEY,
+    Part,
+    frames_by_rev,
+    post_key,
+    render_header,
+    render_post,
+)
 from jamhost.posts.models import Post
 
 # Catch-ups already computed, by (jam, the jam row's creation, audience, after, R). In a
@@ -33,39 +38,34 @@ def frames_after(*, jam_id: int, audience: str, after: int) -> tuple[int, list[t
     upto = jam.rev
     if after > upto:  # a cursor from another database (reset or restored): start over
         after = 0
-    return upto, _cached(jam, audience, after, upto, fresh=True)
-
-
-def frames_between(*, jam: Jam, audience: str, after: int, upto: int) -> list[tuple[int, str]]:
-    """[(rev, html), …] in rev order for the current state of what changed in
-    (after, upto], where every change up to `upto` is known to have committed. A change
-    made since has a newer rev and is left out: the caller delivers it live."""
-    return _cached(jam, audience, after, upto, fresh=False)
-
-
-def _cached(jam: Jam, audience: str, after: int, upto: int, fresh: bool) -> list[tuple[int, str]]:
-    key = (jam.pk, jam.created_at, audience, after, upto)
+    key = (jam_id, jam.created_at, audience, after, upto)
     frames = _slices.get(key)
     if frames is None:
-        if not fresh:  # the header as of now; it is sent only if its rev is <= upto
-            jam = Jam.objects.select_related("current_question").get(pk=jam.pk)
-        frames = _slice(jam, audience, after, upto)
+        frames = frames_by_rev(_parts(jam, audience, after, upto))
         _slices[key] = frames
         if len(_slices) > _SLICES:
             _slices.pop(next(iter(_slices)), None)
-    return frames
+    return upto, frames
 
 
-def _slice(jam: Jam, audience: str, after: int, upto: int) -> list[tuple[int, str]]:
-    jam_id = jam.pk
-    by_rev: defaultdict[int, list[str]] = defaultdict(list)
+def parts_between(*, jam_id: int, audience: str, after: int, upto: int) -> list[Part]:
+    """The current state of what changed in (after, upto], as parts in rev order, where
+    every change up to `upto` is known to have committed. A change made since has a newer
+    rev and is left out (the header too): the caller delivers it live."""
+    jam = Jam.objects.select_related("current_question").get(pk=jam_id)
+    return _parts(jam, audience, after, upto)
+
+
+def _parts(jam: Jam, audience: str, after: int, upto: int) -> list[Part]:
+    parts: list[Part] = []
     if after < jam.header_rev <= upto:
-        by_rev[jam.header_rev].append(render_header(jam))
+        parts.append((jam.header_rev, HEADER_KEY, render_header(jam)))
     posts = (
-        Post.objects.filter(jam_id=jam_id, rev__gt=after, rev__lte=upto)
+        Post.objects.filter(jam_id=jam.pk, rev__gt=after, rev__lte=upto)
         .select_related("question")
         .order_by("rev")
     )
-    for post in posts:
-        by_rev[post.rev].append(render_post(post, audience))
-    return [(rev, "".join(parts)) for rev, parts in sorted(by_rev.items())]
+    parts.extend((post.rev, post_key(post.pk), render_post(post, audience)) for post in posts)
+    # Stable: at a rev shared by the header and a post, the header comes first.
+    parts.sort(key=lambda part: part[0])
+    return parts

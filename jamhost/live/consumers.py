@@ -6,8 +6,8 @@ Protocol: the client connects to ws/jams/<slug>/live/ (viewers) or …/console/
 (moderators) with `?after=<rev>`, the last rev it has applied. It receives the current
 state of everything that changed after that rev (in as few messages as fit
 CATCH_UP_CHARS), a `caught-up` marker at the end of the last, then live frames, one
-change per message. Every frame's elements carry data-rev; the client ignores an element older than
-the one it shows.
+change per message. Every frame's elements carry data-rev; the client ignores an
+element older than the one it shows.
 """
 
 from __future__ import annotations
@@ -71,11 +71,6 @@ def parse_after(query_string: bytes) -> int:
 
 
 @database_sync_to_async
-def _load_jam(slug: str) -> Jam | None:
-    return Jam.objects.filter(slug=slug).first()
-
-
-@database_sync_to_async
 def _may_view(user: Any, jam: Jam) -> bool:
     """A draft jam is seen only by its members and staff."""
     return can_view(user=user, jam=jam)
@@ -124,9 +119,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         """Viewers of a jam that is open to all cost no database work here once another
         socket of the process has read the jam and its recent frames (live.fanout)."""
-        slug = self.scope["url_route"]["kwargs"]["slug"]
-        layer = settings.LIVE_FANOUT == "layer"
-        jam = await (_load_jam(slug) if layer else get_hub().jam(slug))
+        jam = await get_hub().jam(self.scope["url_route"]["kwargs"]["slug"])
         if jam is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
@@ -144,7 +137,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.join()
         self.joined = True
         after = parse_after(self.scope.get("query_string", b""))
-        if layer:
+        if settings.LIVE_FANOUT == "layer":
             upto, frames = await _catch_up(jam.pk, self.audience, after)
         else:
             upto, frames = await get_hub().catch_up(jam, self.audience, after)

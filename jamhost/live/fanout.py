@@ -44,7 +44,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from jamhost.live.bus import channel_name
-from jamhost.live.render import frame_parts
+from jamhost.live.render import Part, frame_parts, frames_by_rev
 
 if TYPE_CHECKING:
     from jamhost.jams.models import Jam
@@ -52,7 +52,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Part = tuple[int, str | None, str]  # (rev, object key, html): see render.frame_parts
 
 # Frames a group keeps for catch-up: a minute of a busy jam. Older cursors read the rest
 # from the database (once per cursor, cached).
@@ -102,15 +101,10 @@ class Group:
 
     def current(self, parts: Iterable[Part]) -> list[tuple[int, str]]:
         """[(rev, html)] of the parts no newer frame in history supersedes."""
-        frames: list[tuple[int, str]] = []
-        for rev, key, part in parts:
-            if key is not None and self.newest.get(key, 0) > rev:
-                continue
-            if frames and frames[-1][0] == rev:
-                frames[-1] = (rev, frames[-1][1] + part)
-            else:
-                frames.append((rev, part))
-        return frames
+        newest = self.newest
+        return frames_by_rev(
+            [part for part in parts if part[1] is None or newest.get(part[1], 0) <= part[0]]
+        )
 
 
 @database_sync_to_async
@@ -128,10 +122,10 @@ def _frames_after(jam_id: int, audience: str, after: int) -> tuple[int, list[tup
 
 
 @database_sync_to_async
-def _frames_between(jam: Jam, audience: str, after: int, upto: int) -> list[tuple[int, str]]:
-    from jamhost.live.catchup import frames_between
+def _parts_between(jam_id: int, audience: str, after: int, upto: int) -> list[Part]:
+    from jamhost.live.catchup import parts_between
 
-    return frames_between(jam=jam, audience=audience, after=after, upto=upto)
+    return parts_between(jam_id=jam_id, audience=audience, after=after, upto=upto)
 
 
 @database_sync_to_async
@@ -202,17 +196,15 @@ class Hub:
 
     async def _slice(self, jam: Jam, audience: str, after: int, upto: int) -> list[Part]:
         key = (jam.pk, jam.created_at, audience, after, upto)
-        parts = self._slices.get(key)
-        if parts is None:
-
-            async def read() -> list[Part]:
-                frames = await _frames_between(jam, audience, after, upto)
-                return [(rev, k, p) for rev, text in frames for k, p in frame_parts(text)]
-
-            parts = await self._shared(key, read)
-            self._slices[key] = parts
-            if len(self._slices) > SLICES:
-                self._slices.popitem(last=False)
+        kept = self._slices.get(key)
+        if kept is not None:
+            return kept
+        parts: list[Part] = await self._shared(
+            key, lambda: _parts_between(jam.pk, audience, after, upto)
+        )
+        self._slices[key] = parts
+        if len(self._slices) > SLICES:
+            self._slices.popitem(last=False)
         return parts
 
     # Membership -------------------------------------------------------------------------
