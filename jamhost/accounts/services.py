@@ -37,6 +37,7 @@ from jamhost.posts.models import (
     DELETED_AUTHOR_PREFIX,
     Post,
     PostStatus,
+    app_author_key,
 )
 
 log = logging.getLogger(__name__)
@@ -125,12 +126,13 @@ def account_delete(*, user: Any, password: str) -> AccountDeleted:
         touched = Post.objects.filter(
             Q(author_id=user.pk) | Q(votes__user_id=user.pk) | Q(flag_set__user_id=user.pk)
         ).values("jam_id")
-        policies = dict(
+        locked = list(
             Jam.objects.select_for_update()
             .filter(pk__in=touched)
             .order_by("pk")
-            .values_list("pk", "deleted_author_policy")
+            .values_list("pk", "deleted_author_policy", "status")
         )
+        policies = {pk: policy for pk, policy, _ in locked}
         anonymized = removed = 0
         for jam_id in jam_ids:
             remove = policies[jam_id] == DeletedAuthorPolicy.REMOVE
@@ -149,16 +151,12 @@ def account_delete(*, user: Any, password: str) -> AccountDeleted:
         # without a word), and the counts on every screen follow.
         votes_forget_user(user_id=user.pk)
         flags_forget_user(user_id=user.pk)
-        follow_ups_forget_author(author_key=f"app:{user.pk}")
+        follow_ups_forget_author(author_key=app_author_key(user.pk))
         # Its other sessions die with it: a session whose user is gone is anonymous.
         user_model.objects.filter(pk=user.pk).delete()
         # Archived transcripts show names and counts: every archived jam touched gets a
         # new version, marked here so the archive sweep makes it if the task is lost.
-        archived = list(
-            Jam.objects.filter(pk__in=list(policies), status=JamStatus.ARCHIVED).values_list(
-                "pk", flat=True
-            )
-        )
+        archived = [pk for pk, _, status in locked if status == JamStatus.ARCHIVED]
         Jam.objects.filter(pk__in=archived).update(transcript_outdated=True)
         transaction.on_commit(lambda: _supersede_transcripts(archived))
     return AccountDeleted(anonymized=anonymized, removed=removed)

@@ -12,7 +12,15 @@ from django.urls import reverse
 
 from jamhost.audience.models import Flag, FollowUp, Vote
 from jamhost.jams.models import Jam, Membership, Role
-from jamhost.posts.models import DELETED_AUTHOR_PREFIX, AuthorRole, Kind, Post, PostStatus, Source
+from jamhost.posts.models import (
+    DELETED_AUTHOR_PREFIX,
+    AuthorRole,
+    Kind,
+    Post,
+    PostStatus,
+    Source,
+    app_author_key,
+)
 
 PEOPLE_SHOWN = 20
 TOP_QUESTIONS = 5
@@ -62,7 +70,7 @@ def people_to_follow(*, jam: Jam, limit: int = PEOPLE_SHOWN) -> list[PersonToFol
         )
     )
     panel = {
-        f"app:{user_id}": username
+        app_author_key(user_id): username
         for user_id, username in Membership.objects.filter(jam=jam, role=Role.PANELIST).values_list(
             "user_id", "user__username"
         )
@@ -133,7 +141,7 @@ def participant_marks(*, jam: Jam, user: Any) -> dict[str, Any]:
         return {"signed_in": False, "me": "", "votes": [], "flags": [], "follow_ups": []}
     return {
         "signed_in": True,
-        "me": f"app:{user.pk}",
+        "me": app_author_key(user.pk),
         "votes": list(
             Vote.objects.filter(user=user, post__jam=jam).values_list("post_id", flat=True)
         ),

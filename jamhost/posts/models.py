@@ -12,6 +12,11 @@ AUTHOR_DELETED_REASON = "Its author deleted their account"
 DELETED_AUTHOR_PREFIX = "deleted:"
 
 
+def app_author_key(user_id: int) -> str:
+    """The author_key of a jamhost user's posts (made here, or on X from a linked account)."""
+    return f"app:{user_id}"
+
+
 class PostStatus(models.TextChoices):
     VISIBLE = "visible", "Visible"
     PENDING = "pending", "Pending"

@@ -40,6 +40,7 @@ from jamhost.posts.models import (
     ModerationAction,
     Post,
     PostStatus,
+    app_author_key,
 )
 
 # The reason status_for_new_post gives a blocked author's post; unblocking restores
@@ -470,9 +471,9 @@ def author_block(
             return _resent(entry)
         _check_not_archived(jam)
         sample = _author_sample(jam, author_key)
-        if author_key == f"app:{jam.host_id}" or sample.author_role == AuthorRole.HOST:
+        if author_key == app_author_key(jam.host_id) or sample.author_role == AuthorRole.HOST:
             raise ValidationError("The host cannot be blocked in their own jam.")
-        if author_key == f"app:{actor.pk}":
+        if author_key == app_author_key(actor.pk):
             raise ValidationError("You cannot block yourself.")
         _, created = Block.objects.get_or_create(
             jam_id=jam.pk,

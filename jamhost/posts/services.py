@@ -19,14 +19,22 @@ from jamhost.jams.permissions import jam_role
 from jamhost.live.publish import post_changed_on_commit
 from jamhost.networks.publishing import network_status_for, publication_enqueue
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text, is_blank
-from jamhost.posts.models import AuthorRole, Kind, NetworkStatus, Post, PostStatus, Source
+from jamhost.posts.models import (
+    AuthorRole,
+    Kind,
+    NetworkStatus,
+    Post,
+    PostStatus,
+    Source,
+    app_author_key,
+)
 
 MAX_BODY_CHARS = 4000
 AUTO = "auto"
 
 
 def author_key_for_user(user: Any) -> str:
-    return f"app:{user.pk}"
+    return app_author_key(user.pk)
 
 
 def status_for_new_post(

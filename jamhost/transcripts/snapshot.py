@@ -21,7 +21,14 @@ from typing import Any
 from django.db.models import Count, Q
 
 from jamhost.jams.models import Jam, Membership, Role
-from jamhost.posts.models import DELETED_AUTHOR_PREFIX, Kind, Post, PostStatus, Source
+from jamhost.posts.models import (
+    DELETED_AUTHOR_PREFIX,
+    Kind,
+    Post,
+    PostStatus,
+    Source,
+    app_author_key,
+)
 
 SCHEMA_VERSION = 1
 SCHEMA_ID = "https://jamhost.org/schema/transcript-v1.json"
@@ -141,7 +148,11 @@ def snapshot_build(jam: Jam) -> Snapshot:
             "went_live_at": iso_utc(jam.went_live_at),
             "ended_at": iso_utc(jam.ended_at),
             "panelists": [
-                {"handle": handle, "name": f"{first} {last}".strip(), "key": f"app:{user_id}"}
+                {
+                    "handle": handle,
+                    "name": f"{first} {last}".strip(),
+                    "key": app_author_key(user_id),
+                }
                 for handle, first, last, user_id in panelists
             ],
         },
