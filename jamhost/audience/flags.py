@@ -27,10 +27,11 @@ from jamhost.audience.rules import (
     require_signed_in,
 )
 from jamhost.jams.counters import jam_next_rev
-from jamhost.jams.models import Jam, JamStatus
+from jamhost.jams.models import Jam
 from jamhost.jams.permissions import can_edit, can_moderate
 from jamhost.live.publish import post_changed_on_commit
 from jamhost.posts.models import AuditEntry, Kind, ModerationAction, Post, PostStatus
+from jamhost.posts.moderation import check_not_archived, jam_lock
 
 # status_reason of a post the flags sent to pending; dismissing the flags undoes exactly
 # that, not a moderator's own decision.
@@ -152,16 +153,7 @@ def flag_dismiss(*, post_id: int, actor: Any, jam_id: int | None = None) -> tupl
     if not can_moderate(user=actor, jam=post.jam):
         raise PermissionDenied("Only the jam's host and moderators can dismiss flags.")
     with transaction.atomic():
-        # The jam row's lock, which archiving also takes: a dismissal lands before the
-        # transcript's snapshot or is refused.
-        status = (
-            Jam.objects.select_for_update().values_list("status", flat=True).get(pk=post.jam_id)
-        )
-        if status == JamStatus.ARCHIVED:
-            raise ValidationError(
-                "This jam is archived; its transcript is final, so flags can no longer be "
-                "dismissed."
-            )
+        check_not_archived(jam_lock(post.jam))
         open_flags = Flag.objects.filter(post_id=post.pk, dismissed_at__isnull=True)
         if post.flags == 0 and not open_flags.exists():
             return post, False

@@ -78,7 +78,9 @@ def _check_moderator(actor: Any, jam: Jam) -> None:
         )
 
 
-def _lock_jam(jam: Jam) -> Jam:
+def jam_lock(jam: Jam) -> Jam:
+    """The jam's row, locked for the transaction: every live change takes it, and so does
+    archiving."""
     # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the join.
     return (
         Jam.objects.select_for_update(of=("self",))
@@ -87,7 +89,7 @@ def _lock_jam(jam: Jam) -> Jam:
     )
 
 
-def _check_not_archived(jam: Jam) -> None:
+def check_not_archived(jam: Jam) -> None:
     # Called on the locked row: archiving takes the same lock, so an action either lands
     # before the snapshot (and is in it) or is refused here.
     if jam.status == JamStatus.ARCHIVED:
@@ -180,11 +182,11 @@ def _post_action(
 ) -> Outcome:
     with transaction.atomic():
         _check_moderator(actor, jam)
-        jam = _lock_jam(jam)
+        jam = jam_lock(jam)
         entry = _already_applied(jam, key)
         if entry is not None:
             return _resent(entry)
-        _check_not_archived(jam)
+        check_not_archived(jam)
         try:
             post = (
                 Post.objects.select_for_update(of=("self",))
@@ -465,11 +467,11 @@ def author_block(
     reason = _clean_reason(reason)
     with transaction.atomic():
         _check_moderator(actor, jam)
-        jam = _lock_jam(jam)
+        jam = jam_lock(jam)
         entry = _already_applied(jam, key)
         if entry is not None:
             return _resent(entry)
-        _check_not_archived(jam)
+        check_not_archived(jam)
         sample = _author_sample(jam, author_key)
         if author_key == app_author_key(jam.host_id) or sample.author_role == AuthorRole.HOST:
             raise ValidationError("The host cannot be blocked in their own jam.")
@@ -521,11 +523,11 @@ def author_unblock(*, jam: Jam, actor: Any, author_key: str, key: str | None = N
 
     with transaction.atomic():
         _check_moderator(actor, jam)
-        jam = _lock_jam(jam)
+        jam = jam_lock(jam)
         entry = _already_applied(jam, key)
         if entry is not None:
             return _resent(entry)
-        _check_not_archived(jam)
+        check_not_archived(jam)
         block = Block.objects.filter(jam_id=jam.pk, author_key=author_key).first()
         if block is None:
             return Outcome("That author is not blocked.", changed=False)
@@ -600,7 +602,7 @@ def jam_set_muted_words(
         )
     with transaction.atomic():
         _check_moderator(actor, jam)
-        jam = _lock_jam(jam)
+        jam = jam_lock(jam)
         entry = _already_applied(jam, key)
         if entry is not None:
             return _resent(entry)
@@ -643,7 +645,7 @@ def jam_switch_moderation_mode(
     if mode not in ModerationMode.values:
         raise ValidationError("Choose post-moderation or pre-moderation.")
     with transaction.atomic():
-        locked = _lock_jam(jam)
+        locked = jam_lock(jam)
         entry = _already_applied(locked, key)
         if entry is not None:
             return _resent(entry)
