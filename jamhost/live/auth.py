@@ -17,7 +17,6 @@ from typing import Any
 
 from channels.auth import AuthMiddleware, UserLazyObject, get_user
 from channels.sessions import CookieMiddleware, InstanceSessionWrapper, SessionMiddleware
-from django.contrib.auth.models import AnonymousUser
 from django.utils.functional import empty
 
 
@@ -37,10 +36,8 @@ class SocketAuthMiddleware(AuthMiddleware):
 
 async def socket_user(scope: Any) -> Any:
     """The socket's user (AnonymousUser when signed out), read from the session once."""
-    user = scope.get("user")
-    if user is None:
-        user = scope["user"] = AnonymousUser()
-    elif isinstance(user, UserLazyObject) and user._wrapped is empty:
+    user = scope["user"]
+    if isinstance(user, UserLazyObject) and user._wrapped is empty:
         user._wrapped = await get_user(scope)
     return user
 
