@@ -182,28 +182,26 @@ def _refresh(account: XAccount, refresh: str) -> str:
     """Spend the refresh token (this caller holds the lease) and store what X gives."""
     try:
         token = oauth.token_refresh(refresh_token=refresh)
-    except x.XUnauthorized as exc:
+    except BaseException as exc:
         XAccount.objects.filter(pk=account.pk).update(refreshing_until=None)
-        _revoke(account, exc.reason)
-        raise XAccountRevoked(exc.reason) from exc
-    except BaseException:
-        XAccount.objects.filter(pk=account.pk).update(refreshing_until=None)
+        if isinstance(exc, x.XUnauthorized):
+            _revoke(account, exc.reason)
+            raise XAccountRevoked(exc.reason) from exc
         raise
     account.access_token = token_encrypt(token["access_token"])
     if token.get("refresh_token"):
         account.refresh_token = token_encrypt(token["refresh_token"])
     account.expires_at = _expires_at(token)
     account.refreshing_until = None
-    with transaction.atomic():
-        account.save(
-            update_fields=[
-                "access_token",
-                "refresh_token",
-                "expires_at",
-                "refreshing_until",
-                "updated_at",
-            ]
-        )
+    account.save(
+        update_fields=[
+            "access_token",
+            "refresh_token",
+            "expires_at",
+            "refreshing_until",
+            "updated_at",
+        ]
+    )
     return str(token["access_token"])
 
 
