@@ -20,10 +20,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.frames import latency_summary
 from bench.report import Result, frames_analyse, ratios, storm_analyse, table
 from bench.stack import (
     Child,
@@ -59,6 +60,8 @@ class Bench:
     slug: str = ""
     poster_id: int = 0
     cookie: str = ""
+    # --via page: the session keys of the signed-in people who post through the page.
+    sessions: list[str] = field(default_factory=list)
 
 
 # Setup ------------------------------------------------------------------------------------
@@ -114,6 +117,14 @@ def jam_prepare(bench: Bench) -> None:
     client = Client()
     client.force_login(moderator)
     bench.jam_id, bench.slug, bench.poster_id = jam.pk, jam.slug, host.pk
+    if bench.args.via == "page":
+        # Signed-in participants, as the compose box's users are; their sessions are made
+        # here (a log-in through the form costs the server a password hash each).
+        for n in range(bench.args.users):
+            person = users.create_user(username=f"bench-p{n}-{tag}", password=None)
+            session = Client()
+            session.force_login(person)
+            bench.sessions.append(session.cookies[settings.SESSION_COOKIE_NAME].value)
     bench.cookie = (
         f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
     )
@@ -218,6 +229,39 @@ def poster_start(bench: Bench, label: str, name: str) -> Child:
     return poster
 
 
+def page_poster_start(bench: Bench, port: int, name: str) -> Child:
+    sessions = [arg for key in bench.sessions for arg in ("--session", key)]
+    argv = python(
+        "bench.page_poster",
+        "--port",
+        str(port),
+        "--slug",
+        bench.slug,
+        "--rate",
+        str(bench.args.rate),
+        "--duration",
+        str(bench.args.duration),
+        "--results",
+        str(bench.run_dir / f"{name}.json"),
+        *sessions,
+    )
+    poster = Child(name, argv, core=bench.args.client_core, env=bench.env, log_dir=bench.run_dir)
+    expect(poster, "ready", 120)
+    return poster
+
+
+def page_posts_saved(bench: Bench, record: dict[str, Any]) -> dict[str, int]:
+    """client key -> rev of every post the page poster sent that the database holds."""
+    from django.db import close_old_connections
+
+    from jamhost.posts.models import Post
+
+    close_old_connections()
+    keys = [str(post["key"]) for post in record["posts"]]
+    rows = Post.objects.filter(jam_id=bench.jam_id, client_key__in=keys)
+    return dict(rows.values_list("client_key", "rev"))
+
+
 def profiler_start(bench: Bench, pids: list[int], name: str) -> Child:
     """py-spy on the server's busiest process while posts flow: collapsed stacks (one
     line per stack, with its sample count) in the run directory."""
@@ -309,27 +353,35 @@ def phase_load(bench: Bench, label: str, workers: int, viewers: int, storm: bool
         workers=workers,
     )
     port = free_port()
+    sockets_wanted = viewers + moderators
+    via_page = args.via == "page"
     with running([]) as children:
         server = server_start(bench, label, workers, port, f"{name}-server")
         children.append(server)
         server_pids = python_tree(server.pid)
         rss_idle = rss_bytes(server_pids)
-        client = client_start(bench, port, viewers, moderators, f"{name}-client")
-        children.append(client)
-        ready = client_event(client, args.connect_timeout)
-        result.connect_s = ready["seconds"]
-        if ready["caught_up"] < viewers + moderators:
-            result.notes.append(
-                f"only {ready['caught_up']} of {viewers + moderators} sockets caught up "
-                f"within {args.connect_timeout:.0f} s"
-            )
+        client = None
+        if sockets_wanted:
+            client = client_start(bench, port, viewers, moderators, f"{name}-client")
+            children.append(client)
+            ready = client_event(client, args.connect_timeout)
+            result.connect_s = ready["seconds"]
+            if ready["caught_up"] < sockets_wanted:
+                result.notes.append(
+                    f"only {ready['caught_up']} of {sockets_wanted} sockets caught up "
+                    f"within {args.connect_timeout:.0f} s"
+                )
         time.sleep(1.0)
         server_pids = python_tree(server.pid)
         rss_connected = rss_bytes(server_pids)
-        poster = poster_start(bench, label, f"{name}-poster")
+        if via_page:
+            poster = page_poster_start(bench, port, f"{name}-poster")
+        else:
+            poster = poster_start(bench, label, f"{name}-poster")
         children.append(poster)
         cpu_start = cpu_seconds(server_pids)
-        client_cpu_start = cpu_seconds([client.pid])
+        client_cpu_start = cpu_seconds([client.pid]) if client else 0.0
+        poster_cpu_start = cpu_seconds([poster.pid])
         wall_start = time.monotonic()
         poster.send("go")
         profiler = None
@@ -348,32 +400,42 @@ def phase_load(bench: Bench, label: str, workers: int, viewers: int, storm: bool
             if args.profile:
                 profiler = profiler_start(bench, python_tree(server.pid), f"{name}-profile")
                 children.append(profiler)
-        expect(poster, "done", args.duration + 120)
+        expect(poster, "done", args.duration + 180)
+        poster_busy = (cpu_seconds([poster.pid]) - poster_cpu_start) / (
+            time.monotonic() - wall_start
+        )
         with open(bench.run_dir / f"{name}-poster.json") as posted:
             record = json.load(posted)
-        saved = {int(rev): float(t) for rev, t in record["saved"].items()}
-        drain(bench, client, len(saved) * (viewers + moderators))
+        if via_page:
+            saved = page_analyse(bench, result, record)
+        else:
+            saved = {int(rev): float(t) for rev, t in record["saved"].items()}
+        if client is not None:
+            drain(bench, client, len(saved) * sockets_wanted)
         wall = time.monotonic() - wall_start
         server_pids = python_tree(server.pid)
         cpu = cpu_seconds(server_pids) - cpu_start
-        client_busy = (cpu_seconds([client.pid]) - client_cpu_start) / wall
+        client_busy = (cpu_seconds([client.pid]) - client_cpu_start) / wall if client else 0.0
         rss_loaded = rss_bytes(server_pids)
         if profiler is not None:  # let py-spy write its file
             profiler.proc.wait(args.duration + 30)
-        sockets = client_finish(bench, client)
+        sockets = client_finish(bench, client) if client is not None else []
 
     result.posts = len(saved)
     result.posts_per_s = len(saved) / (record["finished"] - record["started"])
     result.late_posts = int(record["late"])
-    result.post_errors = int(record["error_count"])
-    if record["errors"]:
-        result.notes.append(f"poster errors, first: {record['errors'][0]}")
+    if not via_page:
+        result.post_errors = int(record["error_count"])
+        if record["errors"]:
+            result.notes.append(f"poster errors, first: {record['errors'][0]}")
     frames_analyse(result, saved, sockets, record["started"])
     result.rss_idle_mb = rss_idle / MB
     result.rss_connected_mb = rss_connected / MB
     result.rss_loaded_mb = rss_loaded / MB
-    result.kb_per_connection = (rss_connected - rss_idle) / 1024 / (viewers + moderators)
+    if sockets_wanted:
+        result.kb_per_connection = (rss_connected - rss_idle) / 1024 / sockets_wanted
     result.client_busy = client_busy
+    result.poster_busy = poster_busy
     if storm:
         viewers_only = [s for s in sockets if s["audience"] == "viewer"]
         result.storm = storm_analyse(viewers_only, killed, up, args.storm_deadline)
@@ -381,7 +443,39 @@ def phase_load(bench: Bench, label: str, workers: int, viewers: int, storm: bool
     else:
         result.server_cpu_s = cpu
         result.us_per_frame = cpu / result.delivered * 1e6 if result.delivered else float("nan")
+        requests = len(record["posts"]) if via_page else result.posts
+        result.ms_per_post = cpu / requests * 1e3 if requests else float("nan")
     return result
+
+
+def page_analyse(bench: Bench, result: Result, record: dict[str, Any]) -> dict[int, float]:
+    """What the page poster saw, against what the database holds: {rev: time the POST was
+    sent} of every stored post, and the answers' counts and latencies on `result`."""
+    stored = page_posts_saved(bench, record)
+    saved: dict[int, float] = {}
+    answer_times = []
+    for post in record["posts"]:
+        status = int(post["status"])
+        rev = stored.get(str(post["key"]))
+        ok = 200 <= status < 300
+        if rev is not None:
+            saved[int(rev)] = float(post["sent"])
+        if ok:
+            answer_times.append(float(post["answered"]) - float(post["sent"]))
+        else:
+            result.non_2xx += 1
+            result.statuses[str(status)] = result.statuses.get(str(status), 0) + 1
+            if rev is not None:
+                result.told_failed_but_stored += 1
+        if ok and not post["posted"]:
+            result.refused += 1
+        if ok and post["posted"] and rev is None:
+            result.told_posted_but_missing += 1
+        if "error" in post and len(result.notes) < 3:
+            result.notes.append(f"POST error: {post['error']}")
+    result.post_requests = len(record["posts"])
+    result.post_latency_ms = latency_summary(answer_times)
+    return saved
 
 
 def phase_idle(bench: Bench, label: str, connections: int) -> Result:
@@ -419,6 +513,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--moderators", type=int, default=10)
     p.add_argument("--rate", type=float, default=20.0, help="posts per second")
     p.add_argument("--duration", type=float, default=20.0, help="seconds of posting")
+    p.add_argument(
+        "--via",
+        choices=["service", "page"],
+        default="service",
+        help="post by calling post_compose (service) or as signed-in people through the "
+        "compose box over HTTP (page)",
+    )
+    p.add_argument("--users", type=int, default=50, help="--via page: signed-in posters")
     p.add_argument("--workers", default="1", help="server processes; a list runs each: 1,2")
     p.add_argument("--servers", default="jamhost-hub,bare,jamhost-default-layer")
     p.add_argument("--idle", type=int, default=0, help="also measure RSS with N idle viewers")
@@ -489,6 +591,9 @@ def main(argv: list[str] | None = None) -> list[Result]:
             SECURE_SSL_REDIRECT="false",
             LOG_LEVEL="WARNING",
             UVICORN_LOG_LEVEL="warning",
+            # Raised so that the limits are counted (as in production) but never refuse.
+            RATE_COMPOSE_USER="1000000/60",
+            RATE_COMPOSE_ADDRESS="1000000/60",
             PYTHONPATH=str(REPO),
             DJANGO_SETTINGS_MODULE="jamhost.settings",
         )
@@ -508,14 +613,23 @@ def main(argv: list[str] | None = None) -> list[Result]:
             raise RuntimeError(f"migrate failed; see {migrate.log_path}")
         migrate.stop()
         jam_prepare(bench)
+        how = (
+            f"through the page by {args.users} people"
+            if args.via == "page"
+            else "through post_compose"
+        )
         print(
             f"jam {bench.slug} (id {bench.jam_id}); {args.viewers} viewers + {args.moderators} "
-            f"moderators, {args.rate:g} posts/s for {args.duration:g} s; server on core "
+            f"moderators, {args.rate:g} posts/s for {args.duration:g} s "
+            f"({how}); server on core "
             f"{args.server_core}, client/poster/Redis on core {args.client_core}",
             flush=True,
         )
         if not args.skip_load:
             for label in args.servers:
+                if args.via == "page" and SERVERS[label][0] == "bare":
+                    print(f"-- {label}: skipped (it has no compose box)", flush=True)
+                    continue
                 for workers in args.workers if SERVERS[label][0] != "bare" else [1]:
                     if label == "jamhost-default-layer" and workers != args.workers[0]:
                         continue
@@ -550,6 +664,8 @@ def _progress(r: Result) -> None:
         f"   p99 {r.latency_ms.get('p99', float('nan')):.0f} ms, delivered {r.delivered}, "
         f"lost {r.lost}, dup {r.duplicated}, {r.us_per_frame:.1f} µs/frame, "
         f"{r.kb_per_connection:.1f} KB/conn, client busy {r.client_busy:.0%}; "
+        f"{r.ms_per_post:.2f} ms CPU/POST, POST p99 "
+        f"{r.post_latency_ms.get('p99', float('nan')):.0f} ms, non-2xx {r.non_2xx}; "
         f"load average now {os.getloadavg()[0]:.2f}"
     )
     if r.storm:
@@ -557,6 +673,10 @@ def _progress(r: Result) -> None:
     for note in r.notes:
         line += f"\n   note: {note}"
     print(line, flush=True)
+
+
+def _ms(summary: dict[str, float]) -> str:
+    return " / ".join(f"{k} {v:.0f} ms" for k, v in summary.items())
 
 
 def report(results: list[Result], args: argparse.Namespace) -> None:
@@ -567,6 +687,16 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
         for line in ratios(load):
             print("  " + line)
     for r in results:
+        if r.post_requests:
+            print(
+                f"{r.label}: {r.post_requests} POSTs through the page, {r.posts} stored; "
+                f"POST latency {_ms(r.post_latency_ms)}; non-2xx {r.non_2xx} "
+                f"{json.dumps(r.statuses) if r.statuses else ''}; answered 2xx without "
+                f"'Posted' {r.refused}; told it failed but stored {r.told_failed_but_stored}; "
+                f"told 'Posted' but not stored {r.told_posted_but_missing}; server CPU "
+                f"{r.ms_per_post:.2f} ms per POST, {r.us_per_frame:.1f} µs per frame; "
+                f"poster busy {r.poster_busy:.0%}"
+            )
         if r.label.endswith("-idle"):
             print(
                 f"{r.label}: {r.viewers} idle viewers, RSS {r.rss_idle_mb:.0f} -> "

@@ -37,6 +37,16 @@ class Result:
     us_per_frame: float = math.nan
     client_busy: float = 0.0
     connect_s: float = 0.0
+    poster_busy: float = 0.0
+    # --via page: what the people posting saw.
+    post_requests: int = 0
+    post_latency_ms: dict[str, float] = field(default_factory=dict)
+    non_2xx: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    refused: int = 0
+    told_failed_but_stored: int = 0
+    told_posted_but_missing: int = 0
+    ms_per_post: float = math.nan
     notes: list[str] = field(default_factory=list)
     storm: dict[str, Any] = field(default_factory=dict)
 
@@ -124,6 +134,10 @@ COLUMNS = [
     ("CPU s", 6),
     ("µs/frame", 9),
     ("client", 7),
+    ("POST p50", 9),
+    ("POST p99", 9),
+    ("non-2xx", 8),
+    ("ms/POST", 8),
 ]
 
 
@@ -148,6 +162,10 @@ def table(results: list[Result]) -> str:
             _fmt(r.server_cpu_s, 1),
             _fmt(r.us_per_frame, 1),
             f"{r.client_busy:.0%}",
+            _fmt(r.post_latency_ms.get("p50", math.nan)),
+            _fmt(r.post_latency_ms.get("p99", math.nan)),
+            _fmt(r.non_2xx) if r.post_requests else "-",
+            _fmt(r.ms_per_post, 2),
         ]
         lines.append(" ".join(c.rjust(w) for c, (_, w) in zip(cells, COLUMNS, strict=True)))
     return "\n".join(lines)
