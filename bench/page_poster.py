@@ -63,6 +63,18 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def request(self, head: bytes, body: bytes = b"") -> Answer:
+        reused = self.writer is not None and not self.writer.is_closing()
+        try:
+            return await self._request(head, body)
+        except HttpError as exc:
+            # The server closed an idle keep-alive connection as the request went out:
+            # nothing was read, so (as browsers do) send it again on a new connection.
+            cause = exc.__cause__
+            if reused and isinstance(cause, asyncio.IncompleteReadError) and not cause.partial:
+                return await self._request(head, body)
+            raise
+
+    async def _request(self, head: bytes, body: bytes) -> Answer:
         if self.writer is None or self.writer.is_closing():
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
