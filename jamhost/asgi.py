@@ -1,6 +1,7 @@
-"""ASGI entry point: Django for HTTP, Channels consumers for websockets, and a lifespan
-handler that runs the schedule sweep on the server's own event loop in the embedded
-default (production runs it from Celery beat)."""
+"""ASGI entry point: Django for HTTP (behind admission control: jamhost.admission),
+Channels consumers for websockets, and a lifespan handler that runs the schedule sweep
+on the server's own event loop in the embedded default (production runs it from Celery
+beat)."""
 
 import os
 from typing import Any
@@ -13,14 +14,23 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+from jamhost.admission import Admission  # noqa: E402
 from jamhost.lifespan import lifespan  # noqa: E402
 from jamhost.live.auth import SocketAuthMiddlewareStack  # noqa: E402
 from jamhost.live.routing import websocket_urlpatterns  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": Admission(
+            django_asgi_app,
+            threads=settings.WEB_THREADS,
+            backlog=settings.WEB_BACKLOG,
+            wait=settings.WEB_BACKLOG_WAIT,
+            retry_after=settings.WEB_RETRY_AFTER,
+            exempt=settings.ADMISSION_EXEMPT_PATHS,
+        ),
         "websocket": AllowedHostsOriginValidator(
             SocketAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

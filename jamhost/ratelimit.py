@@ -12,8 +12,10 @@ import logging
 import math
 import time
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.http import HttpRequest
+
+from jamhost.shared_redis import SharedRedisCache
 
 log = logging.getLogger(__name__)
 
@@ -41,30 +43,65 @@ def client_address(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
-def rate_hit(*, scope: str, key: str, rate: str, what: str) -> None:
-    """Count one request against `key` in `scope`; raise Limited when over `rate`."""
-    limit, window = parse_rate(rate)
-    if limit <= 0:
-        return
-    now = time.time()
+def _window_key(scope: str, key: str, window: int, now: float) -> tuple[str, int]:
     bucket = int(now // window)
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    cache_key = f"rl:{scope}:{digest}:{bucket}"
-    try:
-        cache.add(cache_key, 0, timeout=window + 1)
-        count = cache.incr(cache_key)
-    except Exception:
-        log.warning("rate limit %s not checked: the cache is unreachable", scope, exc_info=True)
+    return f"rl:{scope}:{digest}:{bucket}", bucket
+
+
+def _count(keys: list[tuple[str, int]]) -> list[int]:
+    """One more hit on each (cache key, window); the counts after it. With Redis, every
+    counter is read and bumped in one round trip."""
+    backend = caches["default"]
+    if isinstance(backend, SharedRedisCache):
+        pipe = backend.redis.pipeline(transaction=False)
+        for key, window in keys:
+            full = backend.make_key(key)
+            pipe.set(full, 0, ex=window + 1, nx=True)
+            pipe.incr(full)
+        return [int(count) for count in pipe.execute()[1::2]]
+    counts = []
+    for key, window in keys:
+        cache.add(key, 0, timeout=window + 1)
+        counts.append(int(cache.incr(key)))
+    return counts
+
+
+def _hits(limits: list[tuple[str, str, str]], what: str) -> None:
+    """Count one request against each (scope, key, rate); raise Limited for the first
+    one over its rate."""
+    now = time.time()
+    counted = []
+    for scope, key, rate in limits:
+        limit, window = parse_rate(rate)
+        if limit > 0:
+            cache_key, bucket = _window_key(scope, key, window, now)
+            counted.append((scope, cache_key, limit, window, bucket))
+    if not counted:
         return
-    if count > limit:
-        raise Limited(retry_after=max(1, math.ceil((bucket + 1) * window - now)), what=what)
+    try:
+        counts = _count([(cache_key, window) for _, cache_key, _, window, _ in counted])
+    except Exception:
+        scopes = ", ".join(scope for scope, *_ in counted)
+        log.warning("rate limit %s not checked: the cache is unreachable", scopes, exc_info=True)
+        return
+    for (_, _, limit, window, bucket), count in zip(counted, counts, strict=True):
+        if count > limit:
+            raise Limited(retry_after=max(1, math.ceil((bucket + 1) * window - now)), what=what)
+
+
+def rate_hit(*, scope: str, key: str, rate: str, what: str) -> None:
+    """Count one request against `key` in `scope`; raise Limited when over `rate`."""
+    _hits([(scope, key, rate)], what)
 
 
 def rate_check(
     *, request: HttpRequest, scope: str, user_key: str | None, rates: tuple[str, str], what: str
 ) -> None:
-    """Both limits of an action: per user (when there is one) and per client address."""
+    """Both limits of an action: per user (when there is one) and per client address,
+    counted together."""
     user_rate, address_rate = rates
+    limits = [(f"{scope}:addr", client_address(request), address_rate)]
     if user_key:
-        rate_hit(scope=f"{scope}:user", key=user_key, rate=user_rate, what=what)
-    rate_hit(scope=f"{scope}:addr", key=client_address(request), rate=address_rate, what=what)
+        limits.insert(0, (f"{scope}:user", user_key, user_rate))
+    _hits(limits, what)

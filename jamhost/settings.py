@@ -115,10 +115,34 @@ TEMPLATES = [
     }
 ]
 
+# HTTP requests run on WEB_THREADS threads per process; at most WEB_BACKLOG more wait
+# for one, each at most WEB_BACKLOG_WAIT seconds; beyond that the answer is an immediate
+# 503 with Retry-After (jamhost.admission). Health checks have a thread of their own.
+WEB_THREADS = env_int("WEB_THREADS", 8)
+WEB_BACKLOG = env_int("WEB_BACKLOG", 64)
+WEB_BACKLOG_WAIT = env_float("WEB_BACKLOG_WAIT", 5.0)
+WEB_RETRY_AFTER = env_int("WEB_RETRY_AFTER", 2)
+ADMISSION_EXEMPT_PATHS = ("/healthz", "/metrics")
+
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # PostgreSQL through psycopg's pool, shared by every thread of the process: a
+    # request takes a connection when it first queries and gives it back when it ends,
+    # so connections stay bounded by DATABASE_POOL_SIZE whatever the number of threads.
+    # DATABASE_POOL_SIZE=0: no pool, a new connection per request (closed at its end).
+    DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", WEB_THREADS + 4)
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
+    if DATABASE_POOL_SIZE > 0:
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": min(2, DATABASE_POOL_SIZE),
+            "max_size": DATABASE_POOL_SIZE,
+            # A thread waits this long for a free connection, then the request gets the
+            # "database unavailable" 503 (jamhost.middleware).
+            "timeout": env_float("DATABASE_POOL_TIMEOUT", 5.0),
+            # Connections are replaced after an hour: memory on the server side stays flat.
+            "max_lifetime": 3600.0,
+        }
 else:
     DATABASES = {
         "default": {
@@ -234,19 +258,24 @@ CONTENT_SECURITY_POLICY = env_str(
 )
 
 # The cache holds rate-limit counters: shared by every web process through Redis in
-# production, per process in the embedded default.
+# production (on the process's one Redis client, jamhost.shared_redis), per process in
+# the embedded default.
+REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 16)
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "jamhost.shared_redis.SharedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CHANNEL_PREFIX,
-            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Sessions are read from the cache (Redis) and written through to the database, so a
+# signed-in request costs one Redis GET instead of a query.
+if REDIS_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # "<requests>/<seconds>" per signed-in user and per client address.
 RATE_COMPOSE_USER = env_str("RATE_COMPOSE_USER", "20/60")
 RATE_COMPOSE_ADDRESS = env_str("RATE_COMPOSE_ADDRESS", "300/60")

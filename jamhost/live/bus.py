@@ -15,16 +15,14 @@ from the database (the hub notices the gap, or its periodic check does).
 from __future__ import annotations
 
 import logging
-import threading
 
-import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-log = logging.getLogger(__name__)
+from jamhost.shared_redis import redis_client
 
-_local = threading.local()
+log = logging.getLogger(__name__)
 
 
 def channel_name(jam_id: int, audience: str) -> str:
@@ -37,16 +35,6 @@ def layer_group(jam_id: int, audience: str) -> str:
 
 def user_group(jam_id: int, user_id: int) -> str:
     return f"member.{jam_id}.{user_id}"
-
-
-def redis_client() -> redis.Redis:
-    client = getattr(_local, "client", None)
-    if client is None or getattr(_local, "url", None) != settings.REDIS_URL:
-        client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
-        )
-        _local.client, _local.url = client, settings.REDIS_URL
-    return client
 
 
 def publish(*, jam_id: int, rev: int, frames: dict[str, str]) -> None:

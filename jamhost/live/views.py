@@ -86,7 +86,7 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
         # The box is shown only to people who are logged in, so this is a session that
         # expired while the room was open: log in again and come back to the room.
         return redirect_to_login(reverse("live:room", args=[jam.slug]))
-    role = jam_role(user=request.user, jam=jam)
+    role = None  # the form keeps the choice that was sent, so the default is not needed
     body = request.POST.get("body", "")
     raw_choice = request.POST.get("question", AUTO)
     try:

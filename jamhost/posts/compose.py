@@ -7,14 +7,25 @@ import unicodedata
 from dataclasses import dataclass
 
 from twitter_text import parse_tweet
+from twitter_text.config import config as _twitter_text_config
+from twitter_text.extract_urls import extract_urls_with_indices
 
 MAX_WEIGHTED_LENGTH = 280
+_URL_LENGTH = int(_twitter_text_config["defaults"]["transformed_url_length"])
+_LINE_ENDINGS = re.compile(r"\r\n|\r|\n")
 # "A3: …", "A3 …", "a3- …" at the start of a post name the question it answers.
 ANSWER_PREFIX = re.compile(r"^\s*[Aa](\d{1,3})(?:\s*[:.\-–—)]\s*|\s+)")
 
 
 def weighted_length(text: str) -> int:
     """X's weighted length: URLs 23, CJK and emoji 2, most other characters 1."""
+    if text.isascii():
+        # The same count as parse_tweet's without its emoji scan (no emoji is ASCII),
+        # which is most of its cost: every ASCII character weighs 1, a URL 23, after
+        # the same normalisation of line endings (NFC leaves ASCII as it is).
+        normalized = _LINE_ENDINGS.sub("\n", text)
+        urls = extract_urls_with_indices(normalized)
+        return len(normalized) + sum(_URL_LENGTH - len(url["url"]) for url in urls)
     return int(parse_tweet(text).weightedLength)
 
 

@@ -88,8 +88,11 @@ def post_insert(
     """Store a post with the jam's next seq and rev; publish it to screens after commit.
 
     Runs in (or opens) a transaction. The caller has validated what it is inserting.
+    Inside a caller's transaction it takes no savepoint of its own (two round trips
+    fewer while the jam's row is locked): an error here fails the caller's whole
+    transaction, so a caller that wants to go on after one wraps the call in atomic().
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         if author is not None:
             author_key = author_key or author_key_for_user(author)
             author_handle = author_handle or author.get_username()
@@ -197,12 +200,11 @@ def post_compose(
     if is_blank(body):
         raise ValidationError({"body": "Write something before posting."})
     role = jam_role(user=user, jam=jam) or AuthorRole.PARTICIPANT
+    current = None
     if question_number == AUTO:
-        number = (
-            jam.current_question.number
-            if jam.current_question and role in (Role.HOST, Role.PANELIST)
-            else None
-        )
+        # Only the host's and panelists' posts follow the current question.
+        current = jam.current_question if role in (Role.HOST, Role.PANELIST) else None
+        number = current.number if current else None
     else:
         number = int(question_number) if question_number not in (None, "") else None
     composed = compose_text(body=body, hashtag=jam.hashtag, question_number=number)
@@ -213,7 +215,10 @@ def post_compose(
                 f"limit of {MAX_WEIGHTED_LENGTH}. Shorten it by {-composed.remaining}."
             }
         )
-    question = _question_for(jam, composed.question_number)
+    if current is not None and composed.question_number == current.number:
+        question: Question | None = current  # released: it is the current question
+    else:
+        question = _question_for(jam, composed.question_number)
     return post_store_composed(
         jam=jam,
         user=user,

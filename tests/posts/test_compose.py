@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twitter_text import parse_tweet
 
 from jamhost.posts.compose import (
     MAX_WEIGHTED_LENGTH,
@@ -79,3 +82,22 @@ def test_blank_bodies(body: str) -> None:
 
 def test_text_is_not_blank() -> None:
     assert not is_blank(" a ")
+
+
+# weighted_length counts ASCII text without twitter-text's emoji scan (most of its cost):
+# it must give exactly parse_tweet's count, URLs and line endings included.
+_ASCII_PIECES = [
+    "http://", "https://", "www.", "example.com", "t.co/abc", "a.b", ".", "..", "\r\n", "\r",
+    "\n", " ", "bar.org/path?x=1", "#tag", "@user", "1.2.3.4", "x" * 30, "-", "A3: ", "#1",
+    "*", "(c)", "https://example.com/a/very/long/path/that/goes/on/and/on",
+]  # fmt: skip
+
+
+@given(
+    st.lists(st.sampled_from(_ASCII_PIECES) | st.characters(max_codepoint=127), max_size=60).map(
+        "".join
+    )
+)
+@settings(max_examples=400, deadline=None)
+def test_weighted_length_of_ascii_text_is_twitter_texts(text: str) -> None:
+    assert weighted_length(text) == parse_tweet(text).weightedLength
