@@ -276,6 +276,9 @@ def profiler_start(bench: Bench, pids: list[int], name: str) -> Child:
         "--rate",
         "250",
         "--nonblocking",
+        # Only the thread holding the GIL: request threads waiting on PostgreSQL or
+        # Redis would otherwise fill the profile with time that costs no CPU.
+        "--gil",
         "--format",
         "raw",
         "--output",
