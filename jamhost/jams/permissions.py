@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import OuterRef, Subquery
+
 from jamhost.jams.models import Jam, JamStatus, Membership, Role
 
 
@@ -13,10 +15,32 @@ def jam_role(*, user: Any, jam: Jam) -> str | None:
         return None
     if jam.host_id == user.pk:
         return Role.HOST
-    role = (
-        Membership.objects.filter(jam=jam, user_id=user.pk).values_list("role", flat=True).first()
+    return role_from_membership(
+        user=user,
+        jam=jam,
+        membership_role=Membership.objects.filter(jam=jam, user_id=user.pk)
+        .values_list("role", flat=True)
+        .first(),
     )
-    return role
+
+
+def membership_role_subquery(*, user_id: int) -> Subquery:
+    """The user's membership role in the jam of the outer query's row (a Jam queryset),
+    for a caller that reads it together with other things in one query."""
+    return Subquery(
+        Membership.objects.filter(jam_id=OuterRef("pk"), user_id=user_id)
+        .order_by("id")
+        .values("role")[:1]
+    )
+
+
+def role_from_membership(*, user: Any, jam: Jam, membership_role: str | None) -> str | None:
+    """jam_role, given the membership role already read (membership_role_subquery)."""
+    if user is None or not user.is_authenticated:
+        return None
+    if jam.host_id == user.pk:
+        return Role.HOST
+    return membership_role
 
 
 def can_edit(*, user: Any, jam: Jam) -> bool:

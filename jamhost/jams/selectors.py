@@ -7,7 +7,25 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from jamhost.jams.models import Invite, Jam, JamStatus, Membership, Role
+from jamhost.jams.models import Invite, Jam, JamStatus, Membership, Question, Role
+
+# Released questions per (jam, header rev): every compose box answer lists them, and
+# they change only when a question is released, which takes a new header rev (a
+# released question cannot be edited, moved or deleted).
+_RELEASED_KEEP = 256
+_released: dict[tuple[int, Any, int], list[Question]] = {}
+
+
+def questions_released(*, jam: Jam) -> list[Question]:
+    """The jam's released questions in order, read once per header rev per process."""
+    key = (jam.pk, jam.created_at, jam.header_rev)
+    released = _released.get(key)
+    if released is None:
+        released = [q for q in jam.questions.all() if q.is_released]
+        if len(_released) >= _RELEASED_KEEP:
+            _released.clear()
+        _released[key] = released
+    return released
 
 
 def jam_list_live() -> QuerySet[Jam]:

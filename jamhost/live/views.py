@@ -17,11 +17,15 @@ from django_htmx.middleware import HtmxDetails
 from jamhost.jams import services as jam_services
 from jamhost.jams.models import Jam, Role
 from jamhost.jams.permissions import can_edit, can_moderate, can_view, jam_role
+from jamhost.jams.selectors import questions_released
 from jamhost.live.render import VIEWER, render_header
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text
 from jamhost.posts.selectors import posts_for_room
-from jamhost.posts.services import AUTO, post_compose
+from jamhost.posts.services import AUTO, post_send
 from jamhost.ratelimit import Limited, rate_check
+
+# A form sent again (a resend after a timeout, a double click) whose first send was stored.
+ALREADY_POSTED = "Already posted: this was sent before and is in the stream once."
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -30,7 +34,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _compose_context(request: HttpRequest, jam: Jam, role: str | None, **extra: object) -> dict:
-    released = [q for q in jam.questions.all() if q.is_released]
+    released = questions_released(jam=jam)
     default_choice = AUTO if role in (Role.HOST, Role.PANELIST) else ""
     return {
         "jam": jam,
@@ -110,7 +114,7 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
         response["Retry-After"] = str(limited.retry_after)
         return response
     try:
-        post_compose(
+        sent = post_send(
             jam=jam,
             user=request.user,
             body=body,
@@ -125,8 +129,12 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, " ".join(m for ms in errors.values() for m in ms))
         return redirect("live:room", slug=jam.slug)
     if _is_htmx(request):
-        context = _compose_context(request, jam, role, sent=True, choice=raw_choice)
+        context = _compose_context(
+            request, jam, role, sent=True, stored_before=sent.stored_before, choice=raw_choice
+        )
         return render(request, "live/_compose.html", context)
+    if sent.stored_before:
+        messages.info(request, ALREADY_POSTED)
     return redirect("live:room", slug=jam.slug)
 
 

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import BigIntegerField, OuterRef, Subquery, Value
 from django.utils import timezone
 
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import Jam, JamStatus, ModerationMode, Question, Role
-from jamhost.jams.permissions import jam_role
+from jamhost.jams.permissions import membership_role_subquery, role_from_membership
 from jamhost.live.publish import post_changed_on_commit
 from jamhost.networks.publishing import network_status_for, publication_enqueue
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text, is_blank
@@ -156,6 +158,14 @@ def _question_for(jam: Jam, number: int | None) -> Question | None:
     return question
 
 
+@dataclass(frozen=True)
+class PostSent:
+    post: Post
+    # True when an earlier send of the same form (same client_key) stored the post: a
+    # resend after a timeout, or a double click.
+    stored_before: bool
+
+
 def post_compose(
     *,
     jam: Jam,
@@ -164,11 +174,26 @@ def post_compose(
     question_number: int | str | None = AUTO,
     client_key: str | None = None,
 ) -> Post:
+    """post_send's post."""
+    return post_send(
+        jam=jam, user=user, body=body, question_number=question_number, client_key=client_key
+    ).post
+
+
+def post_send(
+    *,
+    jam: Jam,
+    user: Any,
+    body: str,
+    question_number: int | str | None = AUTO,
+    client_key: str | None = None,
+) -> PostSent:
     """Post from the compose box: prefix "A{n}: ", append the hashtag, check X's length.
 
     `question_number` is a released question's number, None for no prefix, or AUTO for
     the current question when the author is the host or a panelist. With a `client_key`
-    a resent form returns the post already stored instead of posting twice.
+    a resent form returns the post already stored instead of posting twice (with
+    `stored_before`), even once the jam has ended.
     Raises ValidationError (with a field where one applies) for anything it refuses.
     """
     if user is None or not user.is_authenticated:
@@ -180,11 +205,38 @@ def post_compose(
         )
     if client_key and "\x00" in client_key:
         raise ValidationError("This form is damaged; reload the page and post again.")
-    if client_key:
-        existing = Post.objects.filter(jam=jam, client_key=client_key).first()
-        if existing is not None:
-            return existing
-    jam.refresh_from_db(fields=["status", "current_question", "moderation_mode", "muted_words"])
+    # One query for the jam's current state, the author's role and an earlier send of
+    # the same form.
+    state = (
+        Jam.objects.filter(pk=jam.pk)
+        .annotate(
+            membership_role=membership_role_subquery(user_id=user.pk),
+            sent_before=(
+                Subquery(
+                    Post.objects.filter(jam_id=OuterRef("pk"), client_key=client_key)
+                    .order_by()
+                    .values("pk")[:1]
+                )
+                if client_key
+                else Value(None, output_field=BigIntegerField())
+            ),
+        )
+        .values_list(
+            "status",
+            "current_question_id",
+            "moderation_mode",
+            "muted_words",
+            "membership_role",
+            "sent_before",
+        )
+        .get()
+    )
+    status, current_question_id, mode, muted_words, membership_role, sent_before = state
+    if sent_before is not None:
+        return PostSent(post=Post.objects.get(pk=sent_before), stored_before=True)
+    # What refresh_from_db would set (a changed current question drops the cached one).
+    jam.status, jam.current_question_id = status, current_question_id
+    jam.moderation_mode, jam.muted_words = mode, muted_words
     if jam.status != JamStatus.LIVE:
         when = {
             JamStatus.DRAFT: "it is still a draft",
@@ -199,7 +251,10 @@ def post_compose(
         )
     if is_blank(body):
         raise ValidationError({"body": "Write something before posting."})
-    role = jam_role(user=user, jam=jam) or AuthorRole.PARTICIPANT
+    role = (
+        role_from_membership(user=user, jam=jam, membership_role=membership_role)
+        or AuthorRole.PARTICIPANT
+    )
     current = None
     if question_number == AUTO:
         # Only the host's and panelists' posts follow the current question.
@@ -219,7 +274,7 @@ def post_compose(
         question: Question | None = current  # released: it is the current question
     else:
         question = _question_for(jam, composed.question_number)
-    return post_store_composed(
+    post, stored_before = _store_composed(
         jam=jam,
         user=user,
         body=body.strip(),
@@ -228,6 +283,7 @@ def post_compose(
         question=question,
         client_key=client_key,
     )
+    return PostSent(post=post, stored_before=stored_before)
 
 
 def post_store_composed(
@@ -244,6 +300,31 @@ def post_store_composed(
     """Store a validated post from a compose box once, and queue it for X after commit
     when the author has a linked account. A form resent at the same moment (same
     client_key) returns the post the first one stored."""
+    post, _stored_before = _store_composed(
+        jam=jam,
+        user=user,
+        body=body,
+        text=text,
+        author_role=author_role,
+        question=question,
+        client_key=client_key,
+        reply_to=reply_to,
+    )
+    return post
+
+
+def _store_composed(
+    *,
+    jam: Jam,
+    user: Any,
+    body: str,
+    text: str,
+    author_role: str,
+    question: Question | None,
+    client_key: str | None,
+    reply_to: Post | None = None,
+) -> tuple[Post, bool]:
+    """post_store_composed, and whether the post was stored by an earlier send."""
     try:
         with transaction.atomic():
             post = post_insert(
@@ -258,10 +339,10 @@ def post_store_composed(
                 network_status=network_status_for(user=user),
             )
             publication_enqueue(post=post)  # published to X after commit
-        return post
+        return post, False
     except IntegrityError:
         # The same form arrived twice at once: the first one stored it.
         existing = Post.objects.filter(jam=jam, client_key=client_key).first()
         if client_key and existing is not None:
-            return existing
+            return existing, True
         raise
