@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from jamhost.live import bus
-from jamhost.live.render import AUDIENCES, render_header, render_post
+from jamhost.live.render import AUDIENCES, render_header, render_post_audiences
 
 if TYPE_CHECKING:
     from jamhost.jams.models import Jam
@@ -25,7 +25,7 @@ def post_changed_on_commit(post: Post, *, header_jam: Jam | None = None) -> None
 
     def publish() -> None:
         header = render_header(header_jam) if header_jam is not None else ""
-        frames = {aud: header + render_post(post, aud) for aud in AUDIENCES}
+        frames = {aud: header + text for aud, text in render_post_audiences(post).items()}
         bus.publish(jam_id=post.jam_id, rev=rev, frames=frames)
 
     transaction.on_commit(publish)

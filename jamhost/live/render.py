@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 
+from jamhost.posts.models import NetworkStatus
+
 if TYPE_CHECKING:
     from jamhost.jams.models import Jam
     from jamhost.posts.models import Post
@@ -54,6 +56,34 @@ def render_post(post: Post, audience: str) -> str:
             "posts/_post.html", {"post": post, "audience": audience, "live": True}
         ),
     )
+
+
+_ARTICLE_END = "\n</article>"
+
+
+def render_post_audiences(post: Post) -> dict[str, str]:
+    """render_post for every audience, for publishing a change.
+
+    The moderators' fragment is the viewers' with the moderation footer before its
+    closing `</article>` whenever nothing else in it depends on the audience: the post
+    is visible, unflagged and not failed on X (its Retry button shows to moderators) —
+    every new post of a participant or panelist. The template is then rendered once,
+    plus the footer, instead of twice (a tenth of a compose POST's CPU)."""
+    if not (post.is_visible and not post.flags and post.network_status != NetworkStatus.FAILED):
+        return {audience: render_post(post, audience) for audience in AUDIENCES}
+    viewer = render_post(post, VIEWER)
+
+    def moderator() -> str:
+        footer = render_to_string(
+            "posts/_post_moderation.html", {"post": post, "audience": MODERATOR, "live": True}
+        )
+        end = viewer.rindex(_ARTICLE_END)
+        return f"{viewer[:end]}{footer}{viewer[end:]}"
+
+    return {
+        VIEWER: viewer,
+        MODERATOR: _cached(("post", post.pk, post.rev, MODERATOR), moderator),
+    }
 
 
 def render_header(jam: Jam) -> str:
