@@ -61,7 +61,9 @@ class _SharedClient(RedisCacheClient):
 class SharedRedisCache(RedisCache):
     """Django's Redis cache on the process's one client (one server only)."""
 
-    _class = _SharedClient
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = _SharedClient
 
     @property
     def redis(self) -> redis.Redis:
