@@ -55,7 +55,7 @@ def test_every_accepted_post_is_committed_before_the_answer(cast: Cast, settings
         {"body": "answer 3", "question": "none", "client_key": "key-3"},
         HTTP_HX_REQUEST="true",
     )
-    assert b"Posted." in again.content
+    assert b"Already posted" in again.content  # and says so
     assert _committed_bodies(cast.jam.pk) == accepted
     # A refused post leaves nothing behind.
     refused = client.post(

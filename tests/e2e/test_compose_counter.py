@@ -1,0 +1,90 @@
+"""The compose box counts in the browser, as X counts (X's twitter-text, vendored under
+static/), with no request per keystroke; the server's count still decides when posting,
+and the prefix follows the current question as it is released."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from jamhost.posts.compose import compose_text, weighted_length
+from tests.e2e.conftest import LiveServer, new_context, watch_errors
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+
+SETUP = """
+import json
+from tests.factories import MembershipFactory, UserFactory, live_jam
+jam = live_jam(questions=2, released=1, slug="count-" + TAG, hashtag="Count" + TAG)
+panelist = UserFactory(username="counter_" + TAG)
+MembershipFactory(jam=jam, user=panelist)
+print(json.dumps({"slug": jam.slug, "hashtag": jam.hashtag, "user": panelist.username}))
+"""
+RELEASE = """
+from jamhost.jams import services
+from jamhost.jams.models import Jam
+services.question_release_next(jam=Jam.objects.get(slug="count-" + TAG))
+"""
+TEXTS = [
+    "Deep work first",
+    "日本語のテキスト and emoji 😀👩‍👩‍👧‍👦",
+    "See https://example.com/a/very/long/path/that/goes/on and www.example.org",
+    "a3: my own prefix, keeps it #COUNT",
+    "é and line\nbreaks",
+]
+
+
+def _shell(server: LiveServer, code: str, tag: str) -> str:
+    return server.manage("shell", "-c", f"TAG = {tag!r}\n" + code)
+
+
+def test_the_counter_counts_as_x_in_the_browser(jamhost_server: LiveServer, browser: Any) -> None:
+    tag = secrets.token_hex(3)
+    jam = json.loads(_shell(jamhost_server, SETUP, tag).strip().splitlines()[-1])
+    context = new_context(browser)
+    page = context.new_page()
+    problems: list[str] = []
+    watch_errors(page, problems)
+    previews: list[str] = []
+    page.on("request", lambda r: previews.append(r.url) if "/live/preview/" in r.url else None)
+    try:
+        page.goto(jamhost_server.url + "/accounts/login/")
+        page.get_by_label("Username").fill(jam["user"])
+        page.get_by_label("Password").fill("correct-horse-battery")
+        page.get_by_role("button", name="Log in").click()
+        page.goto(f"{jamhost_server.url}/jams/{jam['slug']}/live/")
+        expect(page.locator("#connection-status")).to_have_attribute("data-state", "live")
+        box = page.locator("#compose-body")
+        count = page.locator("#compose-count .count")
+        for body in TEXTS:
+            box.fill("")
+            box.press_sequentially(body, delay=5)
+            composed = compose_text(body=body, hashtag=jam["hashtag"], question_number=1)
+            expect(count).to_have_text(f"{weighted_length(composed.text)} / 280")
+            expect(page.locator("#compose-count .preview")).to_contain_text(composed.text)
+        # Over the limit: the browser says by how much; the server refuses with its count.
+        box.fill("x" * 290)
+        expect(count).to_have_text(re.compile(r"^30\d / 280 — \d+ over$"))
+        expect(page.locator("#compose-count")).to_have_class(re.compile(r"\bover\b"))
+        page.get_by_role("button", name="Post", exact=True).click()
+        expect(page.locator("#compose-error")).to_contain_text("over the limit of 280")
+        # A new question is released: "auto" now prefixes A2 for a panelist.
+        _shell(jamhost_server, RELEASE, tag)
+        expect(page.locator('#question-list li[aria-current="true"]')).to_have_attribute(
+            "data-number", "2", timeout=20_000
+        )
+        box.fill("")
+        box.press_sequentially("Second answer")
+        expect(page.locator("#compose-count .preview")).to_contain_text("A2: Second answer")
+        page.get_by_role("button", name="Post", exact=True).click()
+        expect(page.locator("#compose [role=status]")).to_have_text("Posted.")
+        expect(page.locator("#stream .post-text", has_text="A2: Second answer")).to_have_count(1)
+        assert previews == []  # not one request per keystroke (nor any)
+        assert problems == [], problems
+    finally:
+        context.close()
