@@ -137,9 +137,10 @@ if DATABASE_URL:
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": min(2, DATABASE_POOL_SIZE),
             "max_size": DATABASE_POOL_SIZE,
-            # A thread waits this long for a free connection, then the request gets the
-            # "database unavailable" 503 (jamhost.middleware).
-            "timeout": env_float("DATABASE_POOL_TIMEOUT", 5.0),
+            # A thread waits this long for a connection, then the request gets the
+            # "database unavailable" 503 (jamhost.middleware). The pool is larger than
+            # WEB_THREADS, so requests wait only while PostgreSQL cannot be reached.
+            "timeout": env_float("DATABASE_POOL_TIMEOUT", 2.0),
             # Connections are replaced after an hour: memory on the server side stays flat.
             "max_lifetime": 3600.0,
         }

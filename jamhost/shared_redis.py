@@ -41,9 +41,6 @@ def redis_client(url: str | None = None) -> redis.Redis:
                     socket_timeout=SOCKET_TIMEOUT,
                     socket_connect_timeout=SOCKET_TIMEOUT,
                     client_name=f"{settings.CHANNEL_PREFIX}-web",
-                    # No CLIENT SETINFO on connect: it reads package metadata each time.
-                    lib_name=None,
-                    lib_version=None,
                 )
                 client = _clients[url] = redis.Redis(connection_pool=pool)
     return client
