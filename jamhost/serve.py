@@ -37,6 +37,7 @@ def main() -> None:
         port=args.port,
         workers=args.workers,
         lifespan="on",
+        ws="jamhost.wsprotocol:SlimWebSocketProtocol",
         ws_per_message_deflate=False,
         proxy_headers=True,
         log_level=os.environ.get("UVICORN_LOG_LEVEL", "info"),

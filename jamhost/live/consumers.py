@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -35,6 +36,7 @@ from jamhost.posts.actions import notice_html, socket_action
 
 log = logging.getLogger(__name__)
 
+NO_LAYER = "__no_layer__"  # a channel layer alias that is not configured: none at all
 CLOSE_NOT_FOUND = 4404
 CLOSE_FORBIDDEN = 4403
 CLOSE_TRY_AGAIN = 1013  # backlog overflow: htmx's ws extension reconnects and catches up
@@ -95,15 +97,18 @@ class LiveConsumer(AsyncWebsocketConsumer):
     """A viewer's socket: anyone, no account needed. Receives; sends nothing that counts."""
 
     audience = VIEWER
+    channel_layer: Any
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Viewers need no channel layer: their frames come from the hub. Skipping it
         # saves a layer channel (a Redis subscription, a task) per viewer.
         if self.audience == VIEWER and settings.LIVE_FANOUT != "layer":
-            self.channel_layer_alias = "__no_layer__"
+            self.channel_layer_alias = NO_LAYER
         self.jam: Jam | None = None
-        self.outbox: deque[tuple[int | None, str]] = deque()
+        # Made when a frame must wait, dropped when drained: most sockets, most of the
+        # time, have nothing waiting (a deque is 600 bytes).
+        self.outbox: deque[tuple[int | None, str]] | None = None
         # Read once: deliver() runs for every socket on every frame, and each read of
         # django.conf.settings goes through LazyObject.__getattribute__ (a fifth of the
         # server's CPU at 1,000 viewers, measured by bench/).
@@ -113,6 +118,22 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.flusher: asyncio.Task[None] | None = None
         self.closed = False
         self.joined = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Channels' dispatch loop, run in the connection's own task when the consumer
+        listens to no channel layer (viewers): Channels' loop starts a second task per
+        socket to wait on `receive`, with its futures, for the socket's whole life."""
+        if self.channel_layer_alias != NO_LAYER:
+            await super().__call__(scope, receive, send)
+            return
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
 
     # Connecting ---------------------------------------------------------------------------
 
@@ -179,9 +200,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
     def deliver(self, rev: int | None, text: str) -> None:
         if self.closed:
             return
-        if len(self.outbox) >= self.backlog:
+        if self.outbox is None:
+            self.outbox = deque()
+        elif len(self.outbox) >= self.backlog:
             self.closed = True
-            self.outbox.clear()
+            self.outbox = None
             asyncio.get_running_loop().create_task(self._overflow())
             return
         self.outbox.append((rev, text))
@@ -205,6 +228,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.closed = True
         finally:
             self.flusher = None
+            if not self.outbox:
+                self.outbox = None
 
     async def _overflow(self) -> None:
         log.info(
