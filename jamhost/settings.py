@@ -273,10 +273,6 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
-# Sessions are read from the cache (Redis) and written through to the database, so a
-# signed-in request costs one Redis GET instead of a query.
-if REDIS_URL:
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # "<requests>/<seconds>" per signed-in user and per client address.
 RATE_COMPOSE_USER = env_str("RATE_COMPOSE_USER", "20/60")
 RATE_COMPOSE_ADDRESS = env_str("RATE_COMPOSE_ADDRESS", "300/60")
