@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
-
 from jamhost.jams.models import Jam, JamStatus, Membership, Role
 
 
@@ -24,18 +22,8 @@ def jam_role(*, user: Any, jam: Jam) -> str | None:
     )
 
 
-def membership_role_subquery(*, user_id: int) -> Subquery:
-    """The user's membership role in the jam of the outer query's row (a Jam queryset),
-    for a caller that reads it together with other things in one query."""
-    return Subquery(
-        Membership.objects.filter(jam_id=OuterRef("pk"), user_id=user_id)
-        .order_by("id")
-        .values("role")[:1]
-    )
-
-
 def role_from_membership(*, user: Any, jam: Jam, membership_role: str | None) -> str | None:
-    """jam_role, given the membership role already read (membership_role_subquery)."""
+    """jam_role, given the user's membership role already read with other things."""
     if user is None or not user.is_authenticated:
         return None
     if jam.host_id == user.pk:
