@@ -141,3 +141,34 @@ def test_a_draft_jams_room_is_hidden_from_outsiders(client) -> None:  # type: ig
     assert client.get(reverse("live:room", args=[jam.slug])).status_code == 404
     client.force_login(jam.host)
     assert client.get(reverse("live:room", args=[jam.slug])).status_code == 200
+
+
+def test_a_resent_form_returns_the_stored_post_and_says_so(client) -> None:  # type: ignore[no-untyped-def]
+    """A resend after a timeout (same client key) is never a second post, even once the
+    jam has ended, and the box tells the person their post is already in."""
+    jam = live_jam()
+    panelist = UserFactory()
+    MembershipFactory(jam=jam, user=panelist, role=Role.PANELIST)
+    client.force_login(panelist)
+    url = reverse("live:compose", args=[jam.slug])
+    form = {"body": "Sent once", "question": "auto", "client_key": "k-1"}
+    first = client.post(url, form, HTTP_HX_REQUEST="true")
+    assert b"Posted." in first.content
+    jam.status = JamStatus.ENDED
+    jam.save(update_fields=["status"])
+    again = client.post(url, form, HTTP_HX_REQUEST="true")
+    assert again.status_code == 200
+    assert b"Already posted" in again.content
+    assert Post.objects.filter(jam=jam, body="Sent once").count() == 1
+    # Without htmx, the room says it too.
+    page = client.post(url, form, follow=True)
+    assert b"Already posted" in page.content
+
+
+def test_the_room_counts_in_the_browser_without_a_request_per_keystroke(client) -> None:  # type: ignore[no-untyped-def]
+    jam = live_jam()
+    client.force_login(UserFactory())
+    page = client.get(reverse("live:room", args=[jam.slug])).content.decode()
+    assert "vendor/twitter-text-3.1.0.min.js" in page and "js/compose.js" in page
+    assert reverse("live:preview", args=[jam.slug]) not in page  # no hx-post per keystroke
+    assert f'data-hashtag="{jam.hashtag}"' in page
