@@ -101,3 +101,45 @@ def test_a_tiny_real_run_delivers_every_frame_once(tmp_path: Path) -> None:
     assert (result["lost"], result["duplicated"], result["unexpected"]) == (0, 0, 0)
     assert result["latency_ms"]["p99"] > 0
     assert result["us_per_frame"] > 0
+
+
+@pytest.mark.services
+def test_a_tiny_run_through_the_page_counts_every_post_and_frame(tmp_path: Path) -> None:
+    """--via page: signed-in people post through the compose box over HTTP (session,
+    CSRF, htmx headers); every POST is answered "Posted", stored, and reaches every
+    socket once, and the server's CPU per POST is reported."""
+    out = tmp_path / "results.json"
+    env = dict(os.environ)
+    env.pop("DEBUG", None)
+    argv = [
+        sys.executable,
+        "-m",
+        "bench.fanout",
+        "--via",
+        "page",
+        "--users",
+        "3",
+        "--servers",
+        "jamhost-hub",
+        "--viewers",
+        "5",
+        "--moderators",
+        "1",
+        "--rate",
+        "5",
+        "--duration",
+        "2",
+        "--database-url",
+        os.environ["DATABASE_URL"],
+        "--json",
+        str(out),
+    ]
+    done = subprocess.run(argv, cwd=REPO, env=env, timeout=240, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [result] = json.loads(out.read_text())
+    assert result["post_requests"] == 10 and result["posts"] == 10
+    assert (result["non_2xx"], result["refused"], result["told_failed_but_stored"]) == (0, 0, 0)
+    assert result["delivered"] == 10 * 6
+    assert (result["lost"], result["duplicated"], result["unexpected"]) == (0, 0, 0)
+    assert result["post_latency_ms"]["p99"] > 0 and result["latency_ms"]["p99"] > 0
+    assert result["ms_per_post"] > 0
