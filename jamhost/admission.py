@@ -14,14 +14,17 @@ sending it again is safe. A request that got a lane runs to the end and gets its
 answer (a post that is stored is reported as stored).
 
 Websockets are not counted (their consumers do their database work on Channels' own
-thread), and health checks (ADMISSION_EXEMPT_PATHS) have a lane of their own, so neither
-is starved by a queue of posts.
+thread), health checks (ADMISSION_EXEMPT_PATHS) have a lane of their own, and transcript
+pages and exports (ADMISSION_SLOW_PATHS, which stream for as long as their reader takes)
+have WEB_SLOW_THREADS lanes of their own, so none of them is starved by a queue of posts
+and none of them can take every lane from the people posting.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -49,55 +52,19 @@ def _lane(name: str) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
 
 
-class Admission:
-    """ASGI middleware around Django's HTTP application (see the module docstring)."""
+class Lanes:
+    """A fixed set of lanes and the bounded queue in front of them."""
 
-    def __init__(
-        self,
-        app: App,
-        *,
-        threads: int,
-        backlog: int,
-        wait: float,
-        retry_after: int,
-        exempt: tuple[str, ...] = (),
-    ) -> None:
-        self.app = app
-        self.threads = max(1, threads)
+    def __init__(self, name: str, *, threads: int, backlog: int, wait: float) -> None:
+        self.free: deque[ThreadPoolExecutor] = deque(
+            _lane(f"{name}-{n}") for n in range(max(1, threads))
+        )
         self.backlog = max(0, backlog)
         self.wait = wait
-        self.retry_after = retry_after
-        self.exempt = exempt
-        self.free: deque[ThreadPoolExecutor] = deque(
-            _lane(f"jamhost-web-{n}") for n in range(self.threads)
-        )
-        self.reserved = _lane("jamhost-health")
         self.waiting: deque[asyncio.Future[ThreadPoolExecutor]] = deque()
-        self.running = 0
-        self.refused = 0
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if self.exempt and str(scope.get("path", "")).startswith(self.exempt):
-            async with ThreadSensitiveContext(executor=self.reserved):
-                await self.app(scope, receive, send)
-            return
-        lane = await self._acquire()
-        if lane is None:
-            self.refused += 1
-            await self._refuse(send)
-            return
-        self.running += 1
-        try:
-            async with ThreadSensitiveContext(executor=lane):
-                await self.app(scope, receive, send)
-        finally:
-            self.running -= 1
-            self._release(lane)
-
-    async def _acquire(self) -> ThreadPoolExecutor | None:
+    async def acquire(self) -> ThreadPoolExecutor | None:
+        """A lane, or None when the queue is full or the wait ran out."""
         if self.free and not self.waiting:
             return self.free.popleft()
         if len(self.waiting) >= self.backlog:
@@ -113,20 +80,72 @@ class Admission:
             return None
         except asyncio.CancelledError:
             if turn.done() and not turn.cancelled():
-                self._release(turn.result())
+                self.release(turn.result())
             turn.cancel()
             raise
         finally:
             if turn in self.waiting:
                 self.waiting.remove(turn)
 
-    def _release(self, lane: ThreadPoolExecutor) -> None:
+    def release(self, lane: ThreadPoolExecutor) -> None:
         while self.waiting:
             turn = self.waiting.popleft()
             if not turn.done():
                 turn.set_result(lane)
                 return
         self.free.append(lane)
+
+
+class Admission:
+    """ASGI middleware around Django's HTTP application (see the module docstring).
+
+    Requests for `slow` paths (transcript pages and exports, which stream for as long as
+    a slow reader takes) run on lanes of their own, `slow_threads` of them, so readers
+    of past jams cannot take every lane from the people posting."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        threads: int,
+        backlog: int,
+        wait: float,
+        retry_after: int,
+        exempt: tuple[str, ...] = (),
+        slow: str = "",
+        slow_threads: int = 2,
+    ) -> None:
+        self.app = app
+        self.retry_after = retry_after
+        self.exempt = exempt
+        self.lanes = Lanes("jamhost-web", threads=threads, backlog=backlog, wait=wait)
+        self.slow = re.compile(slow) if slow else None
+        self.slow_lanes = Lanes(
+            "jamhost-slow", threads=slow_threads, backlog=max(1, backlog // 4), wait=wait
+        )
+        self.reserved = _lane("jamhost-health")
+        self.refused = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = str(scope.get("path", ""))
+        if self.exempt and path.startswith(self.exempt):
+            async with ThreadSensitiveContext(executor=self.reserved):
+                await self.app(scope, receive, send)
+            return
+        lanes = self.slow_lanes if self.slow and self.slow.match(path) else self.lanes
+        lane = await lanes.acquire()
+        if lane is None:
+            self.refused += 1
+            await self._refuse(send)
+            return
+        try:
+            async with ThreadSensitiveContext(executor=lane):
+                await self.app(scope, receive, send)
+        finally:
+            lanes.release(lane)
 
     async def _refuse(self, send: Send) -> None:
         await send(

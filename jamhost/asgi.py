@@ -34,6 +34,8 @@ router = ProtocolTypeRouter(
             wait=settings.WEB_BACKLOG_WAIT,
             retry_after=settings.WEB_RETRY_AFTER,
             exempt=settings.ADMISSION_EXEMPT_PATHS,
+            slow=settings.ADMISSION_SLOW_PATHS,
+            slow_threads=settings.WEB_SLOW_THREADS,
         ),
         "websocket": AllowedHostsOriginValidator(
             SocketAuthMiddlewareStack(URLRouter(websocket_urlpatterns))

@@ -23,7 +23,7 @@ class SlowApp:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         self.started += 1
-        if scope["type"] == "http" and scope["path"].startswith("/slow"):
+        if scope["type"] == "http" and scope["path"].endswith("/wait"):
             await self.release.wait()
         self.threads.add(await sync_to_async(threading.get_ident, thread_sensitive=True)())
         await send({"type": "http.response.start", "status": 200, "headers": []})
@@ -45,7 +45,15 @@ async def request(app: Any, path: str, kind: str = "http") -> dict[str, Any]:
 
 
 def admission(inner: SlowApp, **overrides: Any) -> Admission:
-    options = dict(threads=2, backlog=1, wait=0.5, retry_after=2, exempt=("/healthz",))
+    options = dict(
+        threads=2,
+        backlog=1,
+        wait=0.5,
+        retry_after=2,
+        exempt=("/healthz",),
+        slow=r"^/jams/[^/]+/transcript[/.]",
+        slow_threads=1,
+    )
     options.update(overrides)
     return Admission(inner, **options)
 
@@ -53,13 +61,13 @@ def admission(inner: SlowApp, **overrides: Any) -> Admission:
 async def test_beyond_threads_and_backlog_a_request_is_refused_at_once() -> None:
     inner = SlowApp()
     app = admission(inner, wait=30)
-    running = [asyncio.create_task(request(app, "/slow")) for _ in range(2)]
-    queued = asyncio.create_task(request(app, "/slow"))
+    running = [asyncio.create_task(request(app, "/wait")) for _ in range(2)]
+    queued = asyncio.create_task(request(app, "/wait"))
     while inner.started < 2:
         await asyncio.sleep(0.01)
     loop = asyncio.get_running_loop()
     began = loop.time()
-    refused = await request(app, "/slow")
+    refused = await request(app, "/wait")
     assert refused["status"] == 503
     assert refused["headers"][b"retry-after"] == b"2"
     assert loop.time() - began < 0.5  # at once, not after the queue's wait
@@ -72,7 +80,7 @@ async def test_beyond_threads_and_backlog_a_request_is_refused_at_once() -> None
 async def test_a_request_that_waits_too_long_for_a_thread_is_refused() -> None:
     inner = SlowApp()
     app = admission(inner, threads=1, backlog=4, wait=0.2)
-    holder = asyncio.create_task(request(app, "/slow"))
+    holder = asyncio.create_task(request(app, "/wait"))
     while inner.started < 1:
         await asyncio.sleep(0.01)
     waited = await request(app, "/fast")
@@ -87,7 +95,7 @@ async def test_requests_run_on_the_fixed_threads_only() -> None:
     inner = SlowApp()
     app = admission(inner, threads=3, backlog=100, wait=5)
     inner.release.set()
-    answers = await asyncio.gather(*(request(app, f"/slow/{n}") for n in range(60)))
+    answers = await asyncio.gather(*(request(app, f"/{n}/wait") for n in range(60)))
     assert {a["status"] for a in answers} == {200}
     assert len(inner.threads) <= 3
 
@@ -95,7 +103,7 @@ async def test_requests_run_on_the_fixed_threads_only() -> None:
 async def test_health_checks_and_websockets_are_not_queued_behind_posts() -> None:
     inner = SlowApp()
     app = admission(inner, threads=1, backlog=0)
-    holder = asyncio.create_task(request(app, "/slow"))
+    holder = asyncio.create_task(request(app, "/wait"))
     while inner.started < 1:
         await asyncio.sleep(0.01)
     assert (await request(app, "/fast"))["status"] == 503  # full
@@ -109,7 +117,7 @@ async def test_health_checks_and_websockets_are_not_queued_behind_posts() -> Non
 async def test_a_cancelled_waiter_gives_its_turn_back() -> None:
     inner = SlowApp()
     app = admission(inner, threads=1, backlog=2, wait=5)
-    holder = asyncio.create_task(request(app, "/slow"))
+    holder = asyncio.create_task(request(app, "/wait"))
     while inner.started < 1:
         await asyncio.sleep(0.01)
     gone = asyncio.create_task(request(app, "/fast"))
@@ -118,4 +126,21 @@ async def test_a_cancelled_waiter_gives_its_turn_back() -> None:
     inner.release.set()
     await holder
     assert (await request(app, "/fast"))["status"] == 200
-    assert app.free and not app.waiting
+    assert app.lanes.free and not app.lanes.waiting
+
+
+async def test_slow_downloads_have_lanes_of_their_own() -> None:
+    """Readers of transcripts (streamed for as long as they take) neither take the
+    lanes of the people posting nor wait behind them."""
+    inner = SlowApp()
+    app = admission(inner, threads=1, backlog=0, wait=5)
+    reader = asyncio.create_task(request(app, "/jams/x/transcript/wait"))
+    posting = asyncio.create_task(request(app, "/jams/x/live/compose/wait"))
+    while inner.started < 2:  # both run at once: the reader took no posting lane
+        await asyncio.sleep(0.01)
+    assert (await request(app, "/jams/x/live/compose/"))["status"] == 503  # that lane is busy
+    queued = asyncio.create_task(request(app, "/jams/x/transcript.csv"))  # waits its turn
+    await asyncio.sleep(0.05)
+    assert (await request(app, "/jams/x/transcript.json"))["status"] == 503  # queue full
+    inner.release.set()
+    assert [(await t)["status"] for t in (reader, posting, queued)] == [200, 200, 200]
