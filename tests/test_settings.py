@@ -66,3 +66,22 @@ def test_database_and_redis_urls_select_postgresql_redis_and_celery() -> None:
     assert chosen["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert chosen["eager"] is False
     assert chosen["broker"] == "redis://redis.example:6379/0"
+
+
+POOL = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "d = settings.DATABASES['default']; "
+    "print(json.dumps({'pool': d['OPTIONS'].get('pool'), 'age': d['CONN_MAX_AGE'], "
+    "'cache': settings.CACHES['default']['BACKEND']}))"
+)
+
+
+def test_postgresql_through_a_pool_bounded_by_the_request_threads() -> None:
+    env = {"DEBUG": "true", "DATABASE_URL": "postgres://u@db:5432/jh", "REDIS_URL": "redis://r:1/0"}
+    pooled = json.loads(run(POOL, **env, WEB_THREADS="6").stdout)
+    assert pooled["pool"]["max_size"] == 10 and pooled["age"] == 0
+    assert pooled["cache"] == "jamhost.shared_redis.SharedRedisCache"
+    sized = json.loads(run(POOL, **env, DATABASE_POOL_SIZE="3").stdout)
+    assert sized["pool"]["max_size"] == 3
+    unpooled = json.loads(run(POOL, **env, DATABASE_POOL_SIZE="0").stdout)
+    assert unpooled["pool"] is None and unpooled["age"] == 0
