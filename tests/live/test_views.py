@@ -169,6 +169,6 @@ def test_the_room_counts_in_the_browser_without_a_request_per_keystroke(client) 
     jam = live_jam()
     client.force_login(UserFactory())
     page = client.get(reverse("live:room", args=[jam.slug])).content.decode()
-    assert "vendor/twitter-text-3.1.0.min.js" in page and "js/compose.js" in page
+    assert "vendor/twitter-text-3.1.0.min.js" in page and "js/compose-count.js" in page
     assert reverse("live:preview", args=[jam.slug]) not in page  # no hx-post per keystroke
     assert f'data-hashtag="{jam.hashtag}"' in page

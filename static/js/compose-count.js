@@ -6,45 +6,7 @@
 (function () {
   "use strict";
   var room = document.querySelector("[data-live-room]");
-  if (!room) return;
-
-  // A post that got no answer, or the server's "busy" 503, leaves the form as it was,
-  // with its key: sending it again never posts twice (the server answers "Already
-  // posted" when the first send was stored).
-  function notice(text) {
-    var form = document.getElementById("compose");
-    if (!form) return;
-    var p = form.querySelector("[data-compose-notice]");
-    if (!p) {
-      p = document.createElement("p");
-      p.className = "error";
-      p.setAttribute("role", "alert");
-      p.setAttribute("data-compose-notice", "");
-      form.insertBefore(p, form.firstChild);
-    }
-    p.textContent = text;
-  }
-  function fromCompose(event) {
-    var elt = event.detail && event.detail.elt;
-    return elt && elt.id === "compose";
-  }
-  document.body.addEventListener("htmx:responseError", function (event) {
-    if (!fromCompose(event)) return;
-    var xhr = event.detail.xhr;
-    if (xhr && xhr.status === 503) {
-      var wait = xhr.getResponseHeader("Retry-After") || "a few";
-      notice("Not posted: jamhost is busy. Press Post again in " + wait + " s.");
-    }
-  });
-  function noAnswer(event) {
-    if (fromCompose(event)) {
-      notice("No answer from jamhost. Press Post again: if it arrived, it is not posted twice.");
-    }
-  }
-  document.body.addEventListener("htmx:sendError", noAnswer);
-  document.body.addEventListener("htmx:timeout", noAnswer);
-
-  if (!window.twttr || !window.twttr.txt) return;
+  if (!room || !window.twttr || !window.twttr.txt) return;
   var parseTweet = window.twttr.txt.parseTweet;
   // As jamhost.posts.compose.ANSWER_PREFIX: "A3:", "A3 ", "a3-" name the question.
   var ANSWER_PREFIX = /^\s*[Aa](\d{1,3})(?:\s*[:.\-–—)]\s*|\s+)/;
