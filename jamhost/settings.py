@@ -137,6 +137,10 @@ if DATABASE_URL:
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
     if DATABASE_POOL_SIZE > 0:
+        # A connection is checked as it leaves the pool (one empty round trip): one that
+        # PostgreSQL ended while it sat idle (a restart, an idle timeout, an operator) is
+        # replaced instead of failing the request that drew it.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": min(2, DATABASE_POOL_SIZE),
             "max_size": DATABASE_POOL_SIZE,
