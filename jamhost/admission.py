@@ -46,6 +46,9 @@ BUSY_PAGE = (
 )
 
 
+LOG_EVERY = 10.0
+
+
 def _lane(name: str) -> ThreadPoolExecutor:
     # One thread per lane: Django's thread-sensitive code (and the database connection
     # it keeps per thread) must run on one thread for the whole request.
@@ -125,6 +128,8 @@ class Admission:
         )
         self.reserved = _lane("jamhost-health")
         self.refused = 0
+        self.logged_refused = 0
+        self.logged_at = float("-inf")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -138,7 +143,7 @@ class Admission:
         lanes = self.slow_lanes if self.slow and self.slow.match(path) else self.lanes
         lane = await lanes.acquire()
         if lane is None:
-            self.refused += 1
+            self._note_refusal()
             await self._refuse(send)
             return
         try:
@@ -146,6 +151,18 @@ class Admission:
                 await self.app(scope, receive, send)
         finally:
             lanes.release(lane)
+
+    def _note_refusal(self) -> None:
+        """Count refusals; log them at most once per LOG_EVERY seconds (a line per 503
+        would add to the load that causes them)."""
+        self.refused += 1
+        now = asyncio.get_running_loop().time()
+        if now - self.logged_at >= LOG_EVERY:
+            log.warning(
+                "busy: %s requests answered 503 (no thread free in time) since the last note",
+                self.refused - self.logged_refused,
+            )
+            self.logged_at, self.logged_refused = now, self.refused
 
     async def _refuse(self, send: Send) -> None:
         await send(
