@@ -56,7 +56,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG e
 if DEBUG:
     ALLOWED_HOSTS += ["testserver"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address for links (jamhost/links.py). Unset, links follow the address each
+# request came to; work outside a request (tasks, commands) uses the fallback.
+SITE_URL = env_str("SITE_URL").rstrip("/")
+SITE_URL_FALLBACK = "http://127.0.0.1:8000"
 
 REDIS_URL = env_str("REDIS_URL")
 DATABASE_URL = env_str("DATABASE_URL")
@@ -216,7 +219,8 @@ X_CLIENT_ID = env_str("X_CLIENT_ID")
 X_CLIENT_SECRET = env_str("X_CLIENT_SECRET")
 X_BEARER_TOKEN = env_str("X_BEARER_TOKEN")
 X_API_BASE_URL = env_str("X_API_BASE_URL", "https://api.x.com").rstrip("/")
-X_REDIRECT_URI = env_str("X_REDIRECT_URI", f"{SITE_URL}/accounts/x/callback/")
+# Registered with X, so it cannot follow each request: SITE_URL (or the fallback) decides.
+X_REDIRECT_URI = env_str("X_REDIRECT_URI", f"{SITE_URL or SITE_URL_FALLBACK}/accounts/x/callback/")
 X_TOKEN_KEY = env_str("X_TOKEN_KEY")
 X_TIMEOUT = env_float("X_TIMEOUT", 10.0)
 X_INGEST = env_str("X_INGEST", "search")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC
 from urllib.parse import urlparse
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -13,13 +12,14 @@ from icalendar import Calendar, Event
 
 from jamhost.jams.models import Jam
 from jamhost.jams.permissions import can_view
+from jamhost.links import absolute_url
 
 
-def jam_ical(jam: Jam) -> bytes:
+def jam_ical(jam: Jam, *, url: str) -> bytes:
     """The jam as a one-event calendar: start and end in UTC, a stable UID, and the
-    jam page's absolute address, so calendar apps update the event on a second import."""
-    url = settings.SITE_URL + jam.get_absolute_url()
-    domain = urlparse(settings.SITE_URL).hostname or "jamhost"
+    jam page's absolute address `url`, so calendar apps update the event on a second
+    import."""
+    domain = urlparse(url).hostname or "jamhost"
     calendar = Calendar()
     calendar.add("prodid", "-//jamhost//Tweet Jams//EN")
     calendar.add("version", "2.0")
@@ -43,6 +43,7 @@ def jam_calendar(request: HttpRequest, slug: str) -> HttpResponse:
     jam = get_object_or_404(Jam, slug=slug)
     if not can_view(user=request.user, jam=jam):
         raise Http404("draft")
-    response = HttpResponse(jam_ical(jam), content_type="text/calendar; charset=utf-8")
+    url = absolute_url(jam.get_absolute_url(), request)
+    response = HttpResponse(jam_ical(jam, url=url), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{jam.slug}.ics"'
     return response

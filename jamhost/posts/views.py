@@ -115,7 +115,7 @@ def screen(request: HttpRequest, slug: str) -> HttpResponse:
     """The big screen for a room's projector: public, like the live room it mirrors."""
     jam = get_object_or_404(Jam.objects.select_related("current_question"), slug=slug)
     rev = jam.rev
-    link = join_url(jam)
+    link = join_url(jam, request)
     return render(
         request,
         "live/screen.html",
