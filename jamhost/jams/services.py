@@ -346,45 +346,69 @@ def _validate_question(text: str, offset_minutes: int, jam: Jam) -> str:
     return text
 
 
+def _run_sheet_changed(jam: Jam) -> None:
+    """A live jam's header counts down to its next question, so a change to the run-sheet
+    while it is live is a change to the header: open pages get it on the live path, and
+    fresh loads render it anew (headers are cached by their rev). `jam` is locked."""
+    if jam.status == JamStatus.LIVE:
+        _stamp_header(jam)
+
+
+def _question_locked(question: Question) -> tuple[Jam, Question]:
+    """The question's jam, then the question, locked in that order (the order
+    question_release and post_insert take them)."""
+    jam = _locked(question.jam)
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    question.jam = jam
+    return jam, question
+
+
 def question_add(*, jam: Jam, text: str, offset_minutes: int) -> Question:
+    """Add a question at the end of the run-sheet. On a live jam it is released by the
+    sweep at its time like the others, and screens count down to it at once."""
     if jam.is_over:
         raise ValidationError("The jam is over; its questions can no longer change.")
     text = _validate_question(text, offset_minutes, jam)
     with transaction.atomic():
-        Jam.objects.select_for_update().filter(pk=jam.pk).first()
+        jam = _locked(jam)
+        if jam.is_over:
+            raise ValidationError("The jam is over; its questions can no longer change.")
         number = (jam.questions.aggregate(n=Max("number"))["n"] or 0) + 1
-        return Question.objects.create(
+        question = Question.objects.create(
             jam=jam, number=number, text=text, offset_minutes=offset_minutes
         )
+        _run_sheet_changed(jam)
+    return question
 
 
 def question_update(*, question: Question, text: str, offset_minutes: int) -> Question:
     """Edit an unreleased question. A released question is never edited silently."""
     with transaction.atomic():
-        question = Question.objects.select_for_update().select_related("jam").get(pk=question.pk)
-        if question.jam.is_over:
+        jam, question = _question_locked(question)
+        if jam.is_over:
             raise ValidationError("The jam is over; its questions can no longer change.")
         if question.is_released:
             raise ValidationError(
                 f"Q{question.number} was released at {question.released_at:%H:%M} UTC and "
                 "people have answered it; it can no longer be edited."
             )
-        question.text = _validate_question(text, offset_minutes, question.jam)
+        question.text = _validate_question(text, offset_minutes, jam)
         question.offset_minutes = offset_minutes
         question.save(update_fields=["text", "offset_minutes"])
+        _run_sheet_changed(jam)
     return question
 
 
 def question_delete(*, question: Question) -> None:
     with transaction.atomic():
-        question = Question.objects.select_for_update().select_related("jam").get(pk=question.pk)
-        if question.jam.is_over:
+        jam, question = _question_locked(question)
+        if jam.is_over:
             raise ValidationError("The jam is over; its questions can no longer change.")
         if question.is_released:
             raise ValidationError(f"Q{question.number} is released and cannot be removed.")
-        jam = question.jam
         question.delete()
         _renumber(jam, [q.pk for q in jam.questions.order_by("number")])
+        _run_sheet_changed(jam)
 
 
 def _renumber(jam: Jam, ordered_ids: list[int]) -> None:
@@ -426,6 +450,7 @@ def question_reorder(*, jam: Jam, ordered_ids: list[int]) -> list[Question]:
         for pk, offset in zip(ordered_ids, slots, strict=True):
             if by_pk[pk].offset_minutes != offset:
                 Question.objects.filter(pk=pk).update(offset_minutes=offset)
+        _run_sheet_changed(jam)
         return list(jam.questions.order_by("number"))
 
 

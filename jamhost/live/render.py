@@ -63,6 +63,9 @@ def render_header(jam: Jam) -> str:
         questions = list(jam.questions.all())
         released = [q for q in questions if q.is_released]
         upcoming = [q for q in questions if not q.is_released]
+        # The sweep releases by time: the next one out is the earliest due, whatever
+        # its number (a question added live may be due before older ones).
+        upcoming.sort(key=lambda q: (q.offset_minutes, q.number))
         return render_to_string(
             "live/_header.html",
             {
