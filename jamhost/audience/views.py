@@ -246,6 +246,7 @@ def follow_ups(request: HttpRequest, slug: str) -> HttpResponse:
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{jam.slug}-follow-ups.csv"'
+        response.write("\ufeff")  # UTF-8 with a byte order mark, so Excel reads names right
         writer = csv.writer(response)
         writer.writerow(["handle", "name", "profile", "marked_at"])
         for entry in entries:

@@ -31,7 +31,7 @@ class UpcomingJamsFeed(Feed):
     title = "Upcoming Tweet Jams on jamhost"
     subtitle = "Scheduled jams: an hour of questions and answers under one hashtag."
 
-    def get_object(self, request: HttpRequest) -> str:  # type: ignore[override]
+    def get_object(self, request: HttpRequest) -> str:
         return site_root(request)
 
     def link(self, root: str) -> str:

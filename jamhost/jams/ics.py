@@ -16,7 +16,8 @@ from jamhost.links import absolute_url
 
 
 def jam_ical(jam: Jam, *, url: str) -> bytes:
-    """The jam as a one-event calendar: start and end in UTC, a stable UID, and the
+    """The jam as a one-event calendar: start and end in UTC (the real ones once it has
+    gone live or ended), a stable UID, and the
     jam page's absolute address `url`, so calendar apps update the event on a second
     import."""
     domain = urlparse(url).hostname or "jamhost"
@@ -28,8 +29,10 @@ def jam_ical(jam: Jam, *, url: str) -> bytes:
     event = Event()
     event.add("uid", f"jam-{jam.pk}@{domain}")
     event.add("dtstamp", timezone.now())
-    event.add("dtstart", jam.starts_at.astimezone(UTC))
-    event.add("dtend", jam.ends_at.astimezone(UTC))
+    # As planned until it goes live; then from when it went live to its real end.
+    start, end = jam.run
+    event.add("dtstart", start.astimezone(UTC))
+    event.add("dtend", end.astimezone(UTC))
     event.add("summary", f"{jam.title} ({jam.tag})")
     lines = [jam.description, f"Follow and join with {jam.tag}: {url}"]
     event.add("description", "\n\n".join(line for line in lines if line))

@@ -8,13 +8,13 @@ after commit.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -60,12 +60,15 @@ def hashtag_check_available(
     duration_minutes: int,
     exclude_jam_id: int | None = None,
     viewer: Any = None,
+    time_zone: tzinfo | None = None,
 ) -> None:
     """Raise ValidationError if another jam holds the tag in an overlapping window.
 
-    A jam holds its tag from `margin` before its start to `margin` after its end, so two
-    jams with the same tag must be at least `margin` apart (the margin is counted once,
-    as the error message says).
+    A jam holds its tag from `margin` before its start to `margin` after its end (its
+    real start and end once it has gone live or ended: hashtags.reservation_window), so
+    two jams with the same tag must be at least `margin` apart (the margin is counted
+    once, as the error message says). The message gives times in `time_zone` (the
+    host's; UTC when not given).
     """
     key = hashtag_key(hashtag)
     margin = timedelta(minutes=settings.HASHTAG_MARGIN_MINUTES)
@@ -73,26 +76,40 @@ def hashtag_check_available(
     candidates = Jam.objects.filter(hashtag_key=key)
     if exclude_jam_id is not None:
         candidates = candidates.exclude(pk=exclude_jam_id)
-    # The SQL narrows by start time (no jam lasts longer than MAX_DURATION_MINUTES); the
-    # loop applies each jam's own duration.
+    # The SQL narrows by start time (no jam lasts longer than MAX_DURATION_MINUTES after
+    # its scheduled start, and one started early began at went_live_at); the loop applies
+    # each jam's own window.
     candidates = candidates.filter(
-        starts_at__lt=end + margin,
+        Q(starts_at__lt=end + margin) | Q(went_live_at__lt=end + margin),
         starts_at__gt=start - margin - timedelta(minutes=MAX_DURATION_MINUTES),
     ).select_related("host")
     for other in candidates:
-        other_start, other_end = reservation_window(other.starts_at, other.duration_minutes)
+        other_start, other_end = reservation_window(
+            other.starts_at,
+            other.duration_minutes,
+            went_live_at=other.went_live_at,
+            ended_at=other.ended_at,
+        )
         if other_start < end and start < other_end:
             visible = other.status != JamStatus.DRAFT or (
                 viewer is not None and viewer.is_authenticated and other.host_id == viewer.pk
             )
             holder = f"“{other.title}”" if visible else "another jam"
             raise ValidationError(
-                f"#{other.hashtag} is reserved by {holder} from "
-                f"{other.starts_at:%Y-%m-%d %H:%M} UTC for {other.duration_minutes} minutes "
-                f"(plus {settings.HASHTAG_MARGIN_MINUTES} minutes either side). Pick another "
+                f"#{other.hashtag} is reserved by {holder} "
+                f"{_span_text(*other.run, time_zone or UTC)}, plus "
+                f"{settings.HASHTAG_MARGIN_MINUTES} minutes either side. Pick another "
                 "time or hashtag.",
                 code="hashtag_reserved",
             )
+
+
+def _span_text(start: datetime, end: datetime, zone: tzinfo) -> str:
+    """ "from 2026-05-04 18:00 to 19:00 (Europe/Berlin)", in the reader's zone."""
+    start, end = start.astimezone(zone), end.astimezone(zone)
+    until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
+    name = getattr(zone, "key", None) or str(zone)
+    return f"from {start:%Y-%m-%d %H:%M} to {until} ({name})"
 
 
 def _unique_slug(title: str) -> str:
@@ -128,8 +145,10 @@ def jam_create(
     description: str = "",
     moderation_mode: str = ModerationMode.POST,
     deleted_author_policy: str = DeletedAuthorPolicy.ANONYMIZE,
+    time_zone: tzinfo | None = None,
 ) -> Jam:
-    """Create a draft jam that reserves its hashtag for its window; the host is a member."""
+    """Create a draft jam that reserves its hashtag for its window; the host is a member.
+    A clash names the holder and its times in `time_zone` (the host's)."""
     errors: dict[str, list[str]] = {}
     if not title.strip():
         errors["title"] = ["Give the jam a title."]
@@ -144,7 +163,11 @@ def jam_create(
     with transaction.atomic():
         try:
             hashtag_check_available(
-                hashtag=tag, starts_at=starts_at, duration_minutes=duration_minutes, viewer=host
+                hashtag=tag,
+                starts_at=starts_at,
+                duration_minutes=duration_minutes,
+                viewer=host,
+                time_zone=time_zone,
             )
         except ValidationError as exc:
             raise ValidationError({"hashtag": exc.messages}) from exc
@@ -177,6 +200,7 @@ def jam_update(
     moderation_mode: str | None = None,
     deleted_author_policy: str | None = None,
     actor: Any = None,
+    time_zone: tzinfo | None = None,
 ) -> Jam:
     """Edit a jam that has not gone live; the hashtag stays reserved for the new window.
     A moderation mode or deletion policy left out (None or "") stays as it was."""
@@ -202,6 +226,7 @@ def jam_update(
                 duration_minutes=duration_minutes,
                 exclude_jam_id=jam.pk,
                 viewer=actor,
+                time_zone=time_zone,
             )
         except ValidationError as exc:
             raise ValidationError({"hashtag": exc.messages}) from exc
@@ -298,8 +323,9 @@ def _archive_enqueue(jam_id: int) -> None:
     archive_jam.delay(jam_id)
 
 
-def jam_extend(*, jam: Jam, minutes: int) -> Jam:
-    """Add minutes to a live or scheduled jam."""
+def jam_extend(*, jam: Jam, minutes: int, time_zone: tzinfo | None = None) -> Jam:
+    """Add minutes to a live or scheduled jam. Refused when the longer jam would run into
+    another jam's reservation of the same hashtag."""
     if not 1 <= minutes <= 240:
         raise ValidationError("Extend by 1 to 240 minutes.")
     with transaction.atomic():
@@ -308,6 +334,14 @@ def jam_extend(*, jam: Jam, minutes: int) -> Jam:
             raise ValidationError("Only a scheduled or live jam can be extended.")
         if jam.duration_minutes + minutes > MAX_DURATION_MINUTES:
             raise ValidationError(f"A jam lasts at most {MAX_DURATION_MINUTES} minutes.")
+        # The reservation follows the new end: refuse to run into another jam's.
+        hashtag_check_available(
+            hashtag=jam.hashtag,
+            starts_at=jam.starts_at,
+            duration_minutes=jam.duration_minutes + minutes,
+            exclude_jam_id=jam.pk,
+            time_zone=time_zone,
+        )
         jam.duration_minutes += minutes
         _stamp_header(jam)
         jam.save(update_fields=["duration_minutes", "updated_at"])

@@ -123,6 +123,7 @@ def _jam_fields(form: JamForm) -> dict[str, Any]:
         "description": data["description"],
         "moderation_mode": data["moderation_mode"],
         "deleted_author_policy": data["deleted_author_policy"],
+        "time_zone": data.get("zone"),
     }
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from jamhost.jams.models import duration_label, run_window
 from jamhost.transcripts.snapshot import (
     URL_RE,
     URL_TRAILING,
@@ -39,6 +41,9 @@ CSV_COLUMNS = (
     "featured",
 )
 CSV_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# Excel reads a CSV without a byte order mark in the machine's legacy code page, which
+# garbles every accent and emoji; with it, UTF-8. The importer skips it.
+CSV_BOM = "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -61,8 +66,21 @@ def export_filename(snapshot: Snapshot, fmt: str) -> str:
     return f"{jam['slug']}-{day}-transcript.{FORMATS[fmt].extension}"
 
 
+def jam_ran(jam: dict[str, Any]) -> tuple[datetime, str]:
+    """When the archived jam started and how long it really ran ("42 minutes")."""
+    start, end = run_window(
+        parse_iso(jam["starts_at"]),
+        jam["duration_minutes"],
+        parse_iso(jam["went_live_at"]) if jam["went_live_at"] else None,
+        parse_iso(jam["ended_at"]) if jam["ended_at"] else None,
+    )
+    return start, duration_label(start, end)
+
+
 def export_csv(snapshot: Snapshot) -> str:
+    """UTF-8 with a byte order mark, CRLF line ends: opens cleanly in Excel."""
     out = io.StringIO()
+    out.write(CSV_BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for post in snapshot["posts"]:
@@ -111,11 +129,12 @@ def _md_post(post: dict) -> str:
 
 def export_markdown(snapshot: Snapshot) -> str:
     jam = snapshot["jam"]
+    start, ran = jam_ran(jam)
     lines = [
         f"# {_md_escape(jam['title'])} (#{jam['hashtag']})",
         "",
-        f"Hosted by @{jam['host']['handle']} on {jam['starts_at'][:10]} "
-        f"at {jam['starts_at'][11:16]} UTC, {jam['duration_minutes']} minutes. "
+        f"Hosted by @{jam['host']['handle']} on {start:%Y-%m-%d} "
+        f"at {start:%H:%M} UTC, ran {ran}. "
         f"{snapshot['counts']['posts']} posts by {snapshot['counts']['authors']} people.",
     ]
     if jam["panelists"]:
@@ -192,9 +211,16 @@ def export_html(snapshot: Snapshot) -> str:
             parts.append("<h3>Community</h3>\n")
             parts += [_html_post(p, "community") for p in section.community]
         sections.append((section, mark_safe("".join(parts))))  # every part escaped above
+    start, ran = jam_ran(snapshot["jam"])
     return render_to_string(
         "transcripts/export.html",
-        {"snapshot": snapshot, "jam": snapshot["jam"], "sections": sections},
+        {
+            "snapshot": snapshot,
+            "jam": snapshot["jam"],
+            "sections": sections,
+            "started": start,
+            "ran": ran,
+        },
     )
 
 
