@@ -120,6 +120,10 @@ class Jam(models.Model):
         return self.starts_at + timedelta(minutes=self.duration_minutes)
 
     @property
+    def start_has_passed(self) -> bool:
+        return self.starts_at <= timezone.now()
+
+    @property
     def run(self) -> tuple[datetime, datetime]:
         """(start, end) as it really ran, for an ended jam; see run_window."""
         return run_window(self.starts_at, self.duration_minutes, self.went_live_at, self.ended_at)

@@ -385,9 +385,10 @@ def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse
 
 @require_http_methods(["GET", "POST"])
 def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows the invite; POST accepts it. Accepting on GET would let link previews
-    in chat apps use up a single-use link."""
-    if not request.user.is_authenticated:
+    """GET shows the invite (to anyone holding the link: the jam, its host, the role and
+    the time, with sign-up and log-in for people not signed in); POST accepts it.
+    Accepting on GET would let link previews in chat apps use up a single-use link."""
+    if request.method == "POST" and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     # Tokens are URL-safe base64; anything else (a NUL byte, say, which PostgreSQL would
     # refuse to compare) is simply not an invite.
