@@ -30,6 +30,7 @@ from jamhost.jams.models import (
     Question,
     Role,
 )
+from jamhost.jams.selectors import question_next
 from jamhost.live.publish import jam_changed_on_commit
 
 TRANSITIONS: dict[str, set[str]] = {
@@ -528,7 +529,8 @@ def question_release(*, question: Question, now: datetime | None = None) -> Ques
 
 
 def question_release_next(*, jam: Jam, now: datetime | None = None) -> Question:
-    nxt = jam.questions.filter(released_at__isnull=True).order_by("number").first()
+    """Release the question the live header counts down to (selectors.question_next)."""
+    nxt = question_next(jam.questions.filter(released_at__isnull=True))
     if nxt is None:
         raise ValidationError("Every question has been released.")
     return question_release(question=nxt, now=now)
