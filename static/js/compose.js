@@ -22,7 +22,8 @@
     el.textContent = text || "";
     el.hidden = !text;
     el.className = "compose-status" + (kind ? " " + kind : "");
-    el.setAttribute("role", kind === "error" ? "alert" : "status");
+    if (!text) el.removeAttribute("role");
+    else el.setAttribute("role", kind === "error" ? "alert" : "status");
     if (text) expand();
   }
 
@@ -74,7 +75,8 @@
         " It will not be posted twice.";
     }
     if (kind === "network" || !xhr || !xhr.status) {
-      return "Not posted: no connection to jamhost." + kept;
+      return "No connection to jamhost: your post may not have gone out." + kept +
+        " It will not be posted twice.";
     }
     var status = xhr.status;
     if (status === 429 || status === 503) {
