@@ -100,7 +100,10 @@
   }
 
   document.body.addEventListener("htmx:beforeRequest", function (e) {
-    if (isPost(e.detail.elt)) say("Posting…", "pending");
+    if (!isPost(e.detail.elt)) return;
+    // What the last answer said ("Posted.", a refusal) is about the last try, not this one.
+    e.detail.elt.querySelectorAll(":scope > .ok, :scope > .error").forEach(function (el) { el.remove(); });
+    say("Posting…", "pending");
   });
   function failed(kind) {
     return function (e) {
