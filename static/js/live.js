@@ -263,6 +263,11 @@
   }
   room.addEventListener("submit", function (e) {
     var form = e.target;
+    // A refusal that names times (an extension running into another jam's hashtag) is
+    // told in the host's zone.
+    form.querySelectorAll("input[data-time-zone]").forEach(function (input) {
+      try { input.value = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (err) { input.value = ""; }
+    });
     var message = form.getAttribute("data-confirm");
     if (form.hasAttribute("data-confirm-early")) {
       var next = untilNext();

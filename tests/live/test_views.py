@@ -186,3 +186,24 @@ def test_release_next_releases_the_question_the_countdown_shows(client) -> None:
     client.post(reverse("live:release_next", args=[jam.slug]))
     jam.refresh_from_db()
     assert jam.current_question == added
+
+
+def test_an_extension_into_another_jams_reservation_is_refused_in_the_hosts_zone(client) -> None:  # type: ignore[no-untyped-def]
+    jam = live_jam()  # started 5 minutes ago, ends in 55
+    JamFactory(
+        title="Next one",
+        hashtag=jam.hashtag,
+        hashtag_key=jam.hashtag_key,
+        status=JamStatus.SCHEDULED,
+        starts_at=jam.ends_at + timedelta(minutes=35),
+    )
+    client.force_login(jam.host)
+    url = reverse("live:extend", args=[jam.slug])
+    page = client.post(url, {"minutes": "10", "time_zone": "Asia/Tokyo"}, follow=True)
+    assert "is reserved by “Next one”" in page.content.decode()
+    assert "(Asia/Tokyo)" in page.content.decode()
+    jam.refresh_from_db()
+    assert jam.duration_minutes == 60
+    client.post(url, {"minutes": "5", "time_zone": "nowhere/../etc"})
+    jam.refresh_from_db()
+    assert jam.duration_minutes == 65  # 5 minutes fit; a zone it cannot read is no error
