@@ -102,7 +102,9 @@
   document.body.addEventListener("htmx:beforeRequest", function (e) {
     if (!isPost(e.detail.elt)) return;
     // What the last answer said ("Posted.", a refusal) is about the last try, not this one.
-    e.detail.elt.querySelectorAll(":scope > .ok, :scope > .error").forEach(function (el) { el.remove(); });
+    e.detail.elt.querySelectorAll(":scope > p.ok, :scope > p.error").forEach(function (el) {
+      if (el.id !== "compose-status") el.remove();
+    });
     say("Posting…", "pending");
   });
   function failed(kind) {
