@@ -41,9 +41,7 @@
   function collapseIfIdle() {
     var f = form(), b = box();
     if (!f || !b || f.contains(document.activeElement) || b.value.trim()) return;
-    var status = document.getElementById("compose-status");
-    if (status && !status.hidden && status.classList.contains("error")) return;
-    if (f.querySelector(".error")) return;
+    if (showingError() || f.querySelector("p.error:not(#compose-status)")) return;
     f.classList.add("collapsed");
   }
 
@@ -59,8 +57,8 @@
       b.value = s.getItem(DRAFT);
       b.dispatchEvent(new Event("input", { bubbles: true })); // the counter follows
     }
-    if (b.value.trim() || f.querySelector(".error")) expand();
-    if (connectionNote) say(connectionNote, "warn");
+    if (b.value.trim() || f.querySelector("p.error")) expand();
+    if (connectionNote && !showingError()) say(connectionNote, "warn");
   }
 
   function retryAfter(xhr) {
@@ -122,10 +120,15 @@
   });
 
   // The room's socket: while it is down, posts may not go out either.
+  function showingError() {
+    var status = document.getElementById("compose-status");
+    return !!(status && !status.hidden && status.classList.contains("error"));
+  }
   room.addEventListener("jamhost:connection", function (e) {
     if (e.detail === "reconnecting") {
+      if (connectionNote) return; // each failed attempt says it again; once is enough
       connectionNote = "Connection lost: reconnecting… You can keep writing; if posting fails, your text stays here.";
-      say(connectionNote, "warn");
+      if (!showingError()) say(connectionNote, "warn"); // what happened to a post matters more
     } else if (e.detail === "open" && connectionNote) {
       connectionNote = "";
       var status = document.getElementById("compose-status");
