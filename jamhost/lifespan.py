@@ -16,10 +16,10 @@ log = logging.getLogger(__name__)
 
 
 async def sweep_forever(interval: float) -> None:
-    """The schedule sweep, and the archive sweep every ARCHIVE_SWEEP_INTERVAL (as beat
-    runs them in production)."""
+    """The schedule sweep, and the archive and import sweeps every ARCHIVE_SWEEP_INTERVAL
+    (as beat runs them in production)."""
     from jamhost.jams.sweep import jams_sweep
-    from jamhost.transcripts.tasks import archive_sweep
+    from jamhost.transcripts.tasks import archive_sweep, import_sweep_task
 
     loop = asyncio.get_running_loop()
     archived_at = loop.time()
@@ -32,8 +32,9 @@ async def sweep_forever(interval: float) -> None:
             archived_at = loop.time()
             try:
                 await sync_to_async(archive_sweep, thread_sensitive=True)()
+                await sync_to_async(import_sweep_task, thread_sensitive=True)()
             except Exception:
-                log.exception("archive sweep failed")
+                log.exception("archive or import sweep failed")
         await asyncio.sleep(interval)
 
 

@@ -193,6 +193,10 @@ INVITE_DAYS = env_int("INVITE_DAYS", 14)
 ARCHIVE_SWEEP_INTERVAL = env_float("ARCHIVE_SWEEP_INTERVAL", 60.0)
 ARCHIVE_SWEEP_GRACE = env_int("ARCHIVE_SWEEP_GRACE", 120)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20_000_000)
+IMPORT_MAX_ACTIVE = env_int("IMPORT_MAX_ACTIVE", 2)  # unfinished imports per person
+IMPORT_STALL_SECONDS = env_int("IMPORT_STALL_SECONDS", 900)  # no progress: failed
+RATE_IMPORT_USER = env_str("RATE_IMPORT_USER", "10/3600")
+RATE_IMPORT_ADDRESS = env_str("RATE_IMPORT_ADDRESS", "30/3600")
 
 # Audience participation: how many upvotes (or take-backs) and flags one person may send
 # per minute, so a flood is refused with "try again in N s" instead of reaching screens.

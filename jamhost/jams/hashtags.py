@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime, timedelta
 
@@ -46,3 +47,10 @@ def hashtag_clean(tag: str) -> str:
 def reservation_window(starts_at: datetime, duration_minutes: int) -> tuple[datetime, datetime]:
     margin = timedelta(minutes=settings.HASHTAG_MARGIN_MINUTES)
     return starts_at - margin, starts_at + timedelta(minutes=duration_minutes) + margin
+
+
+def reservation_lock_id(key: str) -> int:
+    """A signed 64-bit number for the folded tag `key`: the id of its reservation lock."""
+    return int.from_bytes(
+        hashlib.sha256(b"jamhost-tag:" + key.encode()).digest()[:8], "big", signed=True
+    )
