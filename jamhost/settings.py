@@ -229,11 +229,16 @@ X_PRICE_READ = env_float("X_PRICE_READ", 0.005)
 X_PRICE_CREATE = env_float("X_PRICE_CREATE", 0.015)
 X_PRICE_CREATE_URL = env_float("X_PRICE_CREATE_URL", 0.20)
 
+# Profile pictures load only from the networks' avatar hosts (posts.weblinks, and the
+# CSP's img-src below).
+AVATAR_HOSTS = env_list("AVATAR_HOSTS", "pbs.twimg.com,abs.twimg.com")
+
 # Scripts only from our own files: no inline scripts or handlers anywhere (see csp.py).
 CONTENT_SECURITY_POLICY = env_str(
     "CONTENT_SECURITY_POLICY",
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    f"img-src 'self' data: {' '.join('https://' + h for h in AVATAR_HOSTS)}; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
 )
 

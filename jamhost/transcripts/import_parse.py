@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jamhost.posts.models import AuthorRole, Source
+from jamhost.posts.weblinks import avatar_url, web_url
+from jamhost.spreadsheets import cell_read
 from jamhost.transcripts.exports import CSV_COLUMNS
 from jamhost.transcripts.import_stream import (
     JsonReader,
@@ -210,7 +212,8 @@ def _csv_rows(reader: Any, chunks: TextChunks, progress: Progress | None) -> lis
                 "Quote any text that holds a comma.",
             )
             continue
-        row = _csv_row(dict(zip(header, record, strict=True)), start, problems)
+        cells = dict(zip(header, (cell_read(c) for c in record), strict=True))
+        row = _csv_row(cells, start, problems)
         if row is not None:
             rows.append(row)
     _check_seqs(rows, problems)
@@ -275,7 +278,7 @@ def _csv_row(cells: dict[str, str], line: int, problems: _Problems) -> ImportRow
     if source not in Source.values:
         problems.add(line, f"source “{source}” is not one of {', '.join(Source.values)}.")
     link = cells.get("link", "").strip()
-    if link and (not re.match(r"^https?://\S+$", link) or len(link) > 500):
+    if link and not web_url(link):
         problems.add(line, f"link “{link[:80]}” is not a web address (http:// or https://).")
     flags = {}
     for column in ("pinned", "featured"):
@@ -467,10 +470,10 @@ def _x_row(
         if handle.lower() in panel
         else AuthorRole.PARTICIPANT
     )
-    urls = [
-        str(u.get("expanded_url") or u.get("url"))
+    urls = [  # web addresses only: a javascript: or data: URL never becomes a link
+        url
         for u in (tweet.get("entities") or {}).get("urls") or []
-        if isinstance(u, dict) and (u.get("expanded_url") or u.get("url"))
+        if isinstance(u, dict) and (url := web_url(str(u.get("expanded_url") or u.get("url"))))
     ]
     metrics: dict[str, Any] = {
         k: v for k, v in (tweet.get("public_metrics") or {}).items() if isinstance(v, int)
@@ -488,7 +491,7 @@ def _x_row(
         source=Source.X,
         link=f"https://x.com/{handle}/status/{tweet_id}",
         author_key=f"x:{user['id']}",
-        avatar_url=str(user.get("profile_image_url", ""))[:500],
+        avatar_url=avatar_url(str(user.get("profile_image_url", ""))),
         links=urls,
         metrics=metrics,
         lang=str(tweet.get("lang", ""))[:12],
