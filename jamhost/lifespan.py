@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -106,5 +107,10 @@ async def lifespan(
                     task.cancel()
                     with contextlib.suppress(BaseException):
                         await task
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+                # This process's "live" gauges (open sockets) leave the sums with it.
+                from prometheus_client import multiprocess
+
+                multiprocess.mark_process_dead(os.getpid())
             await send({"type": "lifespan.shutdown.complete"})
             return

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 
 import uvicorn
+
+from jamhost.logs import logging_config
 
 # Database work runs in a worker thread while the event loop writes frames. Each query's
 # network I/O releases the GIL, and taking it back from a busy loop thread waits out the
@@ -30,6 +34,14 @@ def main() -> None:
         raise SystemExit(
             "jamhost: several web workers need REDIS_URL (the embedded default is one process)."
         )
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # /metrics adds up every worker's samples from here (jamhost.metrics); set before
+        # the workers start so that they all write to it.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="jamhost-metrics-")
+    else:  # left by an earlier run: its processes are gone
+        directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
     print(f"jamhost: serving on http://{args.host}:{args.port}/", flush=True)
     uvicorn.run(
         "jamhost.asgi:application",
@@ -38,7 +50,11 @@ def main() -> None:
         workers=args.workers,
         lifespan="on",
         ws_per_message_deflate=False,
-        proxy_headers=True,
+        # X-Forwarded-For is read by jamhost.edge, from TRUSTED_PROXIES only.
+        proxy_headers=False,
+        log_config=logging_config(
+            fmt=os.environ.get("LOG_FORMAT", "plain"), level=os.environ.get("LOG_LEVEL", "INFO")
+        ),
         log_level=os.environ.get("UVICORN_LOG_LEVEL", "info"),
     )
 

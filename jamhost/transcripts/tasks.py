@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from jamhost import metrics
 from jamhost.jams.models import Jam
 from jamhost.transcripts.importer import import_job_run, import_sweep
 from jamhost.transcripts.selectors import jams_awaiting_archive, jams_with_outdated_transcripts
@@ -41,6 +42,7 @@ def archive_jam(jam_id: int) -> None:
 
 
 @shared_task(ignore_result=True)
+@metrics.timed_sweep("archive")
 def archive_sweep() -> None:
     """Re-enqueue every ended jam not yet archived (its first task was lost or failed),
     and every archived jam whose transcript a later change outdated (an account deletion
@@ -65,6 +67,7 @@ def import_transcript(job_id: int) -> None:
 
 
 @shared_task(ignore_result=True)
+@metrics.timed_sweep("import")
 def import_sweep_task() -> None:
     """Fail imports whose task was lost, so none shows "Queued" forever."""
     import_sweep()
