@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 
@@ -36,12 +35,10 @@ def main() -> None:
         )
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # /metrics adds up every worker's samples from here (jamhost.metrics); set before
-        # the workers start so that they all write to it.
+        # the workers start so that they all write to it. An operator's own directory
+        # (shared with the Celery workers) is theirs to empty before the processes start.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="jamhost-metrics-")
-    else:  # left by an earlier run: its processes are gone
-        directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-        shutil.rmtree(directory, ignore_errors=True)
-        os.makedirs(directory, exist_ok=True)
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
     print(f"jamhost: serving on http://{args.host}:{args.port}/", flush=True)
     uvicorn.run(
         "jamhost.asgi:application",
