@@ -183,7 +183,7 @@ LIVE_SOCKET_BACKLOG = env_int("LIVE_SOCKET_BACKLOG", 500)
 LIVE_GAP_WAIT = env_float("LIVE_GAP_WAIT", 0.5)
 LIVE_RESYNC_INTERVAL = env_float("LIVE_RESYNC_INTERVAL", 5.0)
 # Open websockets one client address may hold in one web process (jamhost.edge).
-LIVE_SOCKETS_PER_ADDRESS = env_int("LIVE_SOCKETS_PER_ADDRESS", 50)
+LIVE_SOCKETS_PER_ADDRESS = env_int("LIVE_SOCKETS_PER_ADDRESS", 200)
 
 # The edge (jamhost.edge): request bodies over REQUEST_MAX_BYTES (the import form:
 # IMPORT_MAX_BYTES) are refused before they are read; X-Forwarded-For/-Proto are believed
