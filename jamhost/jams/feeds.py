@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest
@@ -26,8 +27,19 @@ class Entry:
     jam: Jam
 
 
+class PlainTextAtomFeed(Atom1Feed):
+    """Atom with each entry's summary sent as text. Django's Atom1Feed marks summaries
+    type="html", so a feed reader would render a host's "<img onerror=…>" description as
+    HTML; as text it shows exactly what was typed."""
+
+    def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
+
+
 class UpcomingJamsFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = PlainTextAtomFeed
     title = "Upcoming Tweet Jams on jamhost"
     subtitle = "Scheduled jams: an hour of questions and answers under one hashtag."
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime, timedelta
 
@@ -58,3 +59,10 @@ def reservation_window(
     start, end = run_window(starts_at, duration_minutes, went_live_at, ended_at)
     margin = timedelta(minutes=settings.HASHTAG_MARGIN_MINUTES)
     return start - margin, end + margin
+
+
+def reservation_lock_id(key: str) -> int:
+    """A signed 64-bit number for the folded tag `key`: the id of its reservation lock."""
+    return int.from_bytes(
+        hashlib.sha256(b"jamhost-tag:" + key.encode()).digest()[:8], "big", signed=True
+    )

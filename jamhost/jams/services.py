@@ -13,13 +13,18 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from jamhost.jams.counters import jam_next_rev
-from jamhost.jams.hashtags import hashtag_clean, hashtag_key, reservation_window
+from jamhost.jams.hashtags import (
+    hashtag_clean,
+    hashtag_key,
+    reservation_lock_id,
+    reservation_window,
+)
 from jamhost.jams.models import (
     DeletedAuthorPolicy,
     Invite,
@@ -70,8 +75,13 @@ def hashtag_check_available(
     two jams with the same tag must be at least `margin` apart (the margin is counted
     once, as the error message says). The message gives times in `time_zone` (the
     host's; UTC when not given).
+
+    Call it inside the transaction that writes the jam: it takes the tag's reservation
+    lock, held until commit, so of two hosts reserving one tag at the same moment one
+    writes first and the other then sees that jam and gets this message.
     """
     key = hashtag_key(hashtag)
+    _reservation_lock(key)
     margin = timedelta(minutes=settings.HASHTAG_MARGIN_MINUTES)
     start, end = starts_at, starts_at + timedelta(minutes=duration_minutes)
     candidates = Jam.objects.filter(hashtag_key=key)
@@ -113,12 +123,38 @@ def _span_text(start: datetime, end: datetime, zone: tzinfo) -> str:
     return f"from {start:%Y-%m-%d %H:%M} to {until} ({name})"
 
 
-def _unique_slug(title: str) -> str:
-    base = slugify(title)[:60] or "jam"
+def _reservation_lock(key: str) -> None:
+    """Serialise reservations of one tag until the transaction ends. PostgreSQL: an
+    advisory transaction lock on the folded tag (the check reads rows other transactions
+    may be inserting, so a row lock cannot do it). SQLite: every write transaction
+    already holds the database's write lock from its start (BEGIN IMMEDIATE)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("a hashtag reservation must be checked inside a transaction")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [reservation_lock_id(key)])
+
+
+def jam_save_with_unique_slug(jam: Jam, *, fallback: str = "jam") -> None:
+    """Validate and insert a new jam under a slug made from its title, free at the moment
+    of the insert: two jams created with one title at once both get one (the later a
+    suffixed slug), never an error."""
+    base = slugify(jam.title)[:60] or fallback
     slug = base
-    while Jam.objects.filter(slug=slug).exists():
-        slug = f"{base}-{secrets.token_hex(2)}"
-    return slug
+    for _attempt in range(10):
+        while Jam.objects.filter(slug=slug).exists():
+            slug = f"{base}-{secrets.token_hex(3)}"
+        jam.slug = slug
+        jam.full_clean(validate_unique=False)  # the insert itself is the uniqueness check
+        try:
+            with transaction.atomic():  # a savepoint: a clash rolls back this insert only
+                jam.save(force_insert=True)
+            return
+        except IntegrityError:
+            if not Jam.objects.filter(slug=slug).exists():
+                raise  # another constraint: not ours to paper over
+            slug = f"{base}-{secrets.token_hex(3)}"
+    raise RuntimeError("no free slug after 10 attempts")
 
 
 def _validate_times(starts_at: datetime, duration_minutes: int) -> None:
@@ -174,7 +210,6 @@ def jam_create(
             raise ValidationError({"hashtag": exc.messages}) from exc
         jam = Jam(
             title=title.strip(),
-            slug=_unique_slug(title),
             description=description.strip(),
             hashtag=tag,
             hashtag_key=hashtag_key(tag),
@@ -184,8 +219,7 @@ def jam_create(
             moderation_mode=moderation_mode,
             deleted_author_policy=deleted_author_policy or DeletedAuthorPolicy.ANONYMIZE,
         )
-        jam.full_clean()
-        jam.save()
+        jam_save_with_unique_slug(jam)
         Membership.objects.create(jam=jam, user=host, role=Role.HOST)
     return jam
 

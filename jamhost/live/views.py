@@ -135,6 +135,8 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
 def compose_preview(request: HttpRequest, slug: str) -> HttpResponse:
     """The live counter: the text as it will be published and its length as X counts it."""
     jam = get_object_or_404(Jam.objects.select_related("current_question"), slug=slug)
+    if not can_view(user=request.user, jam=jam):
+        raise Http404("draft")  # as the draft's room answers
     role = jam_role(user=request.user, jam=jam)
     body = request.POST.get("body", "")[:5000]
     try:

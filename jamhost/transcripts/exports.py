@@ -8,8 +8,8 @@ community.
 
 from __future__ import annotations
 
-import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from jamhost.jams.models import duration_label, run_window
+from jamhost.posts.weblinks import web_url
+from jamhost.spreadsheets import SafeWriter
 from jamhost.transcripts.snapshot import (
     URL_RE,
     URL_TRAILING,
@@ -81,7 +83,7 @@ def export_csv(snapshot: Snapshot) -> str:
     """UTF-8 with a byte order mark, CRLF line ends: opens cleanly in Excel."""
     out = io.StringIO()
     out.write(CSV_BOM)
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SafeWriter(out, lineterminator="\r\n")  # no cell runs as a formula
     writer.writerow(CSV_COLUMNS)
     for post in snapshot["posts"]:
         writer.writerow(
@@ -102,11 +104,27 @@ def export_csv(snapshot: Snapshot) -> str:
     return out.getvalue()
 
 
+# Everything Markdown (CommonMark, GitHub's too) would read as markup: emphasis, code,
+# links and images ([ and ]), autolinks and raw HTML (<, >), entities (&), strikethrough.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&~|])")
+# At a line's start: headings, quotes, list items, thematic breaks and setext underlines.
+_MD_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])", re.MULTILINE)
+
+
 def _md_escape(text: str) -> str:
-    # Show a post's * and _ as written rather than as emphasis, and indent its later
-    # lines so they stay inside the post's list item.
-    text = text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_")
+    """The text as Markdown that shows it as written: no HTML, link, image or emphasis
+    in it is read as markup. Later lines are indented to stay in the post's list item."""
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
     return "\n  ".join(line for line in text.splitlines()) or text
+
+
+def _md_link(url: str) -> str:
+    """A link target that cannot break out of (…): only http(s), with (, ), <, > and
+    spaces percent-encoded; "" for anything else."""
+    if not web_url(url):
+        return ""
+    return "".join(f"%{ord(c):02X}" if c in "()<> \\" or ord(c) < 0x20 else c for c in url)
 
 
 def _md_post(post: dict) -> str:
@@ -122,8 +140,9 @@ def _md_post(post: dict) -> str:
     )
     time = parse_iso(post["time"]).strftime("%H:%M")
     line = f"- {who} {time} UTC{marks}: {_md_escape(post['text'])}"
-    if post["link"]:
-        line += f" ([link]({post['link']}))"
+    link = _md_link(post["link"] or "")
+    if link:
+        line += f" ([link]({link}))"
     return line
 
 
