@@ -1,6 +1,6 @@
 """An X-compatible HTTP server for tests and staging, speaking X API v2 JSON.
 
-    python -m jamhost.networks.x.emulator --port 8765
+    python -m testservers.x --port 8765
     X_API_BASE_URL=http://127.0.0.1:8765 X_CLIENT_ID=staging X_BEARER_TOKEN=app …
 
 Endpoints: GET /2/tweets/search/recent, POST /2/tweets, GET /2/tweets/:id, GET /2/users/me,
