@@ -24,8 +24,8 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 
 from jamhost.jams import services
+from jamhost.jams.hashtags import text_has_hashtag
 from jamhost.jams.models import Jam, JamStatus, Membership
-from jamhost.posts.compose import has_hashtag
 from jamhost.posts.models import AuthorRole, Kind, Source
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ def _retagged(text: str, old: str, new: str) -> str:
     """The recorded text under the live jam's hashtag instead of the recording's."""
     if old and old.lower() != new.lower():
         text = re.sub(rf"#{re.escape(old)}\b", f"#{new}", text, flags=re.IGNORECASE)
-    if not has_hashtag(text, new):
+    if not text_has_hashtag(text, new):
         text = f"{text} #{new}"
     return text
 

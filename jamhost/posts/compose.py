@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from twitter_text import parse_tweet
 
+from jamhost.jams.hashtags import text_has_hashtag
+
 MAX_WEIGHTED_LENGTH = 280
 # "A3: …", "A3 …", "a3- …" at the start of a post name the question it answers.
 ANSWER_PREFIX = re.compile(r"^\s*[Aa](\d{1,3})(?:\s*[:.\-–—)]\s*|\s+)")
@@ -16,12 +18,6 @@ ANSWER_PREFIX = re.compile(r"^\s*[Aa](\d{1,3})(?:\s*[:.\-–—)]\s*|\s+)")
 def weighted_length(text: str) -> int:
     """X's weighted length: URLs 23, CJK and emoji 2, most other characters 1."""
     return int(parse_tweet(text).weightedLength)
-
-
-def has_hashtag(text: str, hashtag: str) -> bool:
-    """True if `#hashtag` stands in the text as a whole tag, in any case."""
-    pattern = r"(?<![\w#&])[#＃]" + re.escape(hashtag) + r"(?!\w)"
-    return re.search(pattern, text, flags=re.IGNORECASE) is not None
 
 
 def answer_number(text: str) -> int | None:
@@ -65,6 +61,6 @@ def compose_text(*, body: str, hashtag: str, question_number: int | None) -> Com
         text, number = f"A{question_number}: {body}", question_number
     else:
         text, number = body, None
-    if not has_hashtag(text, hashtag):
+    if not text_has_hashtag(text, hashtag):
         text = f"{text} #{hashtag}"
     return Composed(text=text, length=weighted_length(text), question_number=number)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import Jam, JamStatus, ModerationMode, Question, Role
 from jamhost.jams.permissions import jam_role
+from jamhost.jams.x_text import x_refused_message
 from jamhost.live.publish import post_changed_on_commit
 from jamhost.networks.publishing import network_status_for, publication_enqueue
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text, is_blank
@@ -175,6 +176,9 @@ def post_compose(
         raise ValidationError(
             {"body": "Your post contains a NUL character, which cannot be posted. Remove it."}
         )
+    refused = x_refused_message(body)
+    if refused:
+        raise ValidationError({"body": refused})
     if client_key and "\x00" in client_key:
         raise ValidationError("This form is damaged; reload the page and post again.")
     if client_key:
