@@ -21,6 +21,7 @@ from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from jamhost.jams.answers import answer_number
 from jamhost.jams.models import Jam, JamStatus, Question
 from jamhost.networks.accounts import XAccountRevoked, x_access_token
 from jamhost.networks.models import IngestCursor, Publication, XAccount
@@ -32,7 +33,6 @@ from jamhost.posts.services import MAX_BODY_CHARS, post_insert
 
 log = logging.getLogger(__name__)
 
-ANSWER_PREFIX = re.compile(r"^\s*[Aa]\s?(\d{1,3})\s*(?:[:\-–.)]|\s)")
 TWEET_ID = re.compile(r"^\d{1,20}$")
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_PAGES_PER_POLL = 50
@@ -67,11 +67,6 @@ def _printable(text: str) -> str:
     return CONTROL_CHARS.sub("", text)
 
 
-def _question_number(text: str) -> int | None:
-    match = ANSWER_PREFIX.match(text)
-    return int(match.group(1)) if match else None
-
-
 def _links(tweet: dict[str, Any]) -> list[str]:
     urls = (tweet.get("entities") or {}).get("urls") or []
     out = []
@@ -104,7 +99,7 @@ def tweet_upsert(
 
     A tweet from a member's linked account that matches one of their posts waiting to be
     published becomes that post's publication, not a second post. `known_ids` and
-    `questions` (the page's already-stored tweet ids, the jam's released questions by
+    `questions` (the page's already-stored tweet ids, the jam's questions by
     number) save a query per tweet when a whole page is stored."""
     if not isinstance(tweet, dict):
         result.skipped.append("an entry that is not an object")
@@ -164,7 +159,7 @@ def tweet_upsert(
         avatar = _printable(str(user.get("profile_image_url") or ""))
         if not avatar.startswith("https://"):
             avatar = ""
-    number = _question_number(expanded)
+    number = answer_number(expanded)
     question = None
     reply_to = None
     # X's v2 docs name it referenced_tweets; its 2026 OpenAPI spec, referenced_posts.
@@ -179,7 +174,7 @@ def tweet_upsert(
     if number is not None and questions is not None:
         question = questions.get(number)
     elif number is not None:
-        question = jam.questions.filter(number=number, released_at__isnull=False).first()
+        question = jam.questions.filter(number=number).first()
     if question is None and reply_to is not None and reply_to.question is not None:
         question = reply_to.question
     created = parse_datetime(str(tweet.get("created_at") or "")) or timezone.now()
@@ -243,7 +238,8 @@ def _page_store(jam: Jam, body: dict[str, Any], result: PollResult) -> None:
     ids = [str(t.get("id")) for t in data if isinstance(t, dict)]
     found = Post.objects.filter(network_post_id__in=ids).values_list("network_post_id", flat=True)
     known_ids = {str(tid) for tid in found}
-    questions = {q.number: q for q in jam.questions.filter(released_at__isnull=False)}
+    # The whole run-sheet: an "A8:" that arrives before Q8 is released is Q8's answer.
+    questions = {q.number: q for q in jam.questions.all()}
     before = len(result.skipped)
     # X answers newest first; storing a page oldest first keeps seq in time order.
     for tweet in reversed(data):

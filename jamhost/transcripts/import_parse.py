@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from jamhost.jams.answers import answer_number
 from jamhost.posts.models import AuthorRole, Source
 from jamhost.transcripts.exports import CSV_COLUMNS
 
@@ -23,7 +24,6 @@ MAX_TEXT = 4000
 MAX_ROW_CHARS = 10_000
 REQUIRED_COLUMNS = ("time_utc", "author_handle", "text")
 QUESTION_PREFIX = re.compile(r"^\s*Q(\d{1,3})\s*[:.)\-–—]\s*", re.IGNORECASE)
-ANSWER_PREFIX = re.compile(r"^\s*A(\d{1,3})\s*[:.)\-–—]\s*", re.IGNORECASE)
 QUESTION_CELL = re.compile(r"^\s*[QA]?(\d{1,3})\s*$", re.IGNORECASE)
 HASHTAG = re.compile(r"(?<![\w&])#(\w+)")
 TRAILING_TAGS = re.compile(r"(\s+#\w+)+\s*$")
@@ -495,9 +495,9 @@ def questions_assign(rows: list[ImportRow]) -> list[Problem]:
                     )
                 )
             continue
-        match = ANSWER_PREFIX.match(row.text)
-        if match and int(match.group(1)) in asked:
-            row.question = int(match.group(1))
+        number = answer_number(row.text)
+        if number in asked:
+            row.question = number
     return problems[:MAX_PROBLEMS]
 
 

@@ -78,10 +78,12 @@ def test_answers_and_replies_are_mapped_to_questions(x_server, django_capture_on
     x_server.tweet_add(fan, f"replying without a prefix {jam.tag}", reply_to=q2_tweet)
     x_server.tweet_add(fan, f"A4: not released yet {jam.tag}")
     x_server.tweet_add(fan, f"Also 3 things {jam.tag}")
+    x_server.tweet_add(fan, f"@{host_account.username} A 1: to the host {jam.tag}")
+    x_server.tweet_add(fan, f"A9: no Q9 in the run-sheet {jam.tag}")
 
     result = ingest_poll(jam_id=jam.pk)
 
-    assert result.stored == 6
+    assert result.stored == 8
     by_text = {p.text.split(jam.tag)[0].strip(): p for p in x_posts(jam)}
     numbers = {text: (p.question.number if p.question else None) for text, p in by_text.items()}
     assert numbers == {
@@ -89,8 +91,10 @@ def test_answers_and_replies_are_mapped_to_questions(x_server, django_capture_on
         "A2 second answer": 2,
         "a3- third answer": 3,
         "replying without a prefix": 2,
-        "A4: not released yet": None,
+        "A4: not released yet": 4,  # before its release, filed under Q4 all the same
         "Also 3 things": None,
+        f"@{host_account.username} A 1: to the host": 1,
+        "A9: no Q9 in the run-sheet": None,
     }
     assert by_text["replying without a prefix"].reply_to.network_post_id == q2_tweet
     # The host's own question tweets were found by search too, and are still one post each.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from jamhost.jams.answers import answer_number
 from jamhost.jams.hashtags import text_has_hashtag as has_hashtag
 from jamhost.posts.compose import (
     MAX_WEIGHTED_LENGTH,
-    answer_number,
     compose_text,
     is_blank,
     weighted_length,
@@ -70,7 +70,16 @@ def test_no_prefix_when_no_question_chosen() -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "number"), [("A3: yes", 3), ("a3- yes", 3), ("A12 yes", 12), ("A3. yes", 3)]
+    ("body", "number"),
+    [
+        ("A3: yes", 3),
+        ("a3- yes", 3),
+        ("A12 yes", 12),
+        ("A3. yes", 3),
+        ("A3) yes", 3),
+        ("A 3: yes", 3),
+        ("@host A3: yes", 3),
+    ],
 )
 def test_written_prefix_names_the_question_and_is_not_doubled(body: str, number: int) -> None:
     assert answer_number(body) == number

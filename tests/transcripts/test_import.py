@@ -71,17 +71,19 @@ def test_answers_map_to_questions_by_prefix(tmp_path: Path, db: Any) -> None:
         "4,2026-03-01 18:03:00,,bob,,,a1 - USB is fine #PodChat,,,false,false",
         "5,2026-03-01 18:10:00,,host,Hana,host,Q2. Editing? #PodChat,,,false,false",
         "6,2026-03-01 18:11:00,,bob,,,A2: Descript #PodChat,,,false,true",
+        "7,2026-03-01 18:11:30,,cy,,,@host A 1: late but sure #PodChat,,,false,false",
+        "8,2026-03-01 18:11:40,,cy,,,A3: no Q3 in this jam #PodChat,,,false,false",
     ]
     run_import(tmp_path, "\n".join(rows).encode())
     jam = Jam.objects.get(hashtag="PodChat")
     assert jam.title == "#PodChat on 2026-03-01"
-    assert jam.duration_minutes == 11
+    assert jam.duration_minutes == 12
     assert list(jam.questions.values_list("number", "text", "offset_minutes")) == [
         (1, "Best mic?", 0),
         (2, "Editing?", 9),  # minutes after the first post
     ]
     answered = dict(Post.objects.filter(jam=jam).values_list("seq", "question__number"))
-    assert answered == {1: None, 2: 1, 3: 1, 4: 1, 5: 2, 6: 2}
+    assert answered == {1: None, 2: 1, 3: 1, 4: 1, 5: 2, 6: 2, 7: 1, 8: None}
     assert Post.objects.get(jam=jam, seq=6).featured
 
 
