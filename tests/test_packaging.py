@@ -16,4 +16,4 @@ def test_the_wheel_ships_jamhost_without_the_test_servers() -> None:
     shipped = set(find_packages(where=str(ROOT), include=find["include"]))
     assert {"jamhost", "jamhost.networks", "jamhost.networks.x"} <= shipped
     assert not {p for p in shipped if p.split(".")[0] in ("testservers", "tests", "bench")}
-    assert (ROOT / "testservers" / "x.py").exists()
+    assert (ROOT / "testservers" / "x" / "__main__.py").exists()

@@ -25,6 +25,7 @@ APP_BEARER = "app-bearer-token"
 
 RESPONSE_SCHEMAS = {
     ("search_recent", 200): "SearchPostsRecentResponse",
+    ("users_tweets", 200): "GetUsersPostsResponse",
     ("tweet_create", 201): "CreatePostsResponse",
     ("tweet_get", 200): "GetPostsByIdResponse",
     ("users_me", 200): "GetUsersMeResponse",

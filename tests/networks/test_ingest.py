@@ -214,12 +214,12 @@ def test_429_pauses_polling_until_reset(x_server):  # type: ignore[no-untyped-de
 def test_interval_follows_the_remaining_rate_budget(x_server):  # type: ignore[no-untyped-def]
     jam = live_jam()
     now = timezone.now()
-    x_server.rate_remaining = 451  # plenty: poll at the sweep's pace
+    x_server.rate_limits["search_recent"] = 451  # plenty: poll at the sweep's pace
     ingest_poll(jam_id=jam.pk, now=now)
     cursor = IngestCursor.objects.get(jam=jam)
     assert (cursor.next_poll_at - now).total_seconds() == pytest.approx(2.0, abs=0.5)
 
-    x_server.rate_remaining = 31  # 30 left for the next 15 minutes: every 30 s
+    x_server.rate_limits["search_recent"] = 32  # 30 left for the next 15 minutes: every 30 s
     later = now + timedelta(seconds=3)
     ingest_poll(jam_id=jam.pk, now=later)
     cursor.refresh_from_db()
