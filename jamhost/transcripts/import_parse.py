@@ -495,9 +495,9 @@ def questions_assign(rows: list[ImportRow]) -> list[Problem]:
                     )
                 )
             continue
-        number = answer_number(row.text)
-        if number in asked:
-            row.question = number
+        answers = answer_number(row.text)
+        if answers is not None and answers in asked:
+            row.question = answers
     return problems[:MAX_PROBLEMS]
 
 

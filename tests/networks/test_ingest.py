@@ -7,9 +7,10 @@ import pytest
 from django.utils import timezone
 
 from jamhost.jams.models import JamStatus, ModerationMode
-from jamhost.networks.ingest import PollResult, ingest_due, ingest_poll, tweet_upsert
+from jamhost.networks.ingest import ingest_due, ingest_poll
 from jamhost.networks.models import IngestCursor
 from jamhost.networks.sweep import networks_sweep
+from jamhost.networks.tweets import PollResult, page_context, tweet_upsert
 from jamhost.networks.usage import jam_cost
 from jamhost.posts.models import NetworkStatus, Post, PostStatus, Source
 from jamhost.posts.services import post_compose
@@ -182,8 +183,9 @@ def test_crash_mid_page_neither_loses_nor_duplicates(x_server):  # type: ignore[
     users = {author: x_server.users[author]}
     half = [x_server.tweets[int(i)] for i in ids[:17]]
     partial = PollResult()
+    ctx = page_context(jam, half, users)
     for tweet in half:
-        tweet_upsert(jam=jam, tweet=dict(tweet), users=users, members={}, result=partial)
+        tweet_upsert(jam=jam, tweet=dict(tweet), ctx=ctx, result=partial)
     assert len(x_posts(jam)) == 17
 
     result = ingest_poll(jam_id=jam.pk)
