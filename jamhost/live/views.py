@@ -15,11 +15,11 @@ from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
 from jamhost.jams import services as jam_services
-from jamhost.jams.models import Jam, Role
+from jamhost.jams.models import Jam, ModerationMode, Role
 from jamhost.jams.permissions import can_edit, can_moderate, can_view, jam_role
 from jamhost.live.render import VIEWER, render_header
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text
-from jamhost.posts.selectors import posts_for_room
+from jamhost.posts.selectors import post_text_sent_to_x_before, posts_for_room
 from jamhost.posts.services import AUTO, post_compose
 from jamhost.ratelimit import Limited, rate_check
 
@@ -35,6 +35,9 @@ def _compose_context(request: HttpRequest, jam: Jam, role: str | None, **extra: 
     return {
         "jam": jam,
         "released": released,
+        # Posts of everyone but the host and panelists wait for approval (status_for_new_post).
+        "held_for_approval": jam.moderation_mode == ModerationMode.PRE
+        and role not in (Role.HOST, Role.PANELIST),
         "client_key": uuid.uuid4().hex,
         "choice": extra.pop("choice", default_choice),
         "limit": MAX_WEIGHTED_LENGTH,
@@ -149,10 +152,17 @@ def compose_preview(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         number = choice if isinstance(choice, int) else None
     composed = compose_text(body=body, hashtag=jam.hashtag, question_number=number)
+    empty = not body.strip()
     return render(
         request,
         "live/_compose_count.html",
-        {"composed": composed, "limit": MAX_WEIGHTED_LENGTH, "empty": not body.strip()},
+        {
+            "composed": composed,
+            "limit": MAX_WEIGHTED_LENGTH,
+            "empty": empty,
+            "sent_before": not empty
+            and post_text_sent_to_x_before(user=request.user, text=composed.text),
+        },
     )
 
 
