@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from jamhost.networks.models import Publication
 from jamhost.networks.publishing import post_publish, post_publish_retry, publications_due
@@ -234,3 +237,59 @@ def test_the_same_text_twice_never_takes_the_first_posts_id(
     assert second.network_post_id is None
     assert second.network_status == NetworkStatus.FAILED
     assert DUPLICATE in second.network_error or NOT_CONFIRMED in second.network_error
+
+
+STATUSES = [200, 201, 204, 400, 401, 403, 404, 409, 429, 500, 502, 503, 504]
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+bodies = (
+    json_values
+    | st.binary(max_size=40)
+    | st.builds(lambda i: {"data": {"id": i}}, st.text(max_size=20) | st.integers())
+    | st.builds(
+        lambda d: {"data": d, "meta": {"result_count": 3}}, st.lists(json_values, max_size=5)
+    )
+    | st.just({"detail": "You are not allowed to create a Tweet with duplicate content."})
+)
+answers = st.tuples(st.sampled_from([CREATE, TIMELINE]), st.sampled_from(STATUSES), bodies)
+
+
+@hsettings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(script=st.lists(answers, max_size=6), lag=st.sampled_from([0.0, 30.0, 100_000.0]))
+def test_any_answer_x_gives_ends_in_a_final_state_with_a_bounded_bill(
+    script: list[tuple[str, int, Any]],
+    lag: float,
+    x_server: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Any status, any body, on creates and look-ups alike (the rest answered as X
+    would): at most 2 creates and 30 reads, a final state, nothing posted twice."""
+    with x_server.lock:
+        x_server.faults.clear()
+    jam = live_jam()
+    account = link_x(x_server, jam.host)
+    x_server.timeline_lag = lag
+    for path, status, body in script:
+        x_server.fault_next(path, "raw", status=status, body=body)
+    served_before = sum(x_server.served.values())
+    start = timezone.now()
+    post = compose(jam, django_capture_on_commit_callbacks)
+    drive(x_server, start=start, minutes=30, step=10)  # a 15-minute rate wait, then look-ups
+
+    post.refresh_from_db()
+    creates = [r for r in x_server.requests_to(CREATE, "POST") if r[3]["text"] == post.text]
+    assert len(creates) <= 2
+    assert sum(x_server.served.values()) - served_before <= 30
+    assert post.network_status in (NetworkStatus.PUBLISHED, NetworkStatus.FAILED)
+    assert post.network_status == NetworkStatus.PUBLISHED or post.network_error
+    assert len([t for t in x_server.tweets_by(account.x_user_id) if t["text"] == post.text]) <= 1
+    assert publications_due(now=start + timedelta(days=1)) == []

@@ -129,6 +129,9 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     except (requests.RequestException, ValueError) as exc:
         # ValueError: tweepy could not read the body of an error answer as JSON.
         raise XUnavailable(f"could not reach X ({type(exc).__name__})") from exc
+    except (AttributeError, TypeError, KeyError) as exc:
+        # tweepy could not read an error answer whose JSON is not an object (`null`, a list).
+        raise XUnavailable("X sent an error answer jamhost cannot read") from exc
 
 
 def body_json(response: requests.Response) -> dict[str, Any]:
