@@ -7,7 +7,8 @@ an attempt records `next_attempt_at` and the periodic networks sweep sends it ag
 lost task or a restarted broker cannot lose a post either.
 
 The bill of one post is bounded whatever X answers: at most MAX_CREATES create calls and
-len(LOOKUP_DELAYS) look-ups of at most LOOKUP_MAX_RESULTS posts each (2 creates, 30 reads).
+len(LOOKUP_DELAYS) look-ups of at most lookup.LOOKUP_MAX_RESULTS posts each (2 creates, 30
+reads).
 
 - 201 with an id: published.
 - 403 duplicate content, with no unclear attempt before: failed at once ("X refuses the
@@ -33,27 +34,22 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.permissions import can_moderate
 from jamhost.jams.x_text import text_has_url
 from jamhost.live.publish import post_changed_on_commit
 from jamhost.networks.accounts import XAccountRevoked, x_access_token, x_account_mark_revoked
+from jamhost.networks.lookup import own_post_on_x
 from jamhost.networks.models import Publication, XAccount
 from jamhost.networks.usage import usage_record
 from jamhost.networks.x import client as x
-from jamhost.networks.x.text import same_text, tweet_text
 from jamhost.posts.models import NetworkStatus, Post, PostStatus, Source
 
 log = logging.getLogger(__name__)
 
 MAX_CREATES = 2
 LOOKUP_DELAYS = (timedelta(seconds=10), timedelta(minutes=1), timedelta(minutes=5))
-LOOKUP_MAX_RESULTS = 10
-# X's clock and ours differ by a few seconds; a post created this long before our first
-# attempt is not ours.
-CLOCK_SKEW = timedelta(seconds=5)
 # Attempts of one run, whatever failed (a token refresh too): then the post fails.
 MAX_ATTEMPTS = 10
 MAX_RATE_WAIT = timedelta(minutes=16)
@@ -267,44 +263,6 @@ def _mark_unclear(publication: Publication, sent: datetime) -> None:
     )
 
 
-def _find_on_x(
-    *, post: Post, publication: Publication, account: XAccount, token: str, now: datetime
-) -> str | None:
-    """The id of this post on X, among the author's own few posts since the first unclear
-    attempt; raises XError when X does not answer. A post already recorded on another
-    jamhost post (the same text posted before) is never this one."""
-    since = (publication.unclear_since or now) - CLOCK_SKEW
-    until = (publication.last_sent_at or now) + timedelta(seconds=settings.X_TIMEOUT + 30)
-    page = x.user_posts(
-        token=token,
-        user_id=account.x_user_id,
-        start_time=since,
-        end_time=until if until < now else None,
-        max_results=LOOKUP_MAX_RESULTS,
-    )
-    usage_record(jam_id=post.jam_id, reads=len(page.posts), lookup=True)
-    candidates = [
-        t
-        for t in page.posts
-        if isinstance(t, dict) and str(t.get("id", "")).isdigit() and _created_since(t, since)
-    ]
-    taken = set(
-        Post.objects.filter(network_post_id__in=[str(t["id"]) for t in candidates])
-        .exclude(source=Source.X)
-        .exclude(pk=post.pk)
-        .values_list("network_post_id", flat=True)
-    )
-    for tweet in candidates:
-        if str(tweet["id"]) not in taken and same_text(tweet_text(tweet), post.text):
-            return str(tweet["id"])
-    return None
-
-
-def _created_since(tweet: dict[str, Any], since: datetime) -> bool:
-    created = parse_datetime(str(tweet.get("created_at") or ""))
-    return created is None or created >= since
-
-
 def _create(post: Post, publication: Publication, *, token: str, now: datetime) -> str:
     _sending(publication, "create", now)
     try:
@@ -341,9 +299,16 @@ def _look(
 ) -> str:
     _sending(publication, "lookup", now)
     try:
-        found = _find_on_x(
-            post=post, publication=publication, account=account, token=token, now=now
+        found = own_post_on_x(
+            post=post,
+            account=account,
+            token=token,
+            since=publication.unclear_since or now,
+            sent=publication.last_sent_at or now,
+            now=now,
         )
+    except x.XUnauthorized:
+        raise  # the grant is gone: post_publish asks the author to reconnect
     except x.XError as exc:
         return _look_later(post, publication, reason=f"could not look on X ({exc.reason})", now=now)
     if found:

@@ -20,8 +20,9 @@ from django.utils.dateparse import parse_datetime
 
 from jamhost.jams.answers import answer_number
 from jamhost.jams.models import Jam, Question
+from jamhost.networks.lookup import CLOCK_SKEW
 from jamhost.networks.models import Publication, XAccount
-from jamhost.networks.publishing import CLOCK_SKEW, post_network_set
+from jamhost.networks.publishing import post_network_set
 from jamhost.networks.x.text import same_text, tweet_text, tweet_versions
 from jamhost.posts.models import AuthorRole, NetworkStatus, Post, Source
 from jamhost.posts.services import MAX_BODY_CHARS, post_insert
