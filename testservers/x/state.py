@@ -68,6 +68,7 @@ class XEmulator:
         self.rate_limits = dict(RATE_LIMITS)  # per route and token, per RATE_WINDOW
         self.clock_offset = 0.0  # seconds added to the wall clock (advance())
         self.visible_at: dict[int, tuple[float, float]] = {}  # id -> (search, timeline)
+        self.tags: dict[int, set[str]] = {}  # id -> its hashtags, folded (as X links them)
         self.superseded: set[int] = set()  # edited away: no longer listed
         self.windows: dict[tuple[str, str], tuple[float, int]] = {}  # -> (start, used)
         self.served: dict[str, int] = {}  # posts returned, per route (what X bills)
@@ -213,6 +214,7 @@ class XEmulator:
                 tweet["referenced_posts"] = [{"type": "retweeted", "id": retweet_of}]
             tweet.update(extra or {})
             self.tweets[tid] = tweet
+            self.tags[tid] = {hashtag_fold(t["tag"]) for t in tags}
             self.visible_at[tid] = (now + self.search_lag, now + self.timeline_lag)
             self.stream_changed.notify_all()
             return str(tid)
@@ -273,7 +275,9 @@ class XEmulator:
         """Whether a post matches a recent-search query of the terms jamhost sends:
         hashtags (as X extracts them), from:, -is:retweet and plain words."""
         text = tweet["text"].lower()
-        tags = {hashtag_fold(h.tag) for h in hashtags_extract(tweet["text"])}
+        tags = self.tags.get(int(tweet["id"]))
+        if tags is None:  # a post a test put in `tweets` directly
+            tags = {hashtag_fold(h.tag) for h in hashtags_extract(tweet["text"])}
         for term in terms:
             low = term.lower()
             if low == "-is:retweet":
