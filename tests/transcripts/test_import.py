@@ -221,7 +221,7 @@ X_SEARCH = {
         },
         {
             "id": "1900000000000000002",
-            "text": "A1: whatever was cheapest #PodChat",
+            "text": "A1: whatever was cheapest &amp; &lt;$50 #PodChat",
             "author_id": "33",
             "created_at": "2026-03-01T18:01:00.000Z",
         },
@@ -252,6 +252,9 @@ def test_x_search_json_imports_with_roles_and_questions(
     assert all(p.question and p.question.number == 1 for p in posts)
     assert posts[2].links == ["https://ex.org/pop"]
     assert posts[2].author_key == "x:22"
+    # Text as its author wrote it: X's escaping undone once, t.co links expanded.
+    assert posts[1].text == "A1: whatever was cheapest & <$50 #PodChat"
+    assert posts[2].text == "A1: Use a pop filter https://ex.org/pop #PodChat"
     rows = csv_of(client, jam).splitlines()
     assert rows[3].endswith(",x,https://x.com/ann/status/1900000000000000003,false,false")
 
