@@ -17,7 +17,7 @@ from jsonschema import Draft7Validator
 
 from jamhost.networks.crypto import token_encrypt
 from jamhost.networks.models import XAccount
-from testservers.x import XEmulator
+from testservers.x.state import XEmulator
 
 SPEC = Path(__file__).with_name("x_openapi.json")
 CLIENT_ID = "jamhost-test-client"

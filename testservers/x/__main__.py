@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 
-from testservers.x import XEmulator
+# The server uses jamhost's copy of X's hashtag rules, and importing jamhost reads its
+# settings, which want DEBUG or a SECRET_KEY; the server itself uses none of them.
+os.environ.setdefault("DEBUG", "true")
+
+from testservers.x.state import XEmulator
 
 
 def main() -> None:
