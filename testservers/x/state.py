@@ -183,9 +183,11 @@ class XEmulator:
                     )
             if url_entities:
                 entities["urls"] = url_entities
-            tags = [{"start": h.start, "end": h.end, "tag": h.tag} for h in hashtags_extract(text)]
-            if tags:
-                entities["hashtags"] = tags
+            found = hashtags_extract(text)
+            if found:
+                entities["hashtags"] = [
+                    {"start": h.start, "end": h.end, "tag": h.tag} for h in found
+                ]
             now = self.now()
             tweet: dict[str, Any] = {
                 "id": str(tid),
@@ -214,7 +216,7 @@ class XEmulator:
                 tweet["referenced_posts"] = [{"type": "retweeted", "id": retweet_of}]
             tweet.update(extra or {})
             self.tweets[tid] = tweet
-            self.tags[tid] = {hashtag_fold(t["tag"]) for t in tags}
+            self.tags[tid] = {hashtag_fold(h.tag) for h in found}
             self.visible_at[tid] = (now + self.search_lag, now + self.timeline_lag)
             self.stream_changed.notify_all()
             return str(tid)
