@@ -15,12 +15,12 @@ from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
 from jamhost.jams import services as jam_services
-from jamhost.jams.models import Jam, ModerationMode, Role
+from jamhost.jams.models import Jam, Role
 from jamhost.jams.permissions import can_edit, can_moderate, can_view, jam_role
 from jamhost.live.render import VIEWER, render_header
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text
 from jamhost.posts.selectors import post_text_sent_to_x_before, posts_for_room
-from jamhost.posts.services import AUTO, post_compose
+from jamhost.posts.services import AUTO, post_compose, post_held_for_approval
 from jamhost.ratelimit import Limited, rate_check
 
 
@@ -35,9 +35,7 @@ def _compose_context(request: HttpRequest, jam: Jam, role: str | None, **extra: 
     return {
         "jam": jam,
         "released": released,
-        # Posts of everyone but the host and panelists wait for approval (status_for_new_post).
-        "held_for_approval": jam.moderation_mode == ModerationMode.PRE
-        and role not in (Role.HOST, Role.PANELIST),
+        "held_for_approval": post_held_for_approval(jam=jam, author_role=role),
         "client_key": uuid.uuid4().hex,
         "choice": extra.pop("choice", default_choice),
         "limit": MAX_WEIGHTED_LENGTH,

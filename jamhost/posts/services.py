@@ -54,9 +54,18 @@ def status_for_new_post(
         pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, word.split())) + r"(?!\w)"
         if re.search(pattern, lowered):
             return PostStatus.PENDING, f"muted word “{word}”"
-    if jam.moderation_mode == ModerationMode.PRE:
+    if post_held_for_approval(jam=jam, author_role=author_role):
         return PostStatus.PENDING, "pre-moderation"
     return PostStatus.VISIBLE, ""
+
+
+def post_held_for_approval(*, jam: Jam, author_role: str | None) -> bool:
+    """Whether a new post by someone in this role waits for a moderator's approval (and
+    so for X) in this jam: pre-moderation holds everyone's but the host's and panelists'."""
+    return jam.moderation_mode == ModerationMode.PRE and author_role not in (
+        AuthorRole.HOST,
+        AuthorRole.PANELIST,
+    )
 
 
 def post_insert(
