@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from jamhost.jams.models import ModerationMode
+from jamhost.live.render import render_post
 from jamhost.networks.publishing import post_publish
 from jamhost.posts.models import NetworkStatus, PostStatus
 from jamhost.posts.moderation import post_approve, post_hide, post_restore
@@ -42,6 +43,7 @@ def test_a_pending_post_goes_to_x_when_approved_not_before(
 
     assert post.status == PostStatus.PENDING
     assert post.network_status == NetworkStatus.HELD
+    assert "Goes to X once a moderator approves it" in render_post(post, "moderator")
     assert x_server.tweets_by(account.x_user_id) == []
     assert post_publish(post_id=post.pk) == "not queued"  # the sweep cannot send it either
     assert x_server.requests_to("/2/tweets", "POST") == []
