@@ -36,6 +36,7 @@ from jamhost.jams.models import (
     Role,
 )
 from jamhost.jams.selectors import question_next
+from jamhost.jams.x_text import x_refused_message
 from jamhost.live.publish import jam_changed_on_commit
 
 TRANSITIONS: dict[str, set[str]] = {
@@ -401,6 +402,9 @@ def _validate_question(text: str, offset_minutes: int, jam: Jam) -> str:
     text = " ".join(text.split())
     if not text:
         raise ValidationError({"text": "Write the question."})
+    refused = x_refused_message(text, "question")
+    if refused:
+        raise ValidationError({"text": refused})
     if len(text) > 250:
         raise ValidationError(
             {"text": f"Keep a question to 250 characters (this one has {len(text)})."}

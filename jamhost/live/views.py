@@ -20,8 +20,8 @@ from jamhost.jams.models import Jam, Role
 from jamhost.jams.permissions import can_edit, can_moderate, can_view, jam_role
 from jamhost.live.render import VIEWER, render_header
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text
-from jamhost.posts.selectors import posts_for_room
-from jamhost.posts.services import AUTO, post_compose
+from jamhost.posts.selectors import post_text_sent_to_x_before, posts_for_room
+from jamhost.posts.services import AUTO, post_compose, post_held_for_approval
 from jamhost.ratelimit import Limited, rate_check
 
 
@@ -36,6 +36,7 @@ def _compose_context(request: HttpRequest, jam: Jam, role: str | None, **extra: 
     return {
         "jam": jam,
         "released": released,
+        "held_for_approval": post_held_for_approval(jam=jam, author_role=role),
         "client_key": uuid.uuid4().hex,
         "choice": extra.pop("choice", default_choice),
         "limit": MAX_WEIGHTED_LENGTH,
@@ -152,10 +153,17 @@ def compose_preview(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         number = choice if isinstance(choice, int) else None
     composed = compose_text(body=body, hashtag=jam.hashtag, question_number=number)
+    empty = not body.strip()
     return render(
         request,
         "live/_compose_count.html",
-        {"composed": composed, "limit": MAX_WEIGHTED_LENGTH, "empty": not body.strip()},
+        {
+            "composed": composed,
+            "limit": MAX_WEIGHTED_LENGTH,
+            "empty": empty,
+            "sent_before": not empty
+            and post_text_sent_to_x_before(user=request.user, text=composed.text),
+        },
     )
 
 

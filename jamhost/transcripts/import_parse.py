@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from jamhost.jams.answers import answer_number
+from jamhost.jams.hashtags import hashtag_fold, hashtags_extract
+from jamhost.networks.x.text import tweet_text, x_unescape
 from jamhost.posts.models import AuthorRole, Source
 from jamhost.posts.weblinks import avatar_url, web_url
 from jamhost.spreadsheets import cell_read
@@ -30,9 +33,7 @@ MAX_TEXT = 4000
 MAX_ROW_CHARS = 10_000
 REQUIRED_COLUMNS = ("time_utc", "author_handle", "text")
 QUESTION_PREFIX = re.compile(r"^\s*Q(\d{1,3})\s*[:.)\-–—]\s*", re.IGNORECASE)
-ANSWER_PREFIX = re.compile(r"^\s*A(\d{1,3})\s*[:.)\-–—]\s*", re.IGNORECASE)
 QUESTION_CELL = re.compile(r"^\s*[QA]?(\d{1,3})\s*$", re.IGNORECASE)
-HASHTAG = re.compile(r"(?<![\w&])#(\w+)")
 TRAILING_TAGS = re.compile(r"(\s+#\w+)+\s*$")
 HANDLE = re.compile(r"^\w{1,80}$")
 TRUE = {"true", "yes", "y", "1", "x"}
@@ -440,7 +441,9 @@ def _x_row(
     if not tweet_id.isdigit():
         problems.add(line, f"{where}its id is missing or not a number.")
         return None
-    body = ((tweet.get("note_tweet") or {}).get("text") or tweet.get("text") or "").strip()
+    # Saved X answers hold text as X sends it: &, <, > escaped, links as t.co.
+    note = (tweet.get("note_tweet") or {}).get("text")
+    body = (x_unescape(str(note)) if note else tweet_text(tweet)).strip()
     moment = parse_time(str(tweet.get("created_at") or ""))
     user = users.get(str(tweet.get("author_id", "")))
     if moment is None:
@@ -530,9 +533,9 @@ def questions_assign(rows: list[ImportRow]) -> list[Problem]:
                     )
                 )
             continue
-        match = ANSWER_PREFIX.match(row.text)
-        if match and int(match.group(1)) in asked:
-            row.question = int(match.group(1))
+        answers = answer_number(row.text)
+        if answers is not None and answers in asked:
+            row.question = answers
     return problems[:MAX_PROBLEMS]
 
 
@@ -547,8 +550,8 @@ def hashtag_guess(rows: list[ImportRow]) -> str:
     spelling: dict[str, str] = {}
     for row in rows:
         weight = 1000 if row.is_question else 1
-        for tag in HASHTAG.findall(row.text):
-            key = tag.lower()
+        for tag in (h.tag for h in hashtags_extract(row.text)):
+            key = hashtag_fold(tag)
             counts[key] = counts.get(key, 0) + weight
             spelling.setdefault(key, tag)
     if not counts:

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from jamhost.jams.hashtags import hashtag_key
 from jamhost.jams.models import Jam, JamStatus
 from jamhost.posts.models import Post, PostStatus
 
@@ -86,7 +87,7 @@ def past_jams_search(*, filters: PastJamFilters) -> QuerySet[Jam]:
         query = SearchQuery(text, search_type="websearch", config="english")
         return (
             jams.annotate(search=vector, rank=SearchRank(vector, query))
-            .filter(Q(search=query) | Q(hashtag_key=tag.lower()))
+            .filter(Q(search=query) | Q(hashtag_key=hashtag_key(tag)))
             .order_by("-rank", "-starts_at")
         )
     return jams.filter(

@@ -71,17 +71,19 @@ def test_answers_map_to_questions_by_prefix(tmp_path: Path, db: Any) -> None:
         "4,2026-03-01 18:03:00,,bob,,,a1 - USB is fine #PodChat,,,false,false",
         "5,2026-03-01 18:10:00,,host,Hana,host,Q2. Editing? #PodChat,,,false,false",
         "6,2026-03-01 18:11:00,,bob,,,A2: Descript #PodChat,,,false,true",
+        "7,2026-03-01 18:11:30,,cy,,,@host A 1: late but sure #PodChat,,,false,false",
+        "8,2026-03-01 18:11:40,,cy,,,A3: no Q3 in this jam #PodChat,,,false,false",
     ]
     run_import(tmp_path, "\n".join(rows).encode())
     jam = Jam.objects.get(hashtag="PodChat")
     assert jam.title == "#PodChat on 2026-03-01"
-    assert jam.duration_minutes == 11
+    assert jam.duration_minutes == 12
     assert list(jam.questions.values_list("number", "text", "offset_minutes")) == [
         (1, "Best mic?", 0),
         (2, "Editing?", 9),  # minutes after the first post
     ]
     answered = dict(Post.objects.filter(jam=jam).values_list("seq", "question__number"))
-    assert answered == {1: None, 2: 1, 3: 1, 4: 1, 5: 2, 6: 2}
+    assert answered == {1: None, 2: 1, 3: 1, 4: 1, 5: 2, 6: 2, 7: 1, 8: None}
     assert Post.objects.get(jam=jam, seq=6).featured
 
 
@@ -219,7 +221,7 @@ X_SEARCH = {
         },
         {
             "id": "1900000000000000002",
-            "text": "A1: whatever was cheapest #PodChat",
+            "text": "A1: whatever was cheapest &amp; &lt;$50 #PodChat",
             "author_id": "33",
             "created_at": "2026-03-01T18:01:00.000Z",
         },
@@ -250,6 +252,9 @@ def test_x_search_json_imports_with_roles_and_questions(
     assert all(p.question and p.question.number == 1 for p in posts)
     assert posts[2].links == ["https://ex.org/pop"]
     assert posts[2].author_key == "x:22"
+    # Text as its author wrote it: X's escaping undone once, t.co links expanded.
+    assert posts[1].text == "A1: whatever was cheapest & <$50 #PodChat"
+    assert posts[2].text == "A1: Use a pop filter https://ex.org/pop #PodChat"
     rows = csv_of(client, jam).splitlines()
     assert rows[3].endswith(",x,https://x.com/ann/status/1900000000000000003,false,false")
 
