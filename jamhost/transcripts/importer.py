@@ -100,6 +100,11 @@ def rows_read(
     else:
         rows = rows_from_csv(payload, encoding=options.encoding, progress=progress)
     problems = questions_assign(rows)
+    by_seq = {(row.seq or index): row for index, row in enumerate(rows, start=1)}
+    for row in rows:
+        parent = by_seq.get(row.reply_to) if row.reply_to is not None else None
+        if parent is not None and row.question is None and not row.is_question:
+            row.question = parent.question  # as ingest does: a reply stays with its question
     times = [row.time for row in rows]
     if times and max(times) - min(times) > timedelta(minutes=MAX_DURATION_MINUTES):
         problems.append(
@@ -201,6 +206,13 @@ def transcript_import(*, owner: Any, rows: list[ImportRow], options: ImportOptio
                 )
             )
         Post.objects.bulk_create(posts, batch_size=1000)
+        by_seq = {post.seq: post for post in posts}
+        replies = []
+        for post, row in zip(posts, rows, strict=True):
+            if row.reply_to is not None:
+                post.reply_to = by_seq[row.reply_to]
+                replies.append(post)
+        Post.objects.bulk_update(replies, ["reply_to"], batch_size=1000)
         last_seq = max(p.seq for p in posts)
         Jam.objects.filter(pk=jam.pk).update(last_seq=last_seq, rev=last_seq)
         current = max(questions.values(), key=lambda q: q.number, default=None)

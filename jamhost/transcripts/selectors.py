@@ -1,5 +1,6 @@
-"""Reads for transcripts: jams waiting for their archive, the past-jams search, and the
-one cross-jam question insights ask (who has posted in this jam's series before)."""
+"""Reads for transcripts: jams waiting for their archive, the past-jams search, the
+one cross-jam question insights ask (who has posted in this jam's series before), and what
+a transcript counts."""
 
 from __future__ import annotations
 
@@ -11,6 +12,31 @@ from django.db.models import Q, QuerySet
 
 from jamhost.jams.models import Jam, JamStatus
 from jamhost.posts.models import Post, PostStatus
+from jamhost.transcripts.snapshot import Snapshot, is_reply, threadable
+
+
+@dataclass(frozen=True)
+class TranscriptCounts:
+    posts: int
+    people: int
+    questions: int
+    replies: int
+    hidden: int
+
+
+def transcript_counts(snapshot: Snapshot) -> TranscriptCounts:
+    """What a transcript holds, as its header, its insights and its exports all say it:
+    every post shown (the questions' posts and replies included), every person who wrote
+    one, the questions released, how many posts are replies, and how many moderators hid."""
+    posts = snapshot["posts"]
+    shown = threadable(snapshot)
+    return TranscriptCounts(
+        posts=len(posts),
+        people=len({post["author"]["key"] for post in posts}),
+        questions=len(snapshot["questions"]),
+        replies=sum(1 for post in posts if is_reply(post, shown)),
+        hidden=snapshot["not_shown"]["hidden"],
+    )
 
 
 def jams_awaiting_archive(*, ended_before: datetime) -> list[int]:
