@@ -1,35 +1,52 @@
-"""The replay page's transcript, rendered with the live room's post fragment.
+"""The replay page's transcript, rendered with the live room's post fragment, a part at a
+time (see layout.py).
 
-The page's top goes out first; then the player, insights and question index; then the
-posts section by section, so the first byte waits for neither the snapshot nor thousands
-of posts to render.
+The page carries the header, the player, the insights and one part (the first, or the
+one a permalink points into); every other part of every section is a placeholder that
+the browser swaps for the part when the reader gets near it (static/js/replay.js), and
+that without JavaScript is a link to the page showing that part. A placeholder covers a
+range of a section's parts: loading it brings one part and a placeholder for the rest,
+so every part is loaded once, whatever order the reader scrolls in.
+
 Posts are rebuilt from the snapshot as unsaved Post objects (no queries) so that
-templates/posts/_post.html shows them exactly as the live room did.
+templates/posts/_post.html shows them exactly as the live room did. Each version's parts
+and player pages are rendered once by the render_transcript task and stored
+(TranscriptPart); until then, or for other templates, a request renders the part it needs.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterator
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from jamhost.jams.models import Question
 from jamhost.live.render import VIEWER
 from jamhost.posts.models import Post, PostStatus
 from jamhost.transcripts.exports import export_render
 from jamhost.transcripts.insights import Insights, insights_build
+from jamhost.transcripts.layout import Layout, Location, SectionLayout, transcript_layout
 from jamhost.transcripts.memo import Parsed
-from jamhost.transcripts.models import TranscriptRendering
+from jamhost.transcripts.models import TranscriptPart
 from jamhost.transcripts.services import LoadedTranscript
-from jamhost.transcripts.snapshot import Section, Snapshot, parse_iso, snapshot_sections
+from jamhost.transcripts.snapshot import Snapshot, parse_iso
 
 BODY_MARKER = "<!-- transcript body -->"
-RENDER_VERSION = "1"  # change with the markup written in _sections_render
-CHUNK = 250
+RENDER_VERSION = "2"  # change with the markup written in this module
+PLAY = "play"
+SECTION_TEMPLATES = (
+    "posts/_post.html",
+    "networks/_post_network.html",
+    "audience/_post_audience.html",
+)
+GROUP_HEADINGS = {"lead": "Panelists and featured answers", "community": "Community"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +56,7 @@ class SectionEntry:
     text: str
     at: float  # seconds after the player's start when the question was released
     answers: int
+    replies: int
 
 
 @dataclass(frozen=True)
@@ -58,18 +76,28 @@ def player_bounds(snapshot: Snapshot) -> PlayerBounds:
     return PlayerBounds(start=start.isoformat(), seconds=max(1.0, (end - start).total_seconds()))
 
 
-def section_index(snapshot: Snapshot) -> list[SectionEntry]:
-    start = parse_iso(player_bounds(snapshot).start)
+def layout_cached(parsed: Parsed) -> Layout:
+    key = ("layout",)
+    if key not in parsed.derived:
+        start = player_bounds(parsed.snapshot).start
+        parsed.derived[key] = transcript_layout(parsed.snapshot, start=start)
+    return parsed.derived[key]
+
+
+def section_index(layout: Layout) -> list[SectionEntry]:
+    start = parse_iso(layout.start)
     entries = []
-    for section in snapshot_sections(snapshot):
-        released = section.question.get("released_at") if section.question else None
+    for section in layout.sections:
+        question = section.question
+        released = question.get("released_at") if question else None
         entries.append(
             SectionEntry(
                 anchor=section.anchor,
                 label=section.label,
-                text=section.question["text"] if section.question else "",
+                text=question["text"] if question else "",
                 at=(parse_iso(released) - start).total_seconds() if released else 0.0,
-                answers=len(section.answers),
+                answers=len(section.section.answers),
+                replies=section.section.reply_count,
             )
         )
     return entries
@@ -119,78 +147,258 @@ def export_cached(loaded: LoadedTranscript, *, fmt: str) -> str:
     return loaded.parsed.derived[key]
 
 
-SECTION_TEMPLATES = (
-    "posts/_post.html",
-    "transcripts/_section_open.html",
-    "transcripts/_posts.html",
-)
-STREAM_PART = 64 * 1024
-
-
 @functools.cache
 def templates_fingerprint() -> str:
-    """What the rendered posts depend on besides the snapshot: the templates' text (and
-    this module's own markup, through RENDER_VERSION)."""
-    digest = hashlib.sha256(RENDER_VERSION.encode())
+    """What the rendered parts depend on besides the snapshot: the templates' text (and
+    this module's own markup, through RENDER_VERSION, and the layout's part sizes)."""
+    from jamhost.transcripts.layout import PAGE_POSTS, PART_POSTS
+
+    digest = hashlib.sha256(f"{RENDER_VERSION}:{PART_POSTS}:{PAGE_POSTS}".encode())
     for name in SECTION_TEMPLATES:
         digest.update(get_template(name).template.source.encode())  # type: ignore[attr-defined]
     return digest.hexdigest()
 
 
-def sections_render_all(snapshot: Snapshot) -> str:
-    return "".join(_sections_render(snapshot))
+# Rendering ---------------------------------------------------------------------------------
 
 
-def sections_html(parsed: Parsed, *, transcript_id: int) -> Iterator[str]:
-    """The transcript's sections as HTML, a part at a time: kept in this process, or
-    stored when the transcript was archived (see transcript_render), or rendered now
-    a chunk of posts at a time."""
-    key = ("sections",)
-    kept = parsed.derived.get(key)
+def _posts_render(snapshot: Snapshot, entries: list[dict[str, Any]]) -> dict[int, str]:
+    questions = {
+        q["number"]: Question(number=q["number"], text=q["text"]) for q in snapshot["questions"]
+    }
+    template = get_template("posts/_post.html")
+    slug = snapshot["jam"]["slug"]
+    return {
+        entry["seq"]: template.render(
+            {
+                "post": post_from_snapshot(entry, questions),
+                "audience": VIEWER,
+                "permalink": post_permalink(slug, entry["seq"]),
+            }
+        )
+        for entry in entries
+    }
+
+
+def post_permalink(slug: str, seq: int) -> str:
+    return reverse("transcripts:post", kwargs={"slug": slug, "seq": seq})
+
+
+def part_name(anchor: str, number: int) -> str:
+    return f"{anchor}/{number}"
+
+
+def page_name(number: int) -> str:
+    return f"{PLAY}/{number}"
+
+
+def _part_markup(section: SectionLayout, number: int, html_of: dict[int, str]) -> str:
+    """A part of a section: its posts in reading order, the group headings where a group
+    starts, and each side conversation in a block of replies under the post it answers."""
+    start, _ = section.parts[number - 1]
+    anchor = section.anchor
+    out = [f'<div class="part" id="part-{anchor}-{number}" data-part="{anchor}/{number}">']
+    thread: int | None = None
+    for offset, item in enumerate(section.part_items(number)):
+        position = start + offset
+        if item.thread != thread and thread is not None:
+            out.append("</div>")
+        if item.thread is None and section.group_starts.get(item.group) == position:
+            out.append(f'<h3 class="answers-head">{GROUP_HEADINGS[item.group]}</h3>')
+        if item.thread is not None and item.thread != thread:
+            continued = offset == 0 and section.items[position - 1].thread == item.thread
+            out.append(_replies_open(section, item.thread, continued=continued))
+        thread = item.thread
+        out.append(html_of[item.post["seq"]])
+    if thread is not None:
+        out.append("</div>")
+    if number == 1 and not section.section.answers:
+        out.append('<p class="empty">No answers.</p>')
+    out.append("</div>")
+    return "".join(out)
+
+
+def _replies_open(section: SectionLayout, root: int, *, continued: bool) -> str:
+    answer = section.items[section.positions[root]].post
+    count = len(section.section.thread(answer))
+    handle = answer["author"]["handle"]
+    if continued:
+        head = format_html("Replies to @{}, continued", handle)
+    else:
+        head = format_html("{} repl{} to @{}", count, "y" if count == 1 else "ies", handle)
+    return str(
+        format_html(
+            '<div class="replies" role="group" aria-label="Replies to @{}" data-thread="{}">'
+            '<p class="replies-head">↪ {}</p>',
+            handle,
+            root,
+            head,
+        )
+    )
+
+
+def _page_markup(layout: Layout, snapshot: Snapshot, number: int, html_of: dict[int, str]) -> str:
+    first, end = layout.pages[number - 1]
+    return "".join(html_of[post["seq"]] for post in snapshot["posts"][first:end])
+
+
+def rendering_all(snapshot: Snapshot, layout: Layout) -> dict[str, str]:
+    """Every part and player page of a version, by name: each post rendered once."""
+    html_of = _posts_render(snapshot, snapshot["posts"])
+    out = {}
+    for section in layout.sections:
+        for number in range(1, len(section.parts) + 1):
+            out[part_name(section.anchor, number)] = _part_markup(section, number, html_of)
+    for number in range(1, len(layout.pages) + 1):
+        out[page_name(number)] = _page_markup(layout, snapshot, number, html_of)
+    return out
+
+
+def _render_one(parsed: Parsed, name: str) -> str:
+    layout = layout_cached(parsed)
+    snapshot = parsed.snapshot
+    if name.startswith(f"{PLAY}/"):
+        number = int(name.split("/")[1])
+        first, end = layout.pages[number - 1]
+        html_of = _posts_render(snapshot, snapshot["posts"][first:end])
+        return _page_markup(layout, snapshot, number, html_of)
+    anchor, number_text = name.split("/")
+    section = layout.section(anchor)
+    assert section is not None
+    number = int(number_text)
+    html_of = _posts_render(snapshot, [item.post for item in section.part_items(number)])
+    return _part_markup(section, number, html_of)
+
+
+def stored_html(loaded: LoadedTranscript, name: str) -> str:
+    """A part or player page of this version: kept in this process, or stored when the
+    version was archived (see services.transcript_render), or rendered now."""
+    key = ("part", name)
+    kept = loaded.parsed.derived.get(key)
     if kept is None:
-        stored = (
-            TranscriptRendering.objects.filter(
-                transcript_id=transcript_id, fingerprint=templates_fingerprint()
+        kept = (
+            TranscriptPart.objects.filter(
+                transcript_id=loaded.transcript.pk, fingerprint=templates_fingerprint(), name=name
             )
             .values_list("html", flat=True)
             .first()
         )
-        if stored is not None:
-            kept = [stored[at : at + STREAM_PART] for at in range(0, len(stored), STREAM_PART)]
-            parsed.derived[key] = kept
-    if kept is not None:
-        yield from kept
-        return
-    rendered: list[str] = []
-    for part in _sections_render(parsed.snapshot):
-        rendered.append(part)
-        yield part
-    parsed.derived[key] = rendered
+        if kept is None:
+            kept = _render_one(loaded.parsed, name)
+        loaded.parsed.derived[key] = kept
+    return str(kept)
 
 
-def _sections_render(snapshot: Snapshot) -> Iterator[str]:
-    questions = {
-        q["number"]: Question(number=q["number"], text=q["text"]) for q in snapshot["questions"]
-    }
-    opening = get_template("transcripts/_section_open.html")
-    posts_template = get_template("transcripts/_posts.html")
+# The page ------------------------------------------------------------------------------------
 
-    def posts_html(entries: list[dict[str, Any]]) -> Iterator[str]:
-        for at in range(0, len(entries), CHUNK):
-            chunk = [post_from_snapshot(e, questions) for e in entries[at : at + CHUNK]]
-            yield posts_template.render({"posts": chunk, "audience": VIEWER})
 
-    section: Section
-    for section in snapshot_sections(snapshot):
-        yield opening.render({"section": section})
-        if section.question_post:
-            yield from posts_html([section.question_post])
-        if section.lead:
-            yield '<h3 class="answers-head">Panelists and featured answers</h3>'
-            yield from posts_html(section.lead)
-        if section.community:
-            yield '<h3 class="answers-head">Community</h3>'
-            yield from posts_html(section.community)
-        if not section.answers:
-            yield '<p class="empty">No answers.</p>'
-        yield "</section>"
+@dataclass(frozen=True)
+class Range:
+    """A placeholder for parts first..last of a section, loading `first` or `last` first."""
+
+    section: SectionLayout
+    first: int
+    last: int
+    from_end: bool = False
+
+    @property
+    def loads(self) -> int:
+        return self.last if self.from_end else self.first
+
+
+def _range_markup(slug: str, version: int, rng: Range) -> str:
+    section = rng.section
+    first_post, _ = section.part_span(rng.first)
+    _, last_post = section.part_span(rng.last)
+    src = reverse(
+        "transcripts:part",
+        kwargs={
+            "slug": slug,
+            "version": version,
+            "anchor": section.anchor,
+            "first": rng.first,
+            "last": rng.last,
+        },
+    )
+    if rng.from_end:
+        src += "?from=end"
+    page = reverse("transcripts:section", kwargs={"slug": slug, "anchor": section.anchor})
+    href = f"{page}?part={rng.loads}#part-{section.anchor}-{rng.loads}"
+    what = "post" if first_post == last_post else "posts"
+    span = str(first_post) if first_post == last_post else f"{first_post}–{last_post}"
+    return str(
+        format_html(
+            '<a class="part-more" href="{}" data-src="{}" data-load="{}">'
+            "{} {} of {} — show them</a>",
+            href,
+            src,
+            part_name(section.anchor, rng.loads),
+            what.capitalize(),
+            span,
+            section.label,
+        )
+    )
+
+
+def range_load(loaded: LoadedTranscript, *, slug: str, rng: Range) -> str:
+    """What a placeholder is swapped for: the part it loads and a placeholder for the
+    rest of its range, on the side the reader has not reached yet."""
+    version = loaded.transcript.version
+    part = stored_html(loaded, part_name(rng.section.anchor, rng.loads))
+    if rng.first == rng.last:
+        return part
+    if rng.from_end:
+        rest = Range(rng.section, rng.first, rng.last - 1, from_end=True)
+        return _range_markup(slug, version, rest) + part
+    rest = Range(rng.section, rng.first + 1, rng.last)
+    return part + _range_markup(slug, version, rest)
+
+
+@dataclass(frozen=True)
+class SectionView:
+    anchor: str
+    question: dict[str, Any] | None
+    content: SafeString
+
+
+def sections_view(loaded: LoadedTranscript, *, slug: str, focus: Location) -> list[SectionView]:
+    """Every section of the page: the focused part in full, placeholders for the rest.
+    Sections above the focus load from their end, as a reader scrolling up meets them."""
+    layout = layout_cached(loaded.parsed)
+    version = loaded.transcript.version
+    views = []
+    above = True
+    for section in layout.sections:
+        count = len(section.parts)
+        if section.anchor == focus.anchor:
+            above = False
+            parts = []
+            if focus.part > 1:
+                parts.append(
+                    _range_markup(slug, version, Range(section, 1, focus.part - 1, from_end=True))
+                )
+            parts.append(stored_html(loaded, part_name(section.anchor, focus.part)))
+            if focus.part < count:
+                parts.append(_range_markup(slug, version, Range(section, focus.part + 1, count)))
+            content = "".join(parts)
+        else:
+            content = _range_markup(slug, version, Range(section, 1, count, from_end=above))
+        views.append(
+            SectionView(
+                anchor=section.anchor,
+                question=section.question,
+                content=mark_safe(content),  # escaped where it was written
+            )
+        )
+    return views
+
+
+def player_pages(layout: Layout) -> str:
+    """The start of each player page (ms after the player's start), for data-pages."""
+    return json.dumps(layout.page_starts, separators=(",", ":"))
+
+
+def play_url(slug: str, version: int) -> str:
+    return reverse("transcripts:play", kwargs={"slug": slug, "version": version, "page": 1})[
+        : -len("1/")
+    ]

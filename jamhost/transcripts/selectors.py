@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from jamhost.jams.models import Jam, JamStatus
 from jamhost.posts.models import Post, PostStatus
+from jamhost.transcripts.models import Transcript
 from jamhost.transcripts.snapshot import Snapshot, is_reply, threadable
 
 
@@ -51,6 +52,16 @@ def jams_with_outdated_transcripts() -> list[int]:
     """Archived jams whose records changed since their transcript (transcript_outdated)."""
     return list(
         Jam.objects.filter(status=JamStatus.ARCHIVED, transcript_outdated=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def latest_transcript_ids() -> list[int]:
+    """The id of each jam's latest transcript version."""
+    newest = Transcript.objects.filter(jam=OuterRef("jam")).order_by("-version")
+    return list(
+        Transcript.objects.filter(version=Subquery(newest.values("version")[:1]))
         .order_by("pk")
         .values_list("pk", flat=True)
     )

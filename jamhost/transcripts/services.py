@@ -21,7 +21,7 @@ from jamhost.jams.models import Jam, JamStatus
 from jamhost.jams.services import TRANSITIONS
 from jamhost.live.publish import jam_changed_on_commit
 from jamhost.transcripts.memo import Parsed, parsed_get, parsed_put
-from jamhost.transcripts.models import SearchDocument, Transcript, TranscriptRendering
+from jamhost.transcripts.models import SearchDocument, Transcript, TranscriptPart
 from jamhost.transcripts.snapshot import (
     SCHEMA_VERSION,
     Snapshot,
@@ -129,22 +129,28 @@ def _render_enqueue(transcript_id: int) -> None:
 
 
 def transcript_render(*, transcript_id: int) -> None:
-    """Store the replay page's rendered posts for this transcript version, unless they
+    """Store the replay's parts and player pages for this transcript version, unless they
     are stored for the current templates already. Idempotent."""
-    from jamhost.transcripts.replay import sections_render_all, templates_fingerprint
+    from jamhost.transcripts.replay import layout_cached, rendering_all, templates_fingerprint
 
     fingerprint = templates_fingerprint()
-    if TranscriptRendering.objects.filter(
-        transcript_id=transcript_id, fingerprint=fingerprint
-    ).exists():
+    if TranscriptPart.objects.filter(transcript_id=transcript_id, fingerprint=fingerprint).exists():
         return
     transcript = Transcript.objects.filter(pk=transcript_id).first()
     if transcript is None or not _intact(transcript):
         return  # gone, or corrupt: readers rebuild it, and the rebuild is rendered then
-    html = sections_render_all(json.loads(transcript.content))
+    parsed = Parsed(json.loads(transcript.content))
+    parts = rendering_all(parsed.snapshot, layout_cached(parsed))
     with transaction.atomic():
-        TranscriptRendering.objects.get_or_create(
-            transcript_id=transcript_id, fingerprint=fingerprint, defaults={"html": html}
+        TranscriptPart.objects.bulk_create(
+            [
+                TranscriptPart(
+                    transcript_id=transcript_id, fingerprint=fingerprint, name=name, html=html
+                )
+                for name, html in parts.items()
+            ],
+            batch_size=200,
+            ignore_conflicts=True,
         )
 
 
