@@ -33,6 +33,22 @@ class Item:
     thread: int | None = None  # for a reply: the seq of the answer it hangs under
 
 
+@dataclass(frozen=True)
+class SectionShape:
+    """What a placeholder needs to know of a section: enough to be stored apart from the
+    snapshot (see replay.SHAPES), so a part is served without reading the snapshot."""
+
+    anchor: str
+    label: str
+    items: int
+    parts: int
+
+    def part_span(self, number: int) -> tuple[int, int]:
+        """The positions (1-based, in reading order) of the part's first and last post."""
+        start = (number - 1) * PART_POSTS
+        return start + 1, min(start + PART_POSTS, self.items)
+
+
 @dataclass
 class SectionLayout:
     section: Section
@@ -57,10 +73,9 @@ class SectionLayout:
         start, end = self.parts[number - 1]
         return self.items[start:end]
 
-    def part_span(self, number: int) -> tuple[int, int]:
-        """The positions (1-based, in reading order) of the part's first and last post."""
-        start, end = self.parts[number - 1]
-        return start + 1, max(start + 1, end)
+    @property
+    def shape(self) -> SectionShape:
+        return SectionShape(self.anchor, self.label, len(self.items), len(self.parts))
 
 
 @dataclass(frozen=True)

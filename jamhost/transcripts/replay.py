@@ -32,15 +32,22 @@ from jamhost.live.render import VIEWER
 from jamhost.posts.models import Post, PostStatus
 from jamhost.transcripts.exports import export_render
 from jamhost.transcripts.insights import Insights, insights_build
-from jamhost.transcripts.layout import Layout, Location, SectionLayout, transcript_layout
+from jamhost.transcripts.layout import (
+    Layout,
+    Location,
+    SectionLayout,
+    SectionShape,
+    transcript_layout,
+)
 from jamhost.transcripts.memo import Parsed
-from jamhost.transcripts.models import TranscriptPart
+from jamhost.transcripts.models import Transcript, TranscriptPart
 from jamhost.transcripts.services import LoadedTranscript
 from jamhost.transcripts.snapshot import Snapshot, parse_iso
 
 BODY_MARKER = "<!-- transcript body -->"
 RENDER_VERSION = "2"  # change with the markup written in this module
 PLAY = "play"
+SHAPES = "shapes"
 SECTION_TEMPLATES = (
     "posts/_post.html",
     "networks/_post_network.html",
@@ -251,6 +258,7 @@ def rendering_all(snapshot: Snapshot, layout: Layout) -> dict[str, str]:
             out[part_name(section.anchor, number)] = _part_markup(section, number, html_of)
     for number in range(1, len(layout.pages) + 1):
         out[page_name(number)] = _page_markup(layout, snapshot, number, html_of)
+    out[SHAPES] = shapes_json(layout)
     return out
 
 
@@ -296,7 +304,7 @@ def stored_html(loaded: LoadedTranscript, name: str) -> str:
 class Range:
     """A placeholder for parts first..last of a section, loading `first` or `last` first."""
 
-    section: SectionLayout
+    section: SectionShape
     first: int
     last: int
     from_end: bool = False
@@ -324,27 +332,86 @@ def _range_markup(slug: str, version: int, rng: Range) -> str:
         src += "?from=end"
     page = reverse("transcripts:section", kwargs={"slug": slug, "anchor": section.anchor})
     href = f"{page}?part={rng.loads}#part-{section.anchor}-{rng.loads}"
-    what = "post" if first_post == last_post else "posts"
-    span = str(first_post) if first_post == last_post else f"{first_post}–{last_post}"
+    if last_post < first_post:  # a question nobody answered
+        what = format_html("{} — show it", section.label)
+    elif first_post == last_post:
+        what = format_html("Post {} of {} — show it", first_post, section.label)
+    else:
+        what = format_html("Posts {}–{} of {} — show them", first_post, last_post, section.label)
     return str(
         format_html(
-            '<a class="part-more" href="{}" data-src="{}" data-load="{}">'
-            "{} {} of {} — show them</a>",
+            '<a class="part-more" href="{}" data-src="{}" data-load="{}">{}</a>',
             href,
             src,
             part_name(section.anchor, rng.loads),
-            what.capitalize(),
-            span,
-            section.label,
+            what,
         )
     )
 
 
-def range_load(loaded: LoadedTranscript, *, slug: str, rng: Range) -> str:
-    """What a placeholder is swapped for: the part it loads and a placeholder for the
-    rest of its range, on the side the reader has not reached yet."""
-    version = loaded.transcript.version
-    part = stored_html(loaded, part_name(rng.section.anchor, rng.loads))
+def shapes_json(layout: Layout) -> str:
+    """The sections' shapes and the player's page count, stored as the part SHAPES."""
+    return json.dumps(
+        {
+            "sections": [[s.anchor, s.label, len(s.items), len(s.parts)] for s in layout.sections],
+            "pages": len(layout.pages),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Shapes:
+    sections: dict[str, SectionShape]
+    pages: int
+
+
+def shapes_of(layout: Layout) -> Shapes:
+    return Shapes({s.anchor: s.shape for s in layout.sections}, len(layout.pages))
+
+
+def _shapes_load(text: str) -> Shapes:
+    stored = json.loads(text)
+    sections = {
+        a: SectionShape(a, label, items, parts) for a, label, items, parts in stored["sections"]
+    }
+    return Shapes(sections, stored["pages"])
+
+
+@dataclass(frozen=True)
+class Current:
+    """The jam's latest transcript version, as a part request needs it (not its content)."""
+
+    pk: int
+    version: int
+    content_hash: str
+
+
+def transcript_current(jam_id: int) -> Current | None:
+    row = (
+        Transcript.objects.filter(jam_id=jam_id)
+        .order_by("-version")
+        .values_list("pk", "version", "content_hash")
+        .first()
+    )
+    return Current(*row) if row else None
+
+
+def stored_with_shapes(current: Current, name: str) -> tuple[Shapes, str] | None:
+    """The stored part `name` of the current version and the version's shapes, in one
+    query, without reading the snapshot; None if either is not stored (yet)."""
+    rows = dict(
+        TranscriptPart.objects.filter(
+            transcript_id=current.pk, fingerprint=templates_fingerprint(), name__in=[SHAPES, name]
+        ).values_list("name", "html")
+    )
+    if SHAPES not in rows or name not in rows:
+        return None
+    return _shapes_load(rows[SHAPES]), rows[name]
+
+
+def range_load(*, slug: str, version: int, rng: Range, part: str) -> str:
+    """What a placeholder is swapped for: the part it loads (`part`) and a placeholder for
+    the rest of its range, on the side the reader has not reached yet."""
     if rng.first == rng.last:
         return part
     if rng.from_end:
@@ -373,16 +440,17 @@ def sections_view(loaded: LoadedTranscript, *, slug: str, focus: Location) -> li
         if section.anchor == focus.anchor:
             above = False
             parts = []
+            shape = section.shape
             if focus.part > 1:
                 parts.append(
-                    _range_markup(slug, version, Range(section, 1, focus.part - 1, from_end=True))
+                    _range_markup(slug, version, Range(shape, 1, focus.part - 1, from_end=True))
                 )
             parts.append(stored_html(loaded, part_name(section.anchor, focus.part)))
             if focus.part < count:
-                parts.append(_range_markup(slug, version, Range(section, focus.part + 1, count)))
+                parts.append(_range_markup(slug, version, Range(shape, focus.part + 1, count)))
             content = "".join(parts)
         else:
-            content = _range_markup(slug, version, Range(section, 1, count, from_end=above))
+            content = _range_markup(slug, version, Range(section.shape, 1, count, from_end=above))
         views.append(
             SectionView(
                 anchor=section.anchor,

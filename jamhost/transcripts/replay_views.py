@@ -4,7 +4,7 @@ of link previews."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -242,40 +242,73 @@ def _fragment(request: HttpRequest, html: str, tag: str) -> HttpResponse:
     return response
 
 
+@dataclass(frozen=True)
+class _Served:
+    jam: Jam
+    current: replay.Current
+    shapes: replay.Shapes
+    html: str
+
+    @property
+    def tag(self) -> str:
+        return f"{self.current.content_hash[:16]}-{replay.templates_fingerprint()[:8]}"
+
+
+def _serve(
+    request: HttpRequest, slug: str, version: int, name: str, valid: Callable[[replay.Shapes], bool]
+) -> _Served | HttpResponse:
+    """A stored part or player page of `version`, read without the snapshot (one query
+    for the version, one for the part and the shapes of the sections); until it is
+    stored, rendered from the snapshot. 410 for a superseded version, 404 if not `valid`."""
+    jam = jam_for_reader(request, slug)
+    current = replay.transcript_current(jam.pk)
+    if current is not None and current.version != version:
+        return _gone(request, jam)
+    stored = replay.stored_with_shapes(current, name) if current else None
+    if current is not None and stored is not None:
+        shapes, html = stored
+        if not valid(shapes):
+            return _not_found(request, jam, "There is no such part of this transcript.")
+        return _Served(jam, current, shapes, html)
+    jam, loaded = _loaded(request, slug)
+    if isinstance(loaded, HttpResponse):
+        return loaded
+    if loaded.transcript.version != version:
+        return _gone(request, jam)
+    shapes = replay.shapes_of(replay.layout_cached(loaded.parsed))
+    if not valid(shapes):
+        return _not_found(request, jam, "There is no such part of this transcript.")
+    current = replay.Current(loaded.transcript.pk, version, loaded.transcript.content_hash)
+    return _Served(jam, current, shapes, replay.stored_html(loaded, name))
+
+
 def transcript_part(
     request: HttpRequest, slug: str, version: int, anchor: str, first: int, last: int
 ) -> HttpResponse:
     """What a placeholder for parts first..last of a section is swapped for (see
     replay.range_load): the first part (or with ?from=end the last) and a placeholder
     for the rest."""
-    jam, loaded = _loaded(request, slug)
-    if isinstance(loaded, HttpResponse):
-        return loaded
-    if loaded.transcript.version != version:
-        return _gone(request, jam)
-    section = replay.layout_cached(loaded.parsed).section(anchor)
-    if section is None or not 1 <= first <= last <= len(section.parts):
-        return _not_found(request, jam, "There is no such part of this transcript.")
     from_end = request.GET.get("from") == "end"
-    rng = replay.Range(section, first, last, from_end=from_end)
-    html = replay.range_load(loaded, slug=jam.slug, rng=rng)
-    tag = f"{loaded.transcript.content_hash[:16]}-{replay.templates_fingerprint()[:8]}"
-    return _fragment(request, html, f"{tag}-{anchor}-{first}-{last}-{int(from_end)}")
+    name = replay.part_name(anchor, last if from_end else first)
+
+    def valid(shapes: replay.Shapes) -> bool:
+        section = shapes.sections.get(anchor)
+        return section is not None and 1 <= first <= last <= section.parts
+
+    served = _serve(request, slug, version, name, valid)
+    if isinstance(served, HttpResponse):
+        return served
+    rng = replay.Range(served.shapes.sections[anchor], first, last, from_end=from_end)
+    html = replay.range_load(slug=served.jam.slug, version=version, rng=rng, part=served.html)
+    return _fragment(request, html, f"{served.tag}-{anchor}-{first}-{last}-{int(from_end)}")
 
 
 def transcript_play(request: HttpRequest, slug: str, version: int, page: int) -> HttpResponse:
     """A page of the player: PAGE_POSTS posts in the order they arrived."""
-    jam, loaded = _loaded(request, slug)
-    if isinstance(loaded, HttpResponse):
-        return loaded
-    if loaded.transcript.version != version:
-        return _gone(request, jam)
-    layout = replay.layout_cached(loaded.parsed)
-    if not 1 <= page <= len(layout.pages):
-        return _not_found(request, jam, "There is no such page of this transcript.")
-    html = replay.stored_html(loaded, replay.page_name(page))
-    tag = f"{loaded.transcript.content_hash[:16]}-{replay.templates_fingerprint()[:8]}"
-    return _fragment(request, html, f"{tag}-play-{page}")
+    served = _serve(request, slug, version, replay.page_name(page), lambda s: 1 <= page <= s.pages)
+    if isinstance(served, HttpResponse):
+        return served
+    return _fragment(request, served.html, f"{served.tag}-play-{page}")
 
 
 def transcript_search_view(request: HttpRequest, slug: str) -> HttpResponse:

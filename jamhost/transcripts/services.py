@@ -142,6 +142,11 @@ def transcript_render(*, transcript_id: int) -> None:
     parsed = Parsed(json.loads(transcript.content))
     parts = rendering_all(parsed.snapshot, layout_cached(parsed))
     with transaction.atomic():
+        # Parts of superseded versions are never served again (410), nor parts made by
+        # other templates: they go as this version's arrive.
+        TranscriptPart.objects.filter(transcript__jam_id=transcript.jam_id).exclude(
+            transcript_id=transcript_id, fingerprint=fingerprint
+        ).filter(transcript__version__lte=transcript.version).delete()
         TranscriptPart.objects.bulk_create(
             [
                 TranscriptPart(

@@ -205,3 +205,30 @@ def test_render_transcripts_stores_the_current_versions_parts(big: Jam) -> None:
     assert not TranscriptPart.objects.exclude(transcript=latest).exists()
     call_command("render_transcripts", verbosity=0)  # idempotent
     assert TranscriptPart.objects.count() == len(names)
+
+
+def test_a_stored_part_is_served_without_reading_the_snapshot(
+    client: Any, big: Jam, django_assert_num_queries: Any
+) -> None:
+    from jamhost.transcripts.memo import memo_clear
+    from jamhost.transcripts.models import Transcript, TranscriptPart
+    from jamhost.transcripts.services import transcript_render
+
+    page = read(client, f"/jams/{big.slug}/transcript/")
+    src = unescape(PLACEHOLDER.findall(page)[0][1])
+    rendered_on_demand = read(client, src)
+    transcript = Transcript.objects.get(jam=big)
+    transcript_render(transcript_id=transcript.pk)  # what the task does after archiving
+    memo_clear()  # a fresh web process
+    with django_assert_num_queries(3):  # the jam, its current version, the part and shapes
+        stored = read(client, src)
+    assert stored == rendered_on_demand
+    with django_assert_num_queries(3):
+        assert seqs(read(client, f"/jams/{big.slug}/transcript/v1/play/2/"))[0] == 101
+    # A new version's parts replace the old ones, which are never served again.
+    Post.objects.filter(jam=big, seq=7).update(status=PostStatus.HIDDEN)
+    newer = jam_archive(jam_id=big.pk)
+    transcript_render(transcript_id=newer.pk)
+    assert not TranscriptPart.objects.filter(transcript=transcript).exists()
+    assert TranscriptPart.objects.filter(transcript=newer).count() > 20
+    assert client.get(src).status_code == 410
