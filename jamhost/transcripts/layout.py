@@ -18,6 +18,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
+from jamhost.transcripts.memo import Parsed
 from jamhost.transcripts.snapshot import Section, Snapshot, parse_iso, snapshot_sections
 
 PART_POSTS = 50
@@ -150,3 +151,28 @@ def transcript_layout(snapshot: Snapshot, *, start: str) -> Layout:
         post_at=post_at,
         by_seq={post["seq"]: post for post in posts},
     )
+
+
+@dataclass(frozen=True)
+class PlayerBounds:
+    start: str
+    seconds: float
+
+
+def player_bounds(snapshot: Snapshot) -> PlayerBounds:
+    jam = snapshot["jam"]
+    posts = snapshot["posts"]
+    start = parse_iso(jam["went_live_at"] or jam["starts_at"])
+    end = parse_iso(jam["ended_at"]) if jam["ended_at"] else start
+    if posts:
+        start = min(start, parse_iso(posts[0]["time"]))
+        end = max(end, parse_iso(posts[-1]["time"]))
+    return PlayerBounds(start=start.isoformat(), seconds=max(1.0, (end - start).total_seconds()))
+
+
+def layout_cached(parsed: Parsed) -> Layout:
+    key = ("layout",)
+    if key not in parsed.derived:
+        start = player_bounds(parsed.snapshot).start
+        parsed.derived[key] = transcript_layout(parsed.snapshot, start=start)
+    return parsed.derived[key]

@@ -17,11 +17,10 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 
 from jamhost.jams.models import Jam, JamStatus
-from jamhost.transcripts import replay
+from jamhost.transcripts import parts, replay
+from jamhost.transcripts.card_image import CardImage, card_png
 from jamhost.transcripts.cards import (
     Card,
-    CardImage,
-    card_png,
     jam_card,
     post_card,
     question_card,
@@ -30,7 +29,7 @@ from jamhost.transcripts.cards import (
 )
 from jamhost.transcripts.forms import JamSearchForm
 from jamhost.transcripts.insights import insights_author_keys
-from jamhost.transcripts.layout import Layout, Location
+from jamhost.transcripts.layout import Layout, Location, layout_cached, player_bounds
 from jamhost.transcripts.models import Transcript
 from jamhost.transcripts.search import transcript_search
 from jamhost.transcripts.selectors import authors_seen_before, transcript_counts
@@ -72,7 +71,7 @@ def _latest_version(jam: Jam) -> int | None:
 def _body_context(
     request: HttpRequest, jam: Jam, loaded: LoadedTranscript, focus: Focus
 ) -> dict[str, Any]:
-    layout = replay.layout_cached(loaded.parsed)
+    layout = layout_cached(loaded.parsed)
     snapshot = loaded.snapshot
     seen = authors_seen_before(jam=jam, author_keys=insights_author_keys(snapshot))
     insights = replay.insights_cached(loaded.parsed, seen_before=seen)
@@ -86,7 +85,7 @@ def _body_context(
         "section_views": (
             replay.sections_view(loaded, slug=jam.slug, focus=location) if location else []
         ),
-        "player": replay.player_bounds(snapshot),
+        "player": player_bounds(snapshot),
         "player_pages": replay.player_pages(layout),
         "play_url": replay.play_url(jam.slug, loaded.transcript.version),
         "version": loaded.transcript.version,
@@ -118,7 +117,7 @@ def transcript_replay(request: HttpRequest, slug: str) -> HttpResponse | Streami
     def stream() -> Iterator[str]:
         yield head
         loaded = transcript_verified(jam=jam)
-        focus = _first_part(replay.layout_cached(loaded.parsed))
+        focus = _first_part(layout_cached(loaded.parsed))
         yield render_to_string(
             "transcripts/_replay_body.html",
             _body_context(request, jam, loaded, focus),
@@ -169,7 +168,7 @@ def transcript_section(request: HttpRequest, slug: str, anchor: str) -> HttpResp
     jam, loaded = _loaded(request, slug)
     if isinstance(loaded, HttpResponse):
         return loaded
-    layout = replay.layout_cached(loaded.parsed)
+    layout = layout_cached(loaded.parsed)
     section = layout.section(anchor)
     if section is None:
         return _not_found(request, jam, f"This jam's transcript has no {anchor.upper()}.")
@@ -203,7 +202,7 @@ def transcript_post(request: HttpRequest, slug: str, seq: int) -> HttpResponse:
     jam, loaded = _loaded(request, slug)
     if isinstance(loaded, HttpResponse):
         return loaded
-    layout = replay.layout_cached(loaded.parsed)
+    layout = layout_cached(loaded.parsed)
     location = layout.where.get(seq)
     if location is None:
         return _not_found(
@@ -245,26 +244,26 @@ def _fragment(request: HttpRequest, html: str, tag: str) -> HttpResponse:
 @dataclass(frozen=True)
 class _Served:
     jam: Jam
-    current: replay.Current
-    shapes: replay.Shapes
+    current: parts.Current
+    shapes: parts.Shapes
     html: str
 
     @property
     def tag(self) -> str:
-        return f"{self.current.content_hash[:16]}-{replay.templates_fingerprint()[:8]}"
+        return f"{self.current.content_hash[:16]}-{parts.templates_fingerprint()[:8]}"
 
 
 def _serve(
-    request: HttpRequest, slug: str, version: int, name: str, valid: Callable[[replay.Shapes], bool]
+    request: HttpRequest, slug: str, version: int, name: str, valid: Callable[[parts.Shapes], bool]
 ) -> _Served | HttpResponse:
     """A stored part or player page of `version`, read without the snapshot (one query
     for the version, one for the part and the shapes of the sections); until it is
     stored, rendered from the snapshot. 410 for a superseded version, 404 if not `valid`."""
     jam = jam_for_reader(request, slug)
-    current = replay.transcript_current(jam.pk)
+    current = parts.transcript_current(jam.pk)
     if current is not None and current.version != version:
         return _gone(request, jam)
-    stored = replay.stored_with_shapes(current, name) if current else None
+    stored = parts.stored_with_shapes(current, name) if current else None
     if current is not None and stored is not None:
         shapes, html = stored
         if not valid(shapes):
@@ -275,11 +274,13 @@ def _serve(
         return loaded
     if loaded.transcript.version != version:
         return _gone(request, jam)
-    shapes = replay.shapes_of(replay.layout_cached(loaded.parsed))
+    shapes = parts.shapes_of(layout_cached(loaded.parsed))
     if not valid(shapes):
         return _not_found(request, jam, "There is no such part of this transcript.")
-    current = replay.Current(loaded.transcript.pk, version, loaded.transcript.content_hash)
-    return _Served(jam, current, shapes, replay.stored_html(loaded, name))
+    current = parts.Current(loaded.transcript.pk, version, loaded.transcript.content_hash)
+    return _Served(
+        jam, current, shapes, parts.stored_html(loaded.parsed, loaded.transcript.pk, name)
+    )
 
 
 def transcript_part(
@@ -289,9 +290,9 @@ def transcript_part(
     replay.range_load): the first part (or with ?from=end the last) and a placeholder
     for the rest."""
     from_end = request.GET.get("from") == "end"
-    name = replay.part_name(anchor, last if from_end else first)
+    name = parts.part_name(anchor, last if from_end else first)
 
-    def valid(shapes: replay.Shapes) -> bool:
+    def valid(shapes: parts.Shapes) -> bool:
         section = shapes.sections.get(anchor)
         return section is not None and 1 <= first <= last <= section.parts
 
@@ -305,7 +306,7 @@ def transcript_part(
 
 def transcript_play(request: HttpRequest, slug: str, version: int, page: int) -> HttpResponse:
     """A page of the player: PAGE_POSTS posts in the order they arrived."""
-    served = _serve(request, slug, version, replay.page_name(page), lambda s: 1 <= page <= s.pages)
+    served = _serve(request, slug, version, parts.page_name(page), lambda s: 1 <= page <= s.pages)
     if isinstance(served, HttpResponse):
         return served
     return _fragment(request, served.html, f"{served.tag}-play-{page}")
@@ -368,7 +369,7 @@ def section_card_image(request: HttpRequest, slug: str, anchor: str) -> HttpResp
     jam, loaded = _loaded(request, slug)
     if isinstance(loaded, HttpResponse):
         return loaded
-    section = replay.layout_cached(loaded.parsed).section(anchor)
+    section = layout_cached(loaded.parsed).section(anchor)
     if section is None:
         return _not_found(request, jam, f"This jam's transcript has no {anchor.upper()}.")
     if section.question is None:
@@ -382,7 +383,7 @@ def post_card_image(request: HttpRequest, slug: str, seq: int) -> HttpResponse:
     jam, loaded = _loaded(request, slug)
     if isinstance(loaded, HttpResponse):
         return loaded
-    layout = replay.layout_cached(loaded.parsed)
+    layout = layout_cached(loaded.parsed)
     if seq not in layout.where:
         return _not_found(request, jam, f"Post {seq} is not in this jam's transcript.")
     version = loaded.transcript.version

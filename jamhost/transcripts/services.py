@@ -20,8 +20,10 @@ from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import Jam, JamStatus
 from jamhost.jams.services import TRANSITIONS
 from jamhost.live.publish import jam_changed_on_commit
+from jamhost.transcripts.layout import layout_cached
 from jamhost.transcripts.memo import Parsed, parsed_get, parsed_put
 from jamhost.transcripts.models import SearchDocument, Transcript, TranscriptPart
+from jamhost.transcripts.parts import rendering_all, templates_fingerprint
 from jamhost.transcripts.snapshot import (
     SCHEMA_VERSION,
     Snapshot,
@@ -131,8 +133,6 @@ def _render_enqueue(transcript_id: int) -> None:
 def transcript_render(*, transcript_id: int) -> None:
     """Store the replay's parts and player pages for this transcript version, unless they
     are stored for the current templates already. Idempotent."""
-    from jamhost.transcripts.replay import layout_cached, rendering_all, templates_fingerprint
-
     fingerprint = templates_fingerprint()
     if TranscriptPart.objects.filter(transcript_id=transcript_id, fingerprint=fingerprint).exists():
         return

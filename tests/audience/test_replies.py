@@ -127,8 +127,8 @@ def test_the_transcript_snapshot_keeps_replies_with_their_parent(room) -> None: 
 
 
 def test_the_transcript_shows_replies_right_under_their_parent(room) -> None:  # type: ignore[no-untyped-def]
-    from jamhost.transcripts.layout import transcript_layout
-    from jamhost.transcripts.replay import player_bounds, rendering_all
+    from jamhost.transcripts.layout import player_bounds, transcript_layout
+    from jamhost.transcripts.parts import rendering_all
     from jamhost.transcripts.snapshot import snapshot_build, snapshot_sections
 
     question = room.question("Will there be slides?")

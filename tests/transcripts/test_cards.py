@@ -15,7 +15,7 @@ from PIL import Image
 
 from jamhost.jams.models import Jam
 from jamhost.posts.models import Post, PostStatus
-from jamhost.transcripts.cards import drawable
+from jamhost.transcripts.card_image import drawable
 from jamhost.transcripts.services import jam_archive
 from tests.factories import live_jam
 from tests.transcripts.pages import read
