@@ -43,7 +43,7 @@ ON_DCL = """
 document.addEventListener("DOMContentLoaded", () => {
   window.__bench = {
     elements: document.getElementsByTagName("*").length,
-    posts: document.querySelectorAll("article.post").length,
+    on_page: document.querySelectorAll("article.post").length,
   };
 });
 """
@@ -193,7 +193,7 @@ def measure(browser: Any, url: str, viewport: str) -> dict[str, float]:
                 ttfb_ms: nav.responseStart - nav.startTime,
                 dcl_ms: nav.domContentLoadedEventEnd - nav.startTime,
                 elements: window.__bench.elements,
-                posts: window.__bench.posts,
+                posts_on_page: window.__bench.on_page,
               };
             }"""
         )
@@ -241,7 +241,7 @@ def main() -> int:
                         print(
                             f"{size:>6} posts {viewport:7}  HTML {row['html_bytes'] / 1024:8.1f} KB"
                             f"  total {row['total_bytes'] / 1024:8.1f} KB"
-                            f"  elements {row['elements']:7.0f}  posts {row['posts']:5.0f}"
+                            f"  elements {row['elements']:7.0f}  posts {row['posts_on_page']:5.0f}"
                             f"  TTFB {row['ttfb_ms']:6.0f} ms  DCL {row['dcl_ms']:6.0f} ms"
                             f"  (load {row['load_before']}–{row['load_after']})",
                             flush=True,
