@@ -8,7 +8,6 @@ import re
 from html import unescape
 from typing import Any
 
-import pytest
 from django.conf import settings
 from django.core.cache import cache
 from PIL import Image
@@ -33,13 +32,6 @@ def image(client: Any, url: str) -> tuple[Any, Image.Image]:
     assert response.status_code == 200, url
     assert response["Content-Type"] == "image/png"
     return response, Image.open(io.BytesIO(response.content))
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache() -> Any:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def check_card(client: Any, html: str, *, url: str) -> dict[str, str]:
