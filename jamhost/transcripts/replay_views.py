@@ -224,7 +224,9 @@ def transcript_post(request: HttpRequest, slug: str, seq: int) -> HttpResponse:
 
 def _gone(request: HttpRequest, jam: Jam) -> HttpResponse:
     """The page was opened on an older version of the transcript: its parts no longer
-    fit. replay.js reloads the page; without it the reader follows the link."""
+    fit (and the old version is not served: a deletion may have removed posts from it).
+    replay.js puts this notice, with its link to open the replay again, in the part's
+    place; the player says so on its clock."""
     response = render(request, "transcripts/_version_gone.html", {"jam": jam}, status=410)
     response["Cache-Control"] = "no-store"
     return response
