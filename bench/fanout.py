@@ -489,6 +489,8 @@ def main(argv: list[str] | None = None) -> list[Result]:
             SECURE_SSL_REDIRECT="false",
             LOG_LEVEL="WARNING",
             UVICORN_LOG_LEVEL="warning",
+            # Every bench socket comes from 127.0.0.1: no per-address cap here.
+            LIVE_SOCKETS_PER_ADDRESS="1000000",
             PYTHONPATH=str(REPO),
             DJANGO_SETTINGS_MODULE="jamhost.settings",
         )

@@ -22,6 +22,7 @@ average is printed with them. Medians over `--runs` loads (a fresh browser conte
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import statistics
@@ -125,7 +126,8 @@ def build_in_process(sizes: list[int], minutes: float = 60.0) -> dict[int, dict[
             panelists=jam_file.panelists,
         )
         started = time.perf_counter()
-        rows = rows_read(payload=jam_file.dumps().encode(), file_format="x", options=options)
+        payload = io.BytesIO(jam_file.dumps().encode())
+        rows = rows_read(source=payload, file_format="x", options=options)
         jam = transcript_import(owner=owner, rows=rows, options=options)
         imported = time.perf_counter() - started
         transcript = Transcript.objects.filter(jam=jam).order_by("-version").first()

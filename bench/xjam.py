@@ -104,7 +104,7 @@ def x_jam(
             "id": str(100 + n),
             "username": handle,
             "name": f"Panelist {n}",
-            "profile_image_url": f"https://pbs.example.org/profile_images/{100 + n}_normal.jpg",
+            "profile_image_url": f"https://pbs.twimg.com/profile_images/{100 + n}_normal.jpg",
         }
         for n, handle in enumerate(panelists)
     ]
@@ -113,7 +113,7 @@ def x_jam(
             "id": str(1000 + n),
             "username": f"reader{n}",
             "name": f"Reader {n}",
-            "profile_image_url": f"https://pbs.example.org/profile_images/{1000 + n}_normal.jpg",
+            "profile_image_url": f"https://pbs.twimg.com/profile_images/{1000 + n}_normal.jpg",
         }
         for n in range(community)
     ]

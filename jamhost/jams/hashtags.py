@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from jamhost.jams.models import run_window
 
 MAX_LENGTH = 100
 _VALID = re.compile(r"^\w+$")
@@ -43,6 +46,23 @@ def hashtag_clean(tag: str) -> str:
     return cleaned
 
 
-def reservation_window(starts_at: datetime, duration_minutes: int) -> tuple[datetime, datetime]:
+def reservation_window(
+    starts_at: datetime,
+    duration_minutes: int,
+    *,
+    went_live_at: datetime | None = None,
+    ended_at: datetime | None = None,
+) -> tuple[datetime, datetime]:
+    """Where a jam holds its tag: its run plus the margin either side. Once it has gone
+    live or ended, the real run (models.run_window): a jam ended early frees its tag from
+    its real end plus the margin; an extended one holds it to its new end."""
+    start, end = run_window(starts_at, duration_minutes, went_live_at, ended_at)
     margin = timedelta(minutes=settings.HASHTAG_MARGIN_MINUTES)
-    return starts_at - margin, starts_at + timedelta(minutes=duration_minutes) + margin
+    return start - margin, end + margin
+
+
+def reservation_lock_id(key: str) -> int:
+    """A signed 64-bit number for the folded tag `key`: the id of its reservation lock."""
+    return int.from_bytes(
+        hashlib.sha256(b"jamhost-tag:" + key.encode()).digest()[:8], "big", signed=True
+    )

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
 from jamhost.jams import services as jam_services
+from jamhost.jams.forms import zone_from_name
 from jamhost.jams.models import Jam, Role
 from jamhost.jams.permissions import can_edit, can_moderate, can_view, jam_role
 from jamhost.live.render import VIEWER, render_header
@@ -134,6 +135,8 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
 def compose_preview(request: HttpRequest, slug: str) -> HttpResponse:
     """The live counter: the text as it will be published and its length as X counts it."""
     jam = get_object_or_404(Jam.objects.select_related("current_question"), slug=slug)
+    if not can_view(user=request.user, jam=jam):
+        raise Http404("draft")  # as the draft's room answers
     role = jam_role(user=request.user, jam=jam)
     body = request.POST.get("body", "")[:5000]
     try:
@@ -178,8 +181,12 @@ def release_next(request: HttpRequest, slug: str) -> HttpResponse:
 def extend(request: HttpRequest, slug: str) -> HttpResponse:
     jam = _host_action(request, slug)
     try:
+        zone = zone_from_name(request.POST.get("time_zone", ""))
+    except ValidationError:
+        zone = None  # a clash is then told in UTC
+    try:
         minutes = int(request.POST.get("minutes", "10"))
-        jam_services.jam_extend(jam=jam, minutes=minutes)
+        jam_services.jam_extend(jam=jam, minutes=minutes, time_zone=zone)
         messages.success(request, f"The jam now runs {minutes} minutes longer.")
     except ValueError:
         messages.error(request, "Give the extension in whole minutes.")

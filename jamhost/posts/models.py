@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from jamhost.posts.weblinks import avatar_url
+
 # The status_reason of a post taken out of its jam because its author deleted their
 # account under the jam's "remove" policy: its words are gone, so it is never shown again.
 AUTHOR_DELETED_REASON = "Its author deleted their account"
@@ -120,6 +122,11 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} @{self.author_handle}: {self.text[:60]}"
+
+    @property
+    def avatar_src(self) -> str:
+        """The author's picture to show: only from the networks' avatar hosts."""
+        return avatar_url(self.author_avatar_url)
 
     @property
     def is_visible(self) -> bool:

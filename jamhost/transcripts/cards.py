@@ -7,10 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
+from django.http import HttpRequest
 from django.urls import reverse
 
 from jamhost.jams.models import Jam, JamStatus
+from jamhost.links import absolute_url
 from jamhost.transcripts.card_image import CardImage
 from jamhost.transcripts.selectors import TranscriptCounts
 from jamhost.transcripts.snapshot import Snapshot, parse_iso
@@ -28,10 +29,6 @@ class Card:
     kind: str = "website"  # og:type
 
 
-def absolute(path: str) -> str:
-    return settings.SITE_URL + path
-
-
 def day(moment: datetime) -> str:
     return f"{moment.day} {moment:%b %Y}"
 
@@ -40,7 +37,8 @@ def day(moment: datetime) -> str:
 
 
 def _byline(jam: Jam) -> str:
-    return f"{jam.title} · hosted by @{jam.host.get_username()} · {day(jam.starts_at)}"
+    started = jam.ran_from if jam.is_over else jam.starts_at
+    return f"{jam.title} · hosted by @{jam.host.get_username()} · {day(started)}"
 
 
 def _clip(text: str, limit: int) -> str:
@@ -48,20 +46,21 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def jam_card(jam: Jam) -> tuple[Card, CardImage]:
-    """The jam's page (and its live room): what it is, who hosts it, when."""
-    when = f"{jam.starts_at:%Y-%m-%d %H:%M} UTC"
+def jam_card(jam: Jam, request: HttpRequest | None = None) -> tuple[Card, CardImage]:
+    """The jam's page (and its live room): what it is, who hosts it, when (an ended jam:
+    when it went live and how long it really ran, as its pages say)."""
+    if jam.is_over:
+        when = f"{jam.ran_from:%Y-%m-%d %H:%M} UTC (ran {jam.ran_for})"
+    else:
+        when = f"{jam.starts_at:%Y-%m-%d %H:%M} UTC ({jam.duration_minutes} minutes)"
     state = {
         JamStatus.LIVE: "Live now",
         JamStatus.ENDED: "Transcript",
         JamStatus.ARCHIVED: "Transcript",
-    }.get(JamStatus(jam.status), f"Tweet Jam · {when}")
+    }.get(JamStatus(jam.status), f"Tweet Jam · {jam.starts_at:%Y-%m-%d %H:%M} UTC")
     current = jam.current_question if jam.status == JamStatus.LIVE else None
     text = f"Q{current.number}: {current.text}" if current else jam.title
-    description = (
-        f"#{jam.hashtag} · a Tweet Jam hosted by @{jam.host.get_username()} on {when}"
-        f" ({jam.duration_minutes} minutes)."
-    )
+    description = f"#{jam.hashtag} · a Tweet Jam hosted by @{jam.host.get_username()} on {when}."
     if jam.description:
         description += " " + _clip(jam.description, 200)
     image = CardImage(
@@ -76,14 +75,16 @@ def jam_card(jam: Jam) -> tuple[Card, CardImage]:
     card = Card(
         title=f"{jam.title} (#{jam.hashtag})",
         description=description,
-        url=absolute(jam.get_absolute_url()),
-        image_url=absolute(f"{path}?v={image.digest[:12]}"),
+        url=absolute_url(jam.get_absolute_url(), request),
+        image_url=absolute_url(f"{path}?v={image.digest[:12]}", request),
         image_alt=f"{jam.title}, #{jam.hashtag}, hosted by @{jam.host.get_username()}",
     )
     return card, image
 
 
-def replay_card(jam: Jam, *, version: int | None = None) -> Card:
+def replay_card(
+    jam: Jam, request: HttpRequest | None = None, *, version: int | None = None
+) -> Card:
     """The replay's metadata: it is read before the snapshot is (the page streams), so it
     says what the jam row knows; the image says what the transcript holds."""
     path = reverse("transcripts:replay_card", kwargs={"slug": jam.slug})
@@ -91,10 +92,10 @@ def replay_card(jam: Jam, *, version: int | None = None) -> Card:
         title=f"{jam.title} (#{jam.hashtag}): the transcript",
         description=(
             f"Replay #{jam.hashtag}, hosted by @{jam.host.get_username()} on "
-            f"{day(jam.starts_at)}: every question and answer, at the pace they were posted."
+            f"{day(jam.ran_from)}: every question and answer, at the pace they were posted."
         ),
-        url=absolute(reverse("transcripts:replay", kwargs={"slug": jam.slug})),
-        image_url=absolute(path + (f"?v={version}" if version else "")),
+        url=absolute_url(reverse("transcripts:replay", kwargs={"slug": jam.slug}), request),
+        image_url=absolute_url(path + (f"?v={version}" if version else ""), request),
         image_alt=f"Transcript of {jam.title}, #{jam.hashtag}",
         kind="article",
     )
@@ -115,7 +116,9 @@ def replay_image(jam: Jam, counts: TranscriptCounts) -> CardImage:
     )
 
 
-def question_card(jam: Jam, question: dict, *, version: int) -> tuple[Card, CardImage]:
+def question_card(
+    jam: Jam, question: dict, request: HttpRequest | None = None, *, version: int
+) -> tuple[Card, CardImage]:
     number = question["number"]
     anchor = f"q{number}"
     url = reverse("transcripts:section", kwargs={"slug": jam.slug, "anchor": anchor})
@@ -132,17 +135,24 @@ def question_card(jam: Jam, question: dict, *, version: int) -> tuple[Card, Card
         title=f"Q{number}: {_clip(question['text'], 120)} (#{jam.hashtag})",
         description=(
             f"Question {number} of {jam.title}, hosted by @{jam.host.get_username()} on "
-            f"{day(jam.starts_at)}. Read the answers, or replay them as they came in."
+            f"{day(jam.ran_from)}. Read the answers, or replay them as they came in."
         ),
-        url=absolute(url),
-        image_url=absolute(f"{image_path}?v={version}"),
+        url=absolute_url(url, request),
+        image_url=absolute_url(f"{image_path}?v={version}", request),
         image_alt=f"Q{number} of #{jam.hashtag}: {_clip(question['text'], 300)}",
         kind="article",
     )
     return card, image
 
 
-def post_card(jam: Jam, post: dict, snapshot: Snapshot, *, version: int) -> tuple[Card, CardImage]:
+def post_card(
+    jam: Jam,
+    post: dict,
+    snapshot: Snapshot,
+    request: HttpRequest | None = None,
+    *,
+    version: int,
+) -> tuple[Card, CardImage]:
     author = post["author"]
     who = f"@{author['handle']}" + (f" ({author['name']})" if author["name"] else "")
     if author["role"] != "participant":
@@ -169,10 +179,12 @@ def post_card(jam: Jam, post: dict, snapshot: Snapshot, *, version: int) -> tupl
         title=f"@{author['handle']} in #{jam.hashtag}: {_clip(post['text'], 90)}",
         description=(
             (f"Answering Q{number}: {_clip(question['text'], 140)} · " if question else "")
-            + f"{jam.title}, hosted by @{jam.host.get_username()} on {day(jam.starts_at)}."
+            + f"{jam.title}, hosted by @{jam.host.get_username()} on {day(jam.ran_from)}."
         ),
-        url=absolute(reverse("transcripts:post", kwargs=kwargs)),
-        image_url=absolute(reverse("transcripts:post_card", kwargs=kwargs) + f"?v={version}"),
+        url=absolute_url(reverse("transcripts:post", kwargs=kwargs), request),
+        image_url=absolute_url(
+            reverse("transcripts:post_card", kwargs=kwargs) + f"?v={version}", request
+        ),
         image_alt=f"{who} in #{jam.hashtag}: {_clip(post['text'], 300)}",
         kind="article",
     )

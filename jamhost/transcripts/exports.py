@@ -9,15 +9,19 @@ replies marked as such and placed under it.
 
 from __future__ import annotations
 
-import csv
 import io
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from jamhost.jams.models import duration_label, run_window
+from jamhost.posts.weblinks import web_url
+from jamhost.spreadsheets import SafeWriter
 from jamhost.transcripts.selectors import transcript_counts
 from jamhost.transcripts.snapshot import (
     URL_RE,
@@ -45,6 +49,9 @@ CSV_COLUMNS = (
     "reply_to",
 )
 CSV_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# Excel reads a CSV without a byte order mark in the machine's legacy code page, which
+# garbles every accent and emoji; with it, UTF-8. The importer skips it.
+CSV_BOM = "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -67,9 +74,22 @@ def export_filename(snapshot: Snapshot, fmt: str) -> str:
     return f"{jam['slug']}-{day}-transcript.{FORMATS[fmt].extension}"
 
 
+def jam_ran(jam: dict[str, Any]) -> tuple[datetime, str]:
+    """When the archived jam started and how long it really ran ("42 minutes")."""
+    start, end = run_window(
+        parse_iso(jam["starts_at"]),
+        jam["duration_minutes"],
+        parse_iso(jam["went_live_at"]) if jam["went_live_at"] else None,
+        parse_iso(jam["ended_at"]) if jam["ended_at"] else None,
+    )
+    return start, duration_label(start, end)
+
+
 def export_csv(snapshot: Snapshot) -> str:
+    """UTF-8 with a byte order mark, CRLF line ends: opens cleanly in Excel."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    out.write(CSV_BOM)
+    writer = SafeWriter(out, lineterminator="\r\n")  # no cell runs as a formula
     writer.writerow(CSV_COLUMNS)
     shown = threadable(snapshot)
     for post in snapshot["posts"]:
@@ -92,11 +112,27 @@ def export_csv(snapshot: Snapshot) -> str:
     return out.getvalue()
 
 
+# Everything Markdown (CommonMark, GitHub's too) would read as markup: emphasis, code,
+# links and images ([ and ]), autolinks and raw HTML (<, >), entities (&), strikethrough.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&~|])")
+# At a line's start: headings, quotes, list items, thematic breaks and setext underlines.
+_MD_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])", re.MULTILINE)
+
+
 def _md_escape(text: str) -> str:
-    # Show a post's * and _ as written rather than as emphasis, and indent its later
-    # lines so they stay inside the post's list item.
-    text = text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_")
+    """The text as Markdown that shows it as written: no HTML, link, image or emphasis
+    in it is read as markup. Later lines are indented to stay in the post's list item."""
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
     return "\n  ".join(line for line in text.splitlines()) or text
+
+
+def _md_link(url: str) -> str:
+    """A link target that cannot break out of (…): only http(s), with (, ), <, > and
+    spaces percent-encoded; "" for anything else."""
+    if not web_url(url):
+        return ""
+    return "".join(f"%{ord(c):02X}" if c in "()<> \\" or ord(c) < 0x20 else c for c in url)
 
 
 def _md_post(post: dict) -> str:
@@ -112,8 +148,9 @@ def _md_post(post: dict) -> str:
     )
     time = parse_iso(post["time"]).strftime("%H:%M")
     line = f"- {who} {time} UTC{marks}: {_md_escape(post['text'])}"
-    if post["link"]:
-        line += f" ([link]({post['link']}))"
+    link = _md_link(post["link"] or "")
+    if link:
+        line += f" ([link]({link}))"
     return line
 
 
@@ -137,12 +174,13 @@ def _md_with_replies(
 
 def export_markdown(snapshot: Snapshot) -> str:
     jam = snapshot["jam"]
+    start, ran = jam_ran(jam)
     counts = transcript_counts(snapshot)
     lines = [
         f"# {_md_escape(jam['title'])} (#{jam['hashtag']})",
         "",
-        f"Hosted by @{jam['host']['handle']} on {jam['starts_at'][:10]} "
-        f"at {jam['starts_at'][11:16]} UTC, {jam['duration_minutes']} minutes. "
+        f"Hosted by @{jam['host']['handle']} on {start:%Y-%m-%d} "
+        f"at {start:%H:%M} UTC, ran {ran}. "
         f"{counts.posts} posts by {counts.people} people.",
     ]
     if jam["panelists"]:
@@ -238,12 +276,15 @@ def export_html(snapshot: Snapshot) -> str:
             parts.append("<h3>Community</h3>\n")
             parts += _html_with_replies(section, section.community, "community", handles)
         sections.append((section, mark_safe("".join(parts))))  # every part escaped above
+    start, ran = jam_ran(snapshot["jam"])
     return render_to_string(
         "transcripts/export.html",
         {
             "snapshot": snapshot,
             "jam": snapshot["jam"],
             "sections": sections,
+            "started": start,
+            "ran": ran,
             "counts": transcript_counts(snapshot),
         },
     )

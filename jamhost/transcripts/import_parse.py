@@ -6,17 +6,24 @@ MAX_PROBLEMS), so one upload shows the host everything to fix at once.
 
 from __future__ import annotations
 
-import codecs
 import csv
-import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from jamhost.posts.models import AuthorRole, Source
+from jamhost.posts.weblinks import avatar_url, web_url
+from jamhost.spreadsheets import cell_read
 from jamhost.transcripts.exports import CSV_COLUMNS
+from jamhost.transcripts.import_stream import (
+    JsonReader,
+    Readable,
+    StreamProblem,
+    TextChunks,
+    lines,
+)
 
 MAX_PROBLEMS = 50
 MAX_TEXT = 4000
@@ -32,6 +39,7 @@ TRUE = {"true", "yes", "y", "1", "x"}
 FALSE = {"false", "no", "n", "0", ""}
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M")
 
+# Called now and then while reading: (rows read so far, bytes of the file read so far).
 Progress = Callable[[int, int], None]
 
 
@@ -52,7 +60,7 @@ class ImportRefused(Exception):
         self.problems = problems
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportRow:
     line: int
     seq: int | None
@@ -87,37 +95,6 @@ class _Problems:
     def raise_any(self) -> None:
         if self.items:
             raise ImportRefused(self.items)
-
-
-def decode(payload: bytes, encoding: str = "") -> str:
-    """The file as text. A BOM picks UTF-8 or UTF-16; otherwise UTF-8 unless the caller
-    names the encoding. Bytes that do not decode are reported with their line."""
-    if encoding:
-        try:
-            codec = codecs.lookup(encoding).name
-        except LookupError:
-            raise ImportRefused(
-                [Problem(0, f"Unknown encoding “{encoding}”. Use utf-8, utf-16 or cp1252.")]
-            ) from None
-    elif payload.startswith(codecs.BOM_UTF8):
-        codec = "utf-8-sig"
-    elif payload.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        codec = "utf-16"
-    else:
-        codec = "utf-8"
-    try:
-        return payload.decode(codec)
-    except UnicodeDecodeError as exc:
-        line = payload[: exc.start].count(b"\n") + 1
-        raise ImportRefused(
-            [
-                Problem(
-                    line,
-                    f"this line is not {codec} text (byte 0x{payload[exc.start]:02x}). Save "
-                    "the file as UTF-8 (in Excel: “CSV UTF-8”), or name its encoding.",
-                )
-            ]
-        ) from None
 
 
 def parse_time(value: str) -> datetime | None:
@@ -155,19 +132,37 @@ def _header_name(name: str) -> str:
     return {"time": "time_utc", "handle": "author_handle", "name": "author_name"}.get(name, name)
 
 
+def _text(source: Readable, encoding: str = "") -> TextChunks:
+    try:
+        return TextChunks(source, encoding=encoding)
+    except LookupError:
+        raise ImportRefused(
+            [Problem(0, f"Unknown encoding “{encoding}”. Use utf-8, utf-16 or cp1252.")]
+        ) from None
+
+
+def _csv_lines(chunks: TextChunks) -> Iterator[str]:
+    for number, line in enumerate(lines(iter(chunks)), start=1):
+        if "\x00" in line:
+            raise StreamProblem(number, "this line holds a NUL byte; is it a CSV file?")
+        yield line
+
+
 def rows_from_csv(
-    payload: bytes, *, encoding: str = "", progress: Progress | None = None
+    source: Readable, *, encoding: str = "", progress: Progress | None = None
 ) -> list[ImportRow]:
     """Rows of a CSV in the export's columns (seq, time_utc, question, author_handle,
     author_name, role, text, source, link, pinned, featured, reply_to). time_utc,
-    author_handle and text are required; the rest may be left out. Raises ImportRefused."""
-    text = decode(payload, encoding)
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise ImportRefused([Problem(line, "this line holds a NUL byte; is it a CSV file?")])
-    lines = text.splitlines(keepends=True)
-    total = sum(1 for line in lines if line.strip()) - 1
-    reader = csv.reader(lines)
+    author_handle and text are required; the rest may be left out. Reads the file once,
+    as a stream. Raises ImportRefused."""
+    chunks = _text(source, encoding)
+    try:
+        return _csv_rows(csv.reader(_csv_lines(chunks)), chunks, progress)
+    except StreamProblem as exc:
+        raise ImportRefused([Problem(exc.line, exc.message)]) from None
+
+
+def _csv_rows(reader: Any, chunks: TextChunks, progress: Progress | None) -> list[ImportRow]:
     problems = _Problems()
     try:
         header = [_header_name(h) for h in next(reader)]
@@ -210,8 +205,8 @@ def rows_from_csv(
         line = reader.line_num
         if not any(cell.strip() for cell in record):
             continue
-        if progress and len(rows) % 500 == 0:
-            progress(len(rows), total)
+        if progress and line % 1000 == 0:
+            progress(len(rows), chunks.bytes_read)
         if len(record) != len(header):
             problems.add(
                 start,
@@ -219,7 +214,8 @@ def rows_from_csv(
                 "Quote any text that holds a comma.",
             )
             continue
-        row = _csv_row(dict(zip(header, record, strict=True)), start, problems)
+        cells = dict(zip(header, (cell_read(c) for c in record), strict=True))
+        row = _csv_row(cells, start, problems)
         if row is not None:
             rows.append(row)
     _check_seqs(rows, problems)
@@ -228,7 +224,7 @@ def rows_from_csv(
     if not rows:
         raise ImportRefused([Problem(0, "The file has a header but no rows.")])
     if progress:
-        progress(len(rows), len(rows))
+        progress(len(rows), chunks.bytes_read)
     return rows
 
 
@@ -285,7 +281,7 @@ def _csv_row(cells: dict[str, str], line: int, problems: _Problems) -> ImportRow
     if source not in Source.values:
         problems.add(line, f"source “{source}” is not one of {', '.join(Source.values)}.")
     link = cells.get("link", "").strip()
-    if link and (not re.match(r"^https?://\S+$", link) or len(link) > 500):
+    if link and not web_url(link):
         problems.add(line, f"link “{link[:80]}” is not a web address (http:// or https://).")
     flags = {}
     for column in ("pinned", "featured"):
@@ -343,8 +339,11 @@ def _check_replies(rows: list[ImportRow], problems: _Problems) -> None:
         earlier.add(seq)
 
 
+PAGE = 'a page of X search results ({"data": [...], "includes": {"users": [...]}})'
+
+
 def rows_from_x_json(
-    payload: bytes,
+    source: Readable,
     *,
     host_handle: str = "",
     panelists: tuple[str, ...] = (),
@@ -352,44 +351,60 @@ def rows_from_x_json(
 ) -> list[ImportRow]:
     """Rows of saved X API v2 search results: one response ({"data": [...], "includes":
     {"users": [...]}}) or a list of them (one per page). Retweets are left out; the
-    host's and panelists' handles give them their roles. Raises ImportRefused."""
-    text = decode(payload)
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportRefused(
-            [Problem(exc.lineno, f"this is not valid JSON ({exc.msg}, column {exc.colno}).")]
-        ) from None
-    pages = document if isinstance(document, list) else [document]
+    host's and panelists' handles give them their roles. Read once, as a stream, one post
+    at a time: a post waits only until its page's users are read. Raises ImportRefused."""
+    chunks = _text(source)
+    reader = JsonReader(iter(chunks))
     problems = _Problems()
-    users: dict[str, dict[str, Any]] = {}
-    tweets: list[dict[str, Any]] = []
-    for page in pages:
-        if not isinstance(page, dict) or not isinstance(page.get("data", []), list):
-            raise ImportRefused(
-                [
-                    Problem(
-                        1,
-                        'expected X API v2 search results: {"data": [...], '
-                        '"includes": {"users": [...]}}.',
-                    )
-                ]
-            )
-        for user in (page.get("includes") or {}).get("users") or []:
-            if isinstance(user, dict) and "id" in user:
-                users[str(user["id"])] = user
-        tweets.extend(page.get("data") or [])
-    host = host_handle.strip().lstrip("@").lower()
-    panel = {p.strip().lstrip("@").lower() for p in panelists if p.strip()}
+    authors = _Authors(
+        host=host_handle.strip().lstrip("@").lower(),
+        panel={p.strip().lstrip("@").lower() for p in panelists if p.strip()},
+    )
     rows: list[ImportRow] = []
     seen: set[str] = set()
-    for index, tweet in enumerate(tweets):
-        if progress and index % 500 == 0:
-            progress(index, len(tweets))
-        row = _x_row(tweet, index, text, users, host, panel, problems)
-        if row is not None and row.link not in seen:
-            seen.add(row.link)
-            rows.append(row)
+    waiting: list[tuple[Any, int, int]] = []  # (post, index in the file, line)
+    count = 0
+
+    def settle(*, final: bool) -> None:
+        nonlocal waiting
+        still: list[tuple[Any, int, int]] = []
+        for tweet, index, line in waiting:
+            if not final and isinstance(tweet, dict) and not authors.knows(tweet):
+                still.append((tweet, index, line))
+                continue
+            row = _x_row(tweet, index, line, authors, problems)
+            if row is not None and row.link not in seen:
+                seen.add(row.link)
+                rows.append(row)
+        waiting = still
+
+    def page() -> None:
+        nonlocal count
+        for key in reader.members(PAGE):
+            if key == "data":
+                for _ in reader.elements('"data", a list of posts'):
+                    tweet, start, end = reader.value()
+                    waiting.append((tweet, count, _id_line(reader, tweet, start, end)))
+                    count += 1
+                    if progress and count % 1000 == 0:
+                        progress(count, chunks.bytes_read)
+            elif key == "includes":
+                includes, _, _ = reader.value()
+                authors.add_from(includes)
+            else:
+                reader.value()
+        settle(final=False)
+
+    try:
+        if reader.peek() == "[":
+            for _ in reader.elements("a list of pages"):
+                page()
+        else:
+            page()
+        reader.end()
+    except StreamProblem as exc:
+        raise ImportRefused([Problem(exc.line, exc.message)]) from None
+    settle(final=True)
     problems.raise_any()
     if not rows:
         raise ImportRefused([Problem(0, "The file holds no posts (retweets are left out).")])
@@ -402,29 +417,49 @@ def rows_from_x_json(
         if parent is not None and row.seq is not None and parent < row.seq:
             row.reply_to = parent  # a reply to a post in the file stays a reply
     if progress:
-        progress(len(tweets), len(tweets))
+        progress(count, chunks.bytes_read)
     return rows
 
 
-def _line_of(text: str, tweet_id: str) -> int:
-    at = text.find(f'"{tweet_id}"') if tweet_id else -1
-    return text[:at].count("\n") + 1 if at >= 0 else 0
+def _id_line(reader: JsonReader, tweet: Any, start: int, end: int) -> int:
+    """The line of the post's id in the file (else of the post's start)."""
+    tweet_id = str(tweet.get("id", "")) if isinstance(tweet, dict) else ""
+    at = reader.buf.find(f'"{tweet_id}"', start, end) if tweet_id else -1
+    return reader.line_at(at if at >= 0 else start)
+
+
+@dataclass
+class _Authors:
+    """The users of includes.users read so far, and who hosts and who is on the panel."""
+
+    host: str
+    panel: set[str]
+    users: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def add_from(self, includes: Any) -> None:
+        if not isinstance(includes, dict):
+            return
+        for user in includes.get("users") or []:
+            if isinstance(user, dict) and "id" in user:
+                self.users[str(user["id"])] = {
+                    "id": str(user["id"]),
+                    "username": str(user.get("username", "")),
+                    "name": str(user.get("name", "")),
+                    "profile_image_url": str(user.get("profile_image_url", "")),
+                }
+
+    def knows(self, tweet: dict[str, Any]) -> bool:
+        return str(tweet.get("author_id", "")) in self.users
 
 
 def _x_row(
-    tweet: Any,
-    index: int,
-    text: str,
-    users: dict[str, dict[str, Any]],
-    host: str,
-    panel: set[str],
-    problems: _Problems,
+    tweet: Any, index: int, line: int, authors: _Authors, problems: _Problems
 ) -> ImportRow | None:
     if not isinstance(tweet, dict):
-        problems.add(0, f"post {index + 1} in data is not an object.")
+        problems.add(line, f"post {index + 1} in data is not an object.")
         return None
     tweet_id = str(tweet.get("id", ""))
-    line = _line_of(text, tweet_id)
+    host, panel, users = authors.host, authors.panel, authors.users
     where = f"post {tweet_id or index + 1}: "
     if any(ref.get("type") == "retweeted" for ref in tweet.get("referenced_tweets") or []):
         return None
@@ -461,10 +496,10 @@ def _x_row(
         if handle.lower() in panel
         else AuthorRole.PARTICIPANT
     )
-    urls = [
-        str(u.get("expanded_url") or u.get("url"))
+    urls = [  # web addresses only: a javascript: or data: URL never becomes a link
+        url
         for u in (tweet.get("entities") or {}).get("urls") or []
-        if isinstance(u, dict) and (u.get("expanded_url") or u.get("url"))
+        if isinstance(u, dict) and (url := web_url(str(u.get("expanded_url") or u.get("url"))))
     ]
     metrics: dict[str, Any] = {
         k: v for k, v in (tweet.get("public_metrics") or {}).items() if isinstance(v, int)
@@ -490,7 +525,7 @@ def _x_row(
         source=Source.X,
         link=f"https://x.com/{handle}/status/{tweet_id}",
         author_key=f"x:{user['id']}",
-        avatar_url=str(user.get("profile_image_url", ""))[:500],
+        avatar_url=avatar_url(str(user.get("profile_image_url", ""))),
         links=urls,
         metrics=metrics,
         lang=str(tweet.get("lang", ""))[:12],

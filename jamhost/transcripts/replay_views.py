@@ -108,7 +108,7 @@ def transcript_replay(request: HttpRequest, slug: str) -> HttpResponse | Streami
         jam_check_archivable(jam=jam)
     except ValidationError as exc:
         return not_ready(request, exc)
-    card = replay_card(jam, version=_latest_version(jam))
+    card = replay_card(jam, request, version=_latest_version(jam))
     page = render_to_string(
         "transcripts/replay.html", {"jam": jam, "card": card, "streamed": True}, request=request
     )
@@ -191,9 +191,9 @@ def transcript_section(request: HttpRequest, slug: str, anchor: str) -> HttpResp
         label=section.label,
     )
     if question:
-        card, _ = question_card(jam, question, version=loaded.transcript.version)
+        card, _ = question_card(jam, question, request, version=loaded.transcript.version)
     else:
-        card = replay_card(jam, version=loaded.transcript.version)
+        card = replay_card(jam, request, version=loaded.transcript.version)
     return _positioned(request, jam, loaded, focus, card)
 
 
@@ -218,7 +218,7 @@ def transcript_post(request: HttpRequest, slug: str, seq: int) -> HttpResponse:
         at_ms=layout.post_at[seq],
         label=f"the post by @{post['author']['handle']}",
     )
-    card, _ = post_card(jam, post, loaded.snapshot, version=loaded.transcript.version)
+    card, _ = post_card(jam, post, loaded.snapshot, request, version=loaded.transcript.version)
     return _positioned(request, jam, loaded, focus, card)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -10,9 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from jamhost.jams.models import Jam
 from jamhost.jams.permissions import can_view
+from jamhost.ratelimit import Limited, rate_check
 from jamhost.transcripts import replay
 from jamhost.transcripts.exports import FORMATS, export_filename
 from jamhost.transcripts.forms import ImportForm, PastJamSearchForm
+from jamhost.transcripts.import_stream import CHUNK_BYTES
 from jamhost.transcripts.importer import ImportOptions, import_job_create
 from jamhost.transcripts.models import ImportJob
 from jamhost.transcripts.selectors import past_jam_hosts, past_jams_search
@@ -94,12 +97,24 @@ def import_start(request: HttpRequest) -> HttpResponse:
             panelists=form.panelist_handles(),
         )
         try:
+            rate_check(
+                request=request,
+                scope="import",
+                user_key=str(request.user.pk),
+                rates=(settings.RATE_IMPORT_USER, settings.RATE_IMPORT_ADDRESS),
+                what="imports",
+            )
             job = import_job_create(
                 owner=request.user,
                 filename=upload.name or "upload",
-                payload=upload.read(),
+                chunks=upload.chunks(CHUNK_BYTES),
                 options=options,
             )
+        except Limited as limited:
+            form.add_error(None, limited.message)
+            response = render(request, "transcripts/import.html", {"form": form}, status=429)
+            response["Retry-After"] = str(limited.retry_after)
+            return response
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 for message in messages:

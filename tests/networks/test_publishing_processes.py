@@ -20,7 +20,7 @@ from jamhost.celery import app as celery_app
 from jamhost.networks.models import Publication
 from jamhost.networks.publishing import post_publish
 from jamhost.networks.sweep import networks_sweep
-from jamhost.posts.models import NetworkStatus
+from jamhost.posts.models import NetworkStatus, Post
 from jamhost.posts.services import post_compose
 from tests.factories import live_jam
 from tests.networks.conftest import APP_BEARER, CLIENT_ID, link_x
@@ -99,6 +99,10 @@ def test_worker_killed_mid_post_neither_loses_nor_duplicates(x_server, settings)
             assert time.monotonic() < deadline, "the worker never posted"
             assert worker.poll() is None, "the worker stopped by itself"
             time.sleep(0.2)
+        # Proof the kill overlapped the call: X has created the post, and the worker has
+        # not recorded it yet (X holds its answer back).
+        assert len(x_server.tweets_by(account.x_user_id)) == 1
+        assert Post.objects.get(pk=post.pk).network_post_id is None
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(10)
 

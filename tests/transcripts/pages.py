@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from html import unescape
 from html.parser import HTMLParser
@@ -24,7 +25,7 @@ def big_jam(*, posts: int = 600, title: str = "Big jam", reply_every: int = 9) -
     options = ImportOptions(
         file_format="x", title=title, host_handle=HOST, panelists=made.panelists
     )
-    rows = rows_read(payload=made.dumps().encode(), file_format="x", options=options)
+    rows = rows_read(source=io.BytesIO(made.dumps().encode()), file_format="x", options=options)
     return transcript_import(owner=UserFactory(), rows=rows, options=options)
 
 

@@ -297,7 +297,7 @@ def test_upload_form_imports_and_shows_progress(
     assert job.jam is not None
     page = client.get(f"/import/{job.pk}/").content.decode()
     assert f"/jams/{job.jam.slug}/transcript/" in page and "hx-trigger" not in page
-    assert job.jam.host == user and bytes(job.payload) == b""
+    assert job.jam.host == user and not job.chunks.exists()  # the upload is deleted
 
 
 def test_upload_progress_is_polled_until_finished(client: Any, db: Any) -> None:
@@ -307,15 +307,20 @@ def test_upload_progress_is_polled_until_finished(client: Any, db: Any) -> None:
         owner=user,
         filename="big.csv",
         file_format="csv",
-        payload=b"",
+        size=4_000_000,
+        bytes_done=1_000_000,
         status=ImportStatus.CHECKING,
         rows_done=2500,
-        rows_total=10000,
     )
     partial = client.get(f"/import/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
     assert partial.startswith('<div id="import-progress"')
-    assert 'hx-trigger="every 1s"' in partial and "2500 of 10000 rows" in partial
-    assert 'value="25"' in partial
+    assert 'hx-trigger="every 1s"' in partial and "2500 rows checked" in partial
+    assert 'value="25"' in partial  # a quarter of the file read
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.WRITING, rows_total=10000, rows_done=0
+    )
+    partial = client.get(f"/import/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "Writing the jam: 10000 posts" in partial
     other = UserFactory(username="nosy")
     client.force_login(other)
     assert client.get(f"/import/{job.pk}/").status_code == 403
@@ -336,4 +341,5 @@ def test_upload_form_reports_bad_rows_and_size(
     settings.IMPORT_MAX_BYTES = 100
     response = client.post("/import/", {"file": SimpleUploadedFile("c.csv", bad * 3)})
     assert response.status_code == 200
-    assert "The file is 0.0 MB; the limit is 0 MB. Split it" in response.content.decode()
+    assert "The file is over the limit of 0.0001 MB. Split it" in response.content.decode()
+    assert not ImportJob.objects.filter(filename="c.csv").exists()  # nothing stored

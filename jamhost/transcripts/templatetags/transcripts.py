@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import template
+from django.template import Context
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
@@ -19,8 +20,8 @@ def iso_datetime(value: str | None) -> datetime | None:
     return parse_iso(value) if value else None
 
 
-@register.simple_tag
-def jam_card_meta(jam: Jam) -> SafeString:
+@register.simple_tag(takes_context=True)
+def jam_card_meta(context: Context, jam: Jam) -> SafeString:
     """The jam page's link preview metadata (Open Graph, X card), for its <head>."""
-    card, _ = jam_card(jam)
+    card, _ = jam_card(jam, context.get("request"))
     return render_to_string("transcripts/_card_meta.html", {"card": card})

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("transcripts", "0002_transcriptrendering"),
+        ("transcripts", "0003_import_chunks"),
     ]
 
     operations = [
