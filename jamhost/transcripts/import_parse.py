@@ -239,7 +239,7 @@ def _csv_row(cells: dict[str, str], line: int, problems: _Problems) -> ImportRow
     seq: int | None = None
     if cells.get("seq", "").strip():
         raw = cells["seq"].strip()
-        if raw.isdigit() and int(raw) > 0:
+        if raw.isascii() and raw.isdigit() and int(raw) > 0:
             seq = int(raw)
         else:
             problems.add(line, f"seq “{raw}” is not a whole number above 0.")
@@ -292,7 +292,7 @@ def _csv_row(cells: dict[str, str], line: int, problems: _Problems) -> ImportRow
     reply_to: int | None = None
     raw_reply = cells.get("reply_to", "").strip()
     if raw_reply:
-        if raw_reply.isdigit() and int(raw_reply) > 0:
+        if raw_reply.isascii() and raw_reply.isdigit() and int(raw_reply) > 0:
             reply_to = int(raw_reply)
         else:
             problems.add(line, f"reply_to “{raw_reply}” is not the seq of a row.")

@@ -173,7 +173,7 @@ def transcript_section(request: HttpRequest, slug: str, anchor: str) -> HttpResp
     if section is None:
         return _not_found(request, jam, f"This jam's transcript has no {anchor.upper()}.")
     raw = request.GET.get("part", "1")
-    part = int(raw) if raw.isdigit() else 0
+    part = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 0
     if not 1 <= part <= len(section.parts):
         return _not_found(
             request,

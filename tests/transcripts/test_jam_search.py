@@ -102,3 +102,20 @@ def test_empty_search_and_many_results(client: Any, db: Any) -> None:
     assert len(found) == 50 and "300 posts found; showing 1–50" in html
     second, html = results(client, jam, q="#BenchJam", page="2")
     assert second[0] == found[-1] + 1 and "Page 2 of 6" in html
+
+
+def test_every_naughty_string_as_search_or_part_gets_an_answer_not_a_500(
+    client: Any, ended_jam: Jam
+) -> None:
+    from tests.security.naughty import NAUGHTY, unescaped
+
+    base = f"/jams/{ended_jam.slug}/transcript"
+    read(client, f"{base}/")  # archived
+    for payload in NAUGHTY:
+        for params in ({"q": payload}, {"author": payload}, {"question": payload}):
+            response = client.get(f"{base}/search/", params)
+            assert response.status_code == 200, (params, response.status_code)
+            assert not unescaped(payload, response.content.decode()), params
+        for path in (f"{base}/q1/", f"{base}/v1/play/1/", f"{base}/v1/q1/1-1/"):
+            response = client.get(path, {"part": payload, "from": payload})
+            assert response.status_code in (200, 404), (path, payload, response.status_code)

@@ -166,3 +166,25 @@ def test_the_replay_places_replies_under_their_post(client: Any, replied: Jam) -
     assert "11 posts by 6 people · 2 questions · 2 replies" in full
     figures = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", full))
     assert (figures["Posts"], figures["People"], figures["Replies"]) == ("11", "6", "2")
+
+
+def test_superscript_digits_are_not_a_seq(tmp_path: Any, db: Any) -> None:
+    """ "⁰⁴⁵".isdigit() is true but int() refuses it: a plain problem, not a crash."""
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from tests.factories import UserFactory
+
+    UserFactory(username="importer")
+    path = tmp_path / "jam.csv"
+    path.write_text(
+        "seq,time_utc,author_handle,text,reply_to\n"
+        "1,2026-03-01 18:00:00,ann,Hello #PodChat,\n"
+        "⁰⁴⁵,2026-03-01 18:01:00,bob,Hi #PodChat,⁰¹\n",
+        encoding="utf-8",
+    )
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_transcript", str(path), "--host", "importer", stderr=err)
+    assert "line 3: seq “⁰⁴⁵” is not a whole number above 0." in err.getvalue()
+    assert "line 3: reply_to “⁰¹” is not the seq of a row." in err.getvalue()
