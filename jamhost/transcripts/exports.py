@@ -1,9 +1,10 @@
 """Exports, each a pure function of the snapshot: the same snapshot gives the same bytes.
 
 JSON is the snapshot itself (schema/transcript-v1.json). CSV has one row per post in the
-columns the importer reads back. Markdown and the standalone HTML file follow the
-transcript's sections: each question, then featured and panelist answers, then the
-community.
+columns the importer reads back; a reply names the seq of the post it answers in
+`reply_to`. Markdown and the standalone HTML file follow the transcript's sections: each
+question, then featured and panelist answers, then the community, with each answer's
+replies marked as such and placed under it.
 """
 
 from __future__ import annotations
@@ -21,12 +22,16 @@ from django.utils.safestring import mark_safe
 from jamhost.jams.models import duration_label, run_window
 from jamhost.posts.weblinks import web_url
 from jamhost.spreadsheets import SafeWriter
+from jamhost.transcripts.selectors import transcript_counts
 from jamhost.transcripts.snapshot import (
     URL_RE,
     URL_TRAILING,
+    Section,
     Snapshot,
+    is_reply,
     parse_iso,
     snapshot_sections,
+    threadable,
 )
 
 CSV_COLUMNS = (
@@ -41,6 +46,7 @@ CSV_COLUMNS = (
     "link",
     "pinned",
     "featured",
+    "reply_to",
 )
 CSV_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # Excel reads a CSV without a byte order mark in the machine's legacy code page, which
@@ -85,6 +91,7 @@ def export_csv(snapshot: Snapshot) -> str:
     out.write(CSV_BOM)
     writer = SafeWriter(out, lineterminator="\r\n")  # no cell runs as a formula
     writer.writerow(CSV_COLUMNS)
+    shown = threadable(snapshot)
     for post in snapshot["posts"]:
         writer.writerow(
             [
@@ -99,6 +106,7 @@ def export_csv(snapshot: Snapshot) -> str:
                 post["link"],
                 "true" if post["pinned"] else "false",
                 "true" if post["featured"] else "false",
+                post["reply_to"] if is_reply(post, shown) else "",
             ]
         )
     return out.getvalue()
@@ -146,19 +154,39 @@ def _md_post(post: dict) -> str:
     return line
 
 
+def _handles(snapshot: Snapshot) -> dict[int, str]:
+    return {p["seq"]: p["author"]["handle"] for p in snapshot["posts"]}
+
+
+def _md_with_replies(
+    section: Section, posts: list[dict[str, Any]], handles: dict[int, str]
+) -> list[str]:
+    """Each answer, then its replies as items nested under it, each saying whom it answers."""
+    lines = []
+    for post in posts:
+        lines.append(_md_post(post))
+        for reply in section.thread(post):
+            to = handles[reply["reply_to"]]
+            marked = _md_post(reply).replace("- ", f"- ↪ reply to @{to}: ", 1)
+            lines.append("  " + marked.replace("\n", "\n  "))
+    return lines
+
+
 def export_markdown(snapshot: Snapshot) -> str:
     jam = snapshot["jam"]
     start, ran = jam_ran(jam)
+    counts = transcript_counts(snapshot)
     lines = [
         f"# {_md_escape(jam['title'])} (#{jam['hashtag']})",
         "",
         f"Hosted by @{jam['host']['handle']} on {start:%Y-%m-%d} "
         f"at {start:%H:%M} UTC, ran {ran}. "
-        f"{snapshot['counts']['posts']} posts by {snapshot['counts']['authors']} people.",
+        f"{counts.posts} posts by {counts.people} people.",
     ]
     if jam["panelists"]:
         names = ", ".join(f"@{p['handle']}" for p in jam["panelists"])
         lines += ["", f"Panelists: {names}"]
+    handles = _handles(snapshot)
     for section in snapshot_sections(snapshot):
         lines.append("")
         if section.question:
@@ -169,10 +197,10 @@ def export_markdown(snapshot: Snapshot) -> str:
             lines.append("## Other posts")
         if section.lead:
             lines += ["", "### Panelists and featured answers", ""]
-            lines += [_md_post(p) for p in section.lead]
+            lines += _md_with_replies(section, section.lead, handles)
         if section.community:
             lines += ["", "### Community", ""]
-            lines += [_md_post(p) for p in section.community]
+            lines += _md_with_replies(section, section.community, handles)
         if not section.answers:
             lines += ["", "_No answers._"]
     lines.append("")
@@ -192,7 +220,23 @@ def _linked(text: str) -> str:
     return "".join(out)
 
 
-def _html_post(post: dict[str, Any], kind: str) -> str:
+def _html_with_replies(
+    section: Section, posts: list[dict[str, Any]], kind: str, handles: dict[int, str]
+) -> list[str]:
+    """Each answer, then its replies in a block under it, each saying whom it answers."""
+    parts = []
+    for post in posts:
+        parts.append(_html_post(post, kind))
+        thread = section.thread(post)
+        if thread:
+            who = escape(handles[post["seq"]])
+            parts.append(f'<div class="replies" role="group" aria-label="Replies to @{who}">\n')
+            parts += [_html_post(r, "reply", to=handles[r["reply_to"]]) for r in thread]
+            parts.append("</div>\n")
+    return parts
+
+
+def _html_post(post: dict[str, Any], kind: str, *, to: str = "") -> str:
     author = post["author"]
     badges = "".join(
         f' <span class="badge">{label}</span>'
@@ -205,9 +249,10 @@ def _html_post(post: dict[str, Any], kind: str) -> str:
     )
     clock = parse_iso(post["time"]).strftime("%H:%M")
     when = f'<a href="{escape(post["link"])}">{clock}</a>' if post["link"] else clock
+    replying = f'<span class="reply-to">↪ reply to @{escape(to)}</span> ' if to else ""
     return (
         f'<article class="post {kind}" id="post-{post["seq"]}" data-seq="{post["seq"]}">'
-        f'<header><span class="name">{escape(author["name"] or author["handle"])}</span> '
+        f'<header>{replying}<span class="name">{escape(author["name"] or author["handle"])}</span> '
         f'<span class="handle">@{escape(author["handle"])}</span>{badges}'
         f'<time datetime="{escape(post["time"])}">{when}</time></header>'
         f'<p class="text">{_linked(post["text"])}</p></article>\n'
@@ -219,16 +264,17 @@ def export_html(snapshot: Snapshot) -> str:
     same offline and asks no other host for anything. Posts are written here rather than
     by a template: a 10,000-post file renders in a fraction of the time."""
     sections = []
+    handles = _handles(snapshot)
     for section in snapshot_sections(snapshot):
         parts = []
         if section.question_post:
             parts.append(_html_post(section.question_post, "question"))
         if section.lead:
             parts.append("<h3>Panelists and featured answers</h3>\n")
-            parts += [_html_post(p, "lead") for p in section.lead]
+            parts += _html_with_replies(section, section.lead, "lead", handles)
         if section.community:
             parts.append("<h3>Community</h3>\n")
-            parts += [_html_post(p, "community") for p in section.community]
+            parts += _html_with_replies(section, section.community, "community", handles)
         sections.append((section, mark_safe("".join(parts))))  # every part escaped above
     start, ran = jam_ran(snapshot["jam"])
     return render_to_string(
@@ -239,6 +285,7 @@ def export_html(snapshot: Snapshot) -> str:
             "sections": sections,
             "started": start,
             "ran": ran,
+            "counts": transcript_counts(snapshot),
         },
     )
 

@@ -81,6 +81,8 @@ class ImportRow:
     metrics: dict[str, Any] = field(default_factory=dict)
     lang: str = ""
     is_question: bool = False
+    reply_to: int | None = None  # the seq of the row this one replies to
+    replied_to: str = ""  # X: the id of the post this one replies to
 
 
 class _Problems:
@@ -151,9 +153,9 @@ def rows_from_csv(
     source: Readable, *, encoding: str = "", progress: Progress | None = None
 ) -> list[ImportRow]:
     """Rows of a CSV in the export's columns (seq, time_utc, question, author_handle,
-    author_name, role, text, source, link, pinned, featured). time_utc, author_handle and
-    text are required; the rest may be left out. Reads the file once, as a stream.
-    Raises ImportRefused."""
+    author_name, role, text, source, link, pinned, featured, reply_to). time_utc,
+    author_handle and text are required; the rest may be left out. Reads the file once,
+    as a stream. Raises ImportRefused."""
     chunks = _text(source, encoding)
     try:
         return _csv_rows(csv.reader(_csv_lines(chunks)), chunks, progress)
@@ -218,6 +220,7 @@ def _csv_rows(reader: Any, chunks: TextChunks, progress: Progress | None) -> lis
         if row is not None:
             rows.append(row)
     _check_seqs(rows, problems)
+    _check_replies(rows, problems)
     problems.raise_any()
     if not rows:
         raise ImportRefused([Problem(0, "The file has a header but no rows.")])
@@ -237,7 +240,7 @@ def _csv_row(cells: dict[str, str], line: int, problems: _Problems) -> ImportRow
     seq: int | None = None
     if cells.get("seq", "").strip():
         raw = cells["seq"].strip()
-        if raw.isdigit() and int(raw) > 0:
+        if raw.isascii() and raw.isdigit() and int(raw) > 0:
             seq = int(raw)
         else:
             problems.add(line, f"seq “{raw}” is not a whole number above 0.")
@@ -287,6 +290,13 @@ def _csv_row(cells: dict[str, str], line: int, problems: _Problems) -> ImportRow
         if value is None:
             problems.add(line, f"{column} “{cells[column].strip()}” should be true or false.")
         flags[column] = bool(value)
+    reply_to: int | None = None
+    raw_reply = cells.get("reply_to", "").strip()
+    if raw_reply:
+        if raw_reply.isascii() and raw_reply.isdigit() and int(raw_reply) > 0:
+            reply_to = int(raw_reply)
+        else:
+            problems.add(line, f"reply_to “{raw_reply}” is not the seq of a row.")
     if len(problems.items) > before or moment is None:
         return None
     return ImportRow(
@@ -303,6 +313,7 @@ def _csv_row(cells: dict[str, str], line: int, problems: _Problems) -> ImportRow
         pinned=flags["pinned"],
         featured=flags["featured"],
         author_key=f"import:{handle.lower()}",
+        reply_to=reply_to,
     )
 
 
@@ -317,6 +328,16 @@ def _check_seqs(rows: list[ImportRow], problems: _Problems) -> None:
         if row.seq is not None and row.seq <= last:
             problems.add(row.line, f"seq {row.seq} does not follow {last}; seqs must increase.")
         last = row.seq or last
+
+
+def _check_replies(rows: list[ImportRow], problems: _Problems) -> None:
+    """A reply names an earlier row by its seq (its position when the file has no seq)."""
+    earlier: set[int] = set()
+    for index, row in enumerate(rows, start=1):
+        seq = row.seq or index
+        if row.reply_to is not None and row.reply_to not in earlier:
+            problems.add(row.line, f"reply_to {row.reply_to} is not the seq of an earlier row.")
+        earlier.add(seq)
 
 
 PAGE = 'a page of X search results ({"data": [...], "includes": {"users": [...]}})'
@@ -391,6 +412,11 @@ def rows_from_x_json(
     rows.sort(key=lambda r: (r.time, int(r.metrics.get("id", "0"))))
     for seq, row in enumerate(rows, start=1):
         row.seq = seq
+    seq_of = {str(row.metrics["id"]): row.seq for row in rows}
+    for row in rows:
+        parent = seq_of.get(row.replied_to)
+        if parent is not None and row.seq is not None and parent < row.seq:
+            row.reply_to = parent  # a reply to a post in the file stays a reply
     if progress:
         progress(count, chunks.bytes_read)
     return rows
@@ -482,6 +508,14 @@ def _x_row(
         k: v for k, v in (tweet.get("public_metrics") or {}).items() if isinstance(v, int)
     }
     metrics["id"] = tweet_id
+    replied_to = next(
+        (
+            str(ref.get("id", ""))
+            for ref in tweet.get("referenced_tweets") or []
+            if isinstance(ref, dict) and ref.get("type") == "replied_to"
+        ),
+        "",
+    )
     return ImportRow(
         line=line,
         seq=None,
@@ -498,6 +532,7 @@ def _x_row(
         links=urls,
         metrics=metrics,
         lang=str(tweet.get("lang", ""))[:12],
+        replied_to=replied_to,
     )
 
 

@@ -116,6 +116,11 @@ def rows_read(
     else:
         rows = rows_from_csv(source, encoding=options.encoding, progress=progress)
     problems = questions_assign(rows)
+    by_seq = {(row.seq or index): row for index, row in enumerate(rows, start=1)}
+    for row in rows:
+        parent = by_seq.get(row.reply_to) if row.reply_to is not None else None
+        if parent is not None and row.question is None and not row.is_question:
+            row.question = parent.question  # as ingest does: a reply stays with its question
     times = [row.time for row in rows]
     if times and max(times) - min(times) > timedelta(minutes=MAX_DURATION_MINUTES):
         problems.append(
@@ -177,9 +182,18 @@ def transcript_import(*, owner: Any, rows: list[ImportRow], options: ImportOptio
         }
         Question.objects.bulk_create(questions.values())
         last_seq = 0
+        pk_of: dict[int, int] = {}
         for batch in _batches(_posts(jam, rows, questions), POST_BATCH):
             Post.objects.bulk_create(batch)
             last_seq = max(last_seq, *(p.seq for p in batch))
+            pk_of.update((p.seq, p.pk) for p in batch if p.pk is not None)
+        # A reply names its parent by seq; the parent's row exists once its batch is in.
+        replies = [
+            Post(pk=pk_of[row.seq or index], reply_to_id=pk_of[row.reply_to])
+            for index, row in enumerate(rows, start=1)
+            if row.reply_to is not None
+        ]
+        Post.objects.bulk_update(replies, ["reply_to"], batch_size=POST_BATCH)
         Jam.objects.filter(pk=jam.pk).update(last_seq=last_seq, rev=last_seq)
         current = max(questions.values(), key=lambda q: q.number, default=None)
         if current is not None:

@@ -113,22 +113,25 @@ class ImportChunk(models.Model):
         return f"piece {self.index} of import {self.job_id}"
 
 
-class TranscriptRendering(models.Model):
-    """A transcript version's posts rendered for the replay page, made once after it is
-    stored, so that no web process renders thousands of post fragments for a reader.
-    `fingerprint` names the templates that made it; other templates, other rendering."""
+class TranscriptPart(models.Model):
+    """A part of a transcript version as the replay shows it (a section's part, "q3/2", or
+    a page of the player, "play/5"), rendered once after the version is stored, so that no
+    web process renders thousands of post fragments for a reader and each part is one
+    indexed read. `fingerprint` names the templates and layout that made it; other
+    templates, other parts."""
 
     transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="+")
     fingerprint = models.CharField(max_length=64)
+    name = models.CharField(max_length=32)
     html = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["transcript", "fingerprint"], name="transcript_rendering_unique"
+                fields=["transcript", "fingerprint", "name"], name="transcript_part_unique"
             )
         ]
 
     def __str__(self) -> str:
-        return f"rendering of transcript {self.transcript_id}"
+        return f"part {self.name} of transcript {self.transcript_id}"

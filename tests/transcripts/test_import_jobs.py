@@ -22,7 +22,8 @@ from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 CSV = (
-    ",".join(CSV_COLUMNS) + "\n1,2026-03-01 18:00:00,,host,,host,Q1: Up? #UpJam,,,false,false\n"
+    ",".join(CSV_COLUMNS[:-1])
+    + "\n1,2026-03-01 18:00:00,,host,,host,Q1: Up? #UpJam,,,false,false\n"
 ).encode()
 
 

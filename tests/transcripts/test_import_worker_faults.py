@@ -31,7 +31,7 @@ POSTS = 30_000
 
 
 def big_csv(tag: str) -> bytes:
-    rows = [",".join(CSV_COLUMNS), f"1,2026-03-01 18:00:00,,host,,host,Q1: Go? #{tag},,,,"]
+    rows = [",".join(CSV_COLUMNS[:-1]), f"1,2026-03-01 18:00:00,,host,,host,Q1: Go? #{tag},,,,"]
     rows += [
         f"{n},2026-03-01 18:{n * 59 // POSTS:02d}:00,Q1,person{n % 500},,,A1: answer {n} #{tag},,,,"
         for n in range(2, POSTS + 1)
