@@ -29,7 +29,7 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DEBUG=true $(BIN)/mypy jamhost
+	DEBUG=true $(BIN)/mypy jamhost testservers
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -597,6 +597,8 @@ def main(argv: list[str] | None = None) -> list[Result]:
             # Raised so that the limits are counted (as in production) but never refuse.
             RATE_COMPOSE_USER="1000000/60",
             RATE_COMPOSE_ADDRESS="1000000/60",
+            # Every bench socket comes from 127.0.0.1: no per-address cap here.
+            LIVE_SOCKETS_PER_ADDRESS="1000000",
             PYTHONPATH=str(REPO),
             DJANGO_SETTINGS_MODULE="jamhost.settings",
         )

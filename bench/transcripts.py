@@ -1,5 +1,6 @@
 """Transcript benchmark: archive a 10,000-post jam, then time the replay page's first byte,
-the whole page and each export.
+the whole page (the first part of the transcript), a part and a player page the browser
+loads after it, and each export.
 
     .venv/bin/python -m bench.transcripts [--posts 10000] [--runs 5] [--database-url URL]
 
@@ -14,11 +15,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import statistics
 import sys
 import tempfile
 import time
 from datetime import timedelta
+from html import unescape as html_unescape
 from typing import Any
 
 
@@ -217,6 +220,21 @@ def main() -> int:
         f"{len(queries)} queries)"
     )
     print(f"replay whole page, warm:      {page_warm * 1000:8.0f} ms")
+    # What the browser asks for next: a placeholder's part, and a page of the player.
+    page_html = "".join(
+        c.decode() if isinstance(c, bytes) else c for c in client.get(url).streaming_content
+    )
+    part_src = re.search(r'data-src="([^"]+)"', page_html)
+    play_url = re.search(r'data-play-url="([^"]+)"', page_html)
+    for label, path in (
+        ("a part (placeholder)", html_unescape(part_src.group(1)) if part_src else ""),
+        ("a player page", f"{play_url.group(1)}2/" if play_url else ""),
+    ):
+        if not path:
+            continue
+        cold, _ = timed(lambda path=path: (memo_clear(), client.get(path)), args.runs)
+        warm, _ = timed(lambda path=path: client.get(path), args.runs)
+        print(f"{label + ', cold / warm:':30}{cold * 1000:8.0f} ms / {warm * 1000:.0f} ms")
     for fmt in ("json", "csv", "md", "html"):
 
         def export(fmt: str = fmt) -> Any:

@@ -1,7 +1,8 @@
 """ASGI entry point: Django for HTTP (behind admission control: jamhost.admission),
-Channels consumers for websockets, and a lifespan handler that runs the schedule sweep
-on the server's own event loop in the embedded default (production runs it from Celery
-beat)."""
+Channels consumers for websockets, all behind jamhost.edge (body caps, trusted proxies,
+sockets per address, the Origin check), and a lifespan handler that runs the schedule
+sweep on the server's own event loop in the embedded default (production runs it from
+Celery beat)."""
 
 import os
 from typing import Any
@@ -17,10 +18,10 @@ from jamhost.handler import SyncChainASGIHandler  # noqa: E402
 django_asgi_app = SyncChainASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from jamhost.admission import Admission  # noqa: E402
+from jamhost.edge import OriginCheck, edge  # noqa: E402
 from jamhost.lifespan import lifespan  # noqa: E402
 from jamhost.live.auth import SocketAuthMiddlewareStack  # noqa: E402
 from jamhost.live.routing import websocket_urlpatterns  # noqa: E402
@@ -37,15 +38,19 @@ router = ProtocolTypeRouter(
             slow=settings.ADMISSION_SLOW_PATHS,
             slow_threads=settings.WEB_SLOW_THREADS,
         ),
-        "websocket": AllowedHostsOriginValidator(
-            SocketAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": OriginCheck(SocketAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+# Body caps, trusted proxies and sockets per address, before Django or a consumer. The
+# edge goes outside admission: the client's address (from a trusted proxy) is known
+# before anything logs or counts the request, and a body declared over its cap is
+# refused at once without taking a place in the queue or a thread. A chunked body that
+# passes its cap is still cut off by the edge while the view reads it on its lane.
+guarded = edge(router)
 
 
 async def application(scope: Any, receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
         await lifespan(receive, send)
         return
-    await router(scope, receive, send)
+    await guarded(scope, receive, send)

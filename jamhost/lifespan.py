@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,10 +17,10 @@ log = logging.getLogger(__name__)
 
 
 async def sweep_forever(interval: float) -> None:
-    """The schedule sweep, and the archive sweep every ARCHIVE_SWEEP_INTERVAL (as beat
-    runs them in production)."""
+    """The schedule sweep, and the archive and import sweeps every ARCHIVE_SWEEP_INTERVAL
+    (as beat runs them in production)."""
     from jamhost.jams.sweep import jams_sweep
-    from jamhost.transcripts.tasks import archive_sweep
+    from jamhost.transcripts.tasks import archive_sweep, import_sweep_task
 
     loop = asyncio.get_running_loop()
     archived_at = loop.time()
@@ -32,8 +33,9 @@ async def sweep_forever(interval: float) -> None:
             archived_at = loop.time()
             try:
                 await sync_to_async(archive_sweep, thread_sensitive=True)()
+                await sync_to_async(import_sweep_task, thread_sensitive=True)()
             except Exception:
-                log.exception("archive sweep failed")
+                log.exception("archive or import sweep failed")
         await asyncio.sleep(interval)
 
 
@@ -105,5 +107,10 @@ async def lifespan(
                     task.cancel()
                     with contextlib.suppress(BaseException):
                         await task
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+                # This process's "live" gauges (open sockets) leave the sums with it.
+                from prometheus_client import multiprocess
+
+                multiprocess.mark_process_dead(os.getpid())
             await send({"type": "lifespan.shutdown.complete"})
             return

@@ -39,7 +39,7 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 
 def client_address(request: HttpRequest) -> str:
-    # uvicorn (proxy_headers) has already put a trusted proxy's X-Forwarded-For here.
+    # jamhost.edge has already put the client behind a TRUSTED_PROXIES proxy here.
     return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 
 import uvicorn
+
+from jamhost.logs import logging_config
 
 # Database work runs in a worker thread while the event loop writes frames. Each query's
 # network I/O releases the GIL, and taking it back from a busy loop thread waits out the
@@ -30,6 +33,12 @@ def main() -> None:
         raise SystemExit(
             "jamhost: several web workers need REDIS_URL (the embedded default is one process)."
         )
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # /metrics adds up every worker's samples from here (jamhost.metrics); set before
+        # the workers start so that they all write to it. An operator's own directory
+        # (shared with the Celery workers) is theirs to empty before the processes start.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="jamhost-metrics-")
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
     print(f"jamhost: serving on http://{args.host}:{args.port}/", flush=True)
     uvicorn.run(
         "jamhost.asgi:application",
@@ -39,7 +48,11 @@ def main() -> None:
         lifespan="on",
         ws="jamhost.wsprotocol:SlimWebSocketProtocol",
         ws_per_message_deflate=False,
-        proxy_headers=True,
+        # X-Forwarded-For is read by jamhost.edge, from TRUSTED_PROXIES only.
+        proxy_headers=False,
+        log_config=logging_config(
+            fmt=os.environ.get("LOG_FORMAT", "plain"), level=os.environ.get("LOG_LEVEL", "INFO")
+        ),
         log_level=os.environ.get("UVICORN_LOG_LEVEL", "info"),
     )
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from jamhost.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -56,7 +58,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG e
 if DEBUG:
     ALLOWED_HOSTS += ["testserver"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address for links (jamhost/links.py). Unset, links follow the address each
+# request came to; work outside a request (tasks, commands) uses the fallback.
+SITE_URL = env_str("SITE_URL").rstrip("/")
+SITE_URL_FALLBACK = "http://127.0.0.1:8000"
 
 REDIS_URL = env_str("REDIS_URL")
 DATABASE_URL = env_str("DATABASE_URL")
@@ -212,6 +217,16 @@ LIVE_FANOUT = env_str("LIVE_FANOUT", "hub")
 LIVE_SOCKET_BACKLOG = env_int("LIVE_SOCKET_BACKLOG", 500)
 LIVE_GAP_WAIT = env_float("LIVE_GAP_WAIT", 0.5)
 LIVE_RESYNC_INTERVAL = env_float("LIVE_RESYNC_INTERVAL", 5.0)
+# Open websockets one client address may hold in one web process (jamhost.edge).
+LIVE_SOCKETS_PER_ADDRESS = env_int("LIVE_SOCKETS_PER_ADDRESS", 200)
+
+# The edge (jamhost.edge): request bodies over REQUEST_MAX_BYTES (the import form:
+# IMPORT_MAX_BYTES) are refused before they are read; X-Forwarded-For/-Proto are believed
+# only from TRUSTED_PROXIES (addresses or networks, comma-separated; none by default).
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 1_000_000)
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+# /metrics asks for "Authorization: Bearer <METRICS_TOKEN>" when it is set.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # Scheduled work: the sweep opens and closes jams and releases questions.
 SWEEP_INTERVAL = env_float("SWEEP_INTERVAL", 2.0)
@@ -225,6 +240,10 @@ INVITE_DAYS = env_int("INVITE_DAYS", 14)
 ARCHIVE_SWEEP_INTERVAL = env_float("ARCHIVE_SWEEP_INTERVAL", 60.0)
 ARCHIVE_SWEEP_GRACE = env_int("ARCHIVE_SWEEP_GRACE", 120)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20_000_000)
+IMPORT_MAX_ACTIVE = env_int("IMPORT_MAX_ACTIVE", 2)  # unfinished imports per person
+IMPORT_STALL_SECONDS = env_int("IMPORT_STALL_SECONDS", 900)  # no progress: failed
+RATE_IMPORT_USER = env_str("RATE_IMPORT_USER", "10/3600")
+RATE_IMPORT_ADDRESS = env_str("RATE_IMPORT_ADDRESS", "30/3600")
 
 # Audience participation: how many upvotes (or take-backs) and flags one person may send
 # per minute, so a flood is refused with "try again in N s" instead of reaching screens.
@@ -248,20 +267,27 @@ X_CLIENT_ID = env_str("X_CLIENT_ID")
 X_CLIENT_SECRET = env_str("X_CLIENT_SECRET")
 X_BEARER_TOKEN = env_str("X_BEARER_TOKEN")
 X_API_BASE_URL = env_str("X_API_BASE_URL", "https://api.x.com").rstrip("/")
-X_REDIRECT_URI = env_str("X_REDIRECT_URI", f"{SITE_URL}/accounts/x/callback/")
+# Registered with X, so it cannot follow each request: SITE_URL (or the fallback) decides.
+X_REDIRECT_URI = env_str("X_REDIRECT_URI", f"{SITE_URL or SITE_URL_FALLBACK}/accounts/x/callback/")
 X_TOKEN_KEY = env_str("X_TOKEN_KEY")
 X_TIMEOUT = env_float("X_TIMEOUT", 10.0)
 X_INGEST = env_str("X_INGEST", "search")
 X_INGEST_MARGIN_MINUTES = env_int("X_INGEST_MARGIN_MINUTES", 15)
+X_INGEST_LEASE_SECONDS = env_int("X_INGEST_LEASE_SECONDS", 60)
 X_PRICE_READ = env_float("X_PRICE_READ", 0.005)
 X_PRICE_CREATE = env_float("X_PRICE_CREATE", 0.015)
 X_PRICE_CREATE_URL = env_float("X_PRICE_CREATE_URL", 0.20)
+
+# Profile pictures load only from the networks' avatar hosts (posts.weblinks, and the
+# CSP's img-src below).
+AVATAR_HOSTS = env_list("AVATAR_HOSTS", "pbs.twimg.com,abs.twimg.com")
 
 # Scripts only from our own files: no inline scripts or handlers anywhere (see csp.py).
 CONTENT_SECURITY_POLICY = env_str(
     "CONTENT_SECURITY_POLICY",
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    f"img-src 'self' data: {' '.join('https://' + h for h in AVATAR_HOSTS)}; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
 )
 
@@ -299,15 +325,15 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Health checks and scrapers talk to the process directly, often over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# LOG_FORMAT=json: one JSON object per line (jamhost.logs), for a log collector.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=LOG_LEVEL)
+# Celery keeps Django's logging (above) instead of its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # WhiteNoise serves files with a synchronous iterator; under ASGI Django warns on every
 # static file. The files are small and cached by browsers; the warning is noise.

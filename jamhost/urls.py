@@ -1,8 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from jamhost.health import healthz, metrics_view
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("accounts/", include("jamhost.accounts.urls")),
     path("", include("jamhost.jams.urls")),
     path("", include("jamhost.live.urls")),

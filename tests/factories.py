@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from jamhost.jams.hashtags import hashtag_key
 from jamhost.jams.models import Jam, JamStatus, Membership, Question, Role
 
 
@@ -27,7 +28,7 @@ class JamFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Jam {n}")
     slug = factory.Sequence(lambda n: f"jam-{n}")
     hashtag = factory.Sequence(lambda n: f"TestJam{n}")
-    hashtag_key = factory.LazyAttribute(lambda o: o.hashtag.lower())
+    hashtag_key = factory.LazyAttribute(lambda o: hashtag_key(o.hashtag))
     host = factory.SubFactory(UserFactory)
     starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
     duration_minutes = 60

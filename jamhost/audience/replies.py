@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from jamhost.audience.rules import post_in_jam, require_live, require_signed_in
 from jamhost.jams.models import Jam
 from jamhost.jams.permissions import jam_role
+from jamhost.jams.x_text import x_refused_message
 from jamhost.networks.models import XAccount
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text, is_blank
 from jamhost.posts.models import AuthorRole, Post, PostStatus, Source
@@ -73,6 +74,9 @@ def reply_compose(
     # PostgreSQL text cannot hold NUL: refuse it plainly instead of failing on insert.
     if "\x00" in body:
         raise ValidationError({"body": "Your reply contains a NUL character. Remove it."})
+    refused = x_refused_message(body, "reply")
+    if refused:
+        raise ValidationError({"body": refused})
     if client_key and "\x00" in client_key:
         client_key = None
     if client_key:

@@ -5,7 +5,6 @@ selector, answer. Every refusal is a message with a 4xx status, never a 500."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +31,7 @@ from jamhost.jams.models import Jam
 from jamhost.jams.permissions import can_edit, can_moderate, can_view
 from jamhost.posts.models import Post
 from jamhost.ratelimit import Limited, rate_check
+from jamhost.spreadsheets import SafeWriter
 
 PEOPLE_PANEL_SECONDS = 5
 
@@ -246,25 +246,21 @@ def follow_ups(request: HttpRequest, slug: str) -> HttpResponse:
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{jam.slug}-follow-ups.csv"'
-        writer = csv.writer(response)
+        response.write("\ufeff")  # UTF-8 with a byte order mark, so Excel reads names right
+        writer = SafeWriter(response)
         writer.writerow(["handle", "name", "profile", "marked_at"])
         for entry in entries:
             url = request.build_absolute_uri(entry.profile_url)
             writer.writerow(
                 [
                     "@" + entry.author_handle,
-                    _csv_safe(entry.author_name),
+                    entry.author_name,
                     url,
                     entry.created_at.isoformat(),
                 ]
             )
         return response
     return render(request, "audience/follow_ups.html", {"jam": jam, "entries": entries})
-
-
-def _csv_safe(text: str) -> str:
-    # A name typed as "=HYPERLINK(…)" must not run as a formula in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 @require_GET

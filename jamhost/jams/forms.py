@@ -200,6 +200,7 @@ class JamForm(forms.Form):
             cleaned["starts_at"] = local_to_utc(naive, zone)
         except ValidationError as exc:
             self.add_error("starts_at", exc)
+        cleaned["zone"] = zone  # the host's: messages about times speak in it
         return cleaned
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC
 from urllib.parse import urlparse
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -13,13 +12,15 @@ from icalendar import Calendar, Event
 
 from jamhost.jams.models import Jam
 from jamhost.jams.permissions import can_view
+from jamhost.links import absolute_url
 
 
-def jam_ical(jam: Jam) -> bytes:
-    """The jam as a one-event calendar: start and end in UTC, a stable UID, and the
-    jam page's absolute address, so calendar apps update the event on a second import."""
-    url = settings.SITE_URL + jam.get_absolute_url()
-    domain = urlparse(settings.SITE_URL).hostname or "jamhost"
+def jam_ical(jam: Jam, *, url: str) -> bytes:
+    """The jam as a one-event calendar: start and end in UTC (the real ones once it has
+    gone live or ended), a stable UID, and the
+    jam page's absolute address `url`, so calendar apps update the event on a second
+    import."""
+    domain = urlparse(url).hostname or "jamhost"
     calendar = Calendar()
     calendar.add("prodid", "-//jamhost//Tweet Jams//EN")
     calendar.add("version", "2.0")
@@ -28,8 +29,10 @@ def jam_ical(jam: Jam) -> bytes:
     event = Event()
     event.add("uid", f"jam-{jam.pk}@{domain}")
     event.add("dtstamp", timezone.now())
-    event.add("dtstart", jam.starts_at.astimezone(UTC))
-    event.add("dtend", jam.ends_at.astimezone(UTC))
+    # As planned until it goes live; then from when it went live to its real end.
+    start, end = jam.run
+    event.add("dtstart", start.astimezone(UTC))
+    event.add("dtend", end.astimezone(UTC))
     event.add("summary", f"{jam.title} ({jam.tag})")
     lines = [jam.description, f"Follow and join with {jam.tag}: {url}"]
     event.add("description", "\n\n".join(line for line in lines if line))
@@ -43,6 +46,7 @@ def jam_calendar(request: HttpRequest, slug: str) -> HttpResponse:
     jam = get_object_or_404(Jam, slug=slug)
     if not can_view(user=request.user, jam=jam):
         raise Http404("draft")
-    response = HttpResponse(jam_ical(jam), content_type="text/calendar; charset=utf-8")
+    url = absolute_url(jam.get_absolute_url(), request)
+    response = HttpResponse(jam_ical(jam, url=url), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{jam.slug}.ics"'
     return response

@@ -44,6 +44,28 @@ class Role(models.TextChoices):
     PANELIST = "panelist", "Panelist"
 
 
+def run_window(
+    starts_at: datetime,
+    duration_minutes: int,
+    went_live_at: datetime | None = None,
+    ended_at: datetime | None = None,
+) -> tuple[datetime, datetime]:
+    """When a jam runs: from going live (early with "Start now") to its real end (early
+    with "End the jam", later when extended), the schedule standing in for what has not
+    happened yet. Pages, calendars, exports and the hashtag reservation all use this."""
+    start = went_live_at or starts_at
+    end = ended_at or starts_at + timedelta(minutes=duration_minutes)
+    return start, max(start, end)
+
+
+def duration_label(start: datetime, end: datetime) -> str:
+    """ "42 minutes", "1 minute", "under a minute": how long start..end lasted."""
+    minutes = round((end - start).total_seconds() / 60)
+    if (end - start).total_seconds() < 60:
+        return "under a minute"
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
+
+
 class Jam(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
@@ -96,6 +118,24 @@ class Jam(models.Model):
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def start_has_passed(self) -> bool:
+        return self.starts_at <= timezone.now()
+
+    @property
+    def run(self) -> tuple[datetime, datetime]:
+        """(start, end) as it really ran, for an ended jam; see run_window."""
+        return run_window(self.starts_at, self.duration_minutes, self.went_live_at, self.ended_at)
+
+    @property
+    def ran_from(self) -> datetime:
+        return self.run[0]
+
+    @property
+    def ran_for(self) -> str:
+        """How long the jam really ran ("42 minutes"); meaningful once it has ended."""
+        return duration_label(*self.run)
 
     @property
     def tag(self) -> str:

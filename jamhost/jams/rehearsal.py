@@ -24,8 +24,9 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 
 from jamhost.jams import services
+from jamhost.jams.answers import answer_number
+from jamhost.jams.hashtags import text_has_hashtag
 from jamhost.jams.models import Jam, JamStatus, Membership
-from jamhost.posts.compose import has_hashtag
 from jamhost.posts.models import AuthorRole, Kind, Source
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def _retagged(text: str, old: str, new: str) -> str:
     """The recorded text under the live jam's hashtag instead of the recording's."""
     if old and old.lower() != new.lower():
         text = re.sub(rf"#{re.escape(old)}\b", f"#{new}", text, flags=re.IGNORECASE)
-    if not has_hashtag(text, new):
+    if not text_has_hashtag(text, new):
         text = f"{text} #{new}"
     return text
 
@@ -144,13 +145,13 @@ def recording_play_post(*, slug: str, recording: Recording, post: RecordedPost) 
     jam = Jam.objects.select_related("host").filter(slug=slug).first()
     if jam is None or jam.status != JamStatus.LIVE:
         return False
-    question = jam.questions.filter(number=post.question).first() if post.question else None
+    # A recording that does not say which question a post answers: its prefix does.
+    number = post.question or (answer_number(post.text) if post.kind != Kind.QUESTION else None)
+    question = jam.questions.filter(number=number).first() if number else None
     if post.kind == Kind.QUESTION:
         if question is not None and not question.is_released:
             services.question_release(question=question)
         return True
-    if question is not None and not question.is_released:
-        question = None  # answering a question this jam has not asked yet: no label
     user = get_user_model().objects.filter(username=post.handle).first()
     role = post.role
     if user is not None:

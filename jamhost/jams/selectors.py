@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -69,3 +70,11 @@ def jam_people(*, jam: Jam) -> tuple[list[Membership], list[Invite]]:
     )
     invites = list(jam.invites.select_related("accepted_by").order_by("-created_at"))
     return members, invites
+
+
+def question_next(questions: Iterable[Question]) -> Question | None:
+    """The next question out: of those not released, the earliest due (then the lowest
+    number), as the sweep releases them. The live header counts down to it and the host's
+    "Release next question" releases it."""
+    upcoming = [q for q in questions if not q.is_released]
+    return min(upcoming, key=lambda q: (q.offset_minutes, q.number), default=None)

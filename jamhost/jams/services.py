@@ -8,18 +8,23 @@ after commit.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Max
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from jamhost.jams.counters import jam_next_rev
-from jamhost.jams.hashtags import hashtag_clean, hashtag_key, reservation_window
+from jamhost.jams.hashtags import (
+    hashtag_clean,
+    hashtag_key,
+    reservation_lock_id,
+    reservation_window,
+)
 from jamhost.jams.models import (
     DeletedAuthorPolicy,
     Invite,
@@ -30,6 +35,8 @@ from jamhost.jams.models import (
     Question,
     Role,
 )
+from jamhost.jams.selectors import question_next
+from jamhost.jams.x_text import x_refused_message
 from jamhost.live.publish import jam_changed_on_commit
 
 TRANSITIONS: dict[str, set[str]] = {
@@ -60,47 +67,95 @@ def hashtag_check_available(
     duration_minutes: int,
     exclude_jam_id: int | None = None,
     viewer: Any = None,
+    time_zone: tzinfo | None = None,
 ) -> None:
     """Raise ValidationError if another jam holds the tag in an overlapping window.
 
-    A jam holds its tag from `margin` before its start to `margin` after its end, so two
-    jams with the same tag must be at least `margin` apart (the margin is counted once,
-    as the error message says).
+    A jam holds its tag from `margin` before its start to `margin` after its end (its
+    real start and end once it has gone live or ended: hashtags.reservation_window), so
+    two jams with the same tag must be at least `margin` apart (the margin is counted
+    once, as the error message says). The message gives times in `time_zone` (the
+    host's; UTC when not given).
+
+    Call it inside the transaction that writes the jam: it takes the tag's reservation
+    lock, held until commit, so of two hosts reserving one tag at the same moment one
+    writes first and the other then sees that jam and gets this message.
     """
     key = hashtag_key(hashtag)
+    _reservation_lock(key)
     margin = timedelta(minutes=settings.HASHTAG_MARGIN_MINUTES)
     start, end = starts_at, starts_at + timedelta(minutes=duration_minutes)
     candidates = Jam.objects.filter(hashtag_key=key)
     if exclude_jam_id is not None:
         candidates = candidates.exclude(pk=exclude_jam_id)
-    # The SQL narrows by start time (no jam lasts longer than MAX_DURATION_MINUTES); the
-    # loop applies each jam's own duration.
+    # The SQL narrows by start time (no jam lasts longer than MAX_DURATION_MINUTES after
+    # its scheduled start, and one started early began at went_live_at); the loop applies
+    # each jam's own window.
     candidates = candidates.filter(
-        starts_at__lt=end + margin,
+        Q(starts_at__lt=end + margin) | Q(went_live_at__lt=end + margin),
         starts_at__gt=start - margin - timedelta(minutes=MAX_DURATION_MINUTES),
     ).select_related("host")
     for other in candidates:
-        other_start, other_end = reservation_window(other.starts_at, other.duration_minutes)
+        other_start, other_end = reservation_window(
+            other.starts_at,
+            other.duration_minutes,
+            went_live_at=other.went_live_at,
+            ended_at=other.ended_at,
+        )
         if other_start < end and start < other_end:
             visible = other.status != JamStatus.DRAFT or (
                 viewer is not None and viewer.is_authenticated and other.host_id == viewer.pk
             )
             holder = f"“{other.title}”" if visible else "another jam"
             raise ValidationError(
-                f"#{other.hashtag} is reserved by {holder} from "
-                f"{other.starts_at:%Y-%m-%d %H:%M} UTC for {other.duration_minutes} minutes "
-                f"(plus {settings.HASHTAG_MARGIN_MINUTES} minutes either side). Pick another "
+                f"#{other.hashtag} is reserved by {holder} "
+                f"{_span_text(*other.run, time_zone or UTC)}, plus "
+                f"{settings.HASHTAG_MARGIN_MINUTES} minutes either side. Pick another "
                 "time or hashtag.",
                 code="hashtag_reserved",
             )
 
 
-def _unique_slug(title: str) -> str:
-    base = slugify(title)[:60] or "jam"
+def _span_text(start: datetime, end: datetime, zone: tzinfo) -> str:
+    """ "from 2026-05-04 18:00 to 19:00 (Europe/Berlin)", in the reader's zone."""
+    start, end = start.astimezone(zone), end.astimezone(zone)
+    until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
+    name = getattr(zone, "key", None) or str(zone)
+    return f"from {start:%Y-%m-%d %H:%M} to {until} ({name})"
+
+
+def _reservation_lock(key: str) -> None:
+    """Serialise reservations of one tag until the transaction ends. PostgreSQL: an
+    advisory transaction lock on the folded tag (the check reads rows other transactions
+    may be inserting, so a row lock cannot do it). SQLite: every write transaction
+    already holds the database's write lock from its start (BEGIN IMMEDIATE)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("a hashtag reservation must be checked inside a transaction")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [reservation_lock_id(key)])
+
+
+def jam_save_with_unique_slug(jam: Jam, *, fallback: str = "jam") -> None:
+    """Validate and insert a new jam under a slug made from its title, free at the moment
+    of the insert: two jams created with one title at once both get one (the later a
+    suffixed slug), never an error."""
+    base = slugify(jam.title)[:60] or fallback
     slug = base
-    while Jam.objects.filter(slug=slug).exists():
-        slug = f"{base}-{secrets.token_hex(2)}"
-    return slug
+    for _attempt in range(10):
+        while Jam.objects.filter(slug=slug).exists():
+            slug = f"{base}-{secrets.token_hex(3)}"
+        jam.slug = slug
+        jam.full_clean(validate_unique=False)  # the insert itself is the uniqueness check
+        try:
+            with transaction.atomic():  # a savepoint: a clash rolls back this insert only
+                jam.save(force_insert=True)
+            return
+        except IntegrityError:
+            if not Jam.objects.filter(slug=slug).exists():
+                raise  # another constraint: not ours to paper over
+            slug = f"{base}-{secrets.token_hex(3)}"
+    raise RuntimeError("no free slug after 10 attempts")
 
 
 def _validate_times(starts_at: datetime, duration_minutes: int) -> None:
@@ -128,8 +183,10 @@ def jam_create(
     description: str = "",
     moderation_mode: str = ModerationMode.POST,
     deleted_author_policy: str = DeletedAuthorPolicy.ANONYMIZE,
+    time_zone: tzinfo | None = None,
 ) -> Jam:
-    """Create a draft jam that reserves its hashtag for its window; the host is a member."""
+    """Create a draft jam that reserves its hashtag for its window; the host is a member.
+    A clash names the holder and its times in `time_zone` (the host's)."""
     errors: dict[str, list[str]] = {}
     if not title.strip():
         errors["title"] = ["Give the jam a title."]
@@ -144,13 +201,16 @@ def jam_create(
     with transaction.atomic():
         try:
             hashtag_check_available(
-                hashtag=tag, starts_at=starts_at, duration_minutes=duration_minutes, viewer=host
+                hashtag=tag,
+                starts_at=starts_at,
+                duration_minutes=duration_minutes,
+                viewer=host,
+                time_zone=time_zone,
             )
         except ValidationError as exc:
             raise ValidationError({"hashtag": exc.messages}) from exc
         jam = Jam(
             title=title.strip(),
-            slug=_unique_slug(title),
             description=description.strip(),
             hashtag=tag,
             hashtag_key=hashtag_key(tag),
@@ -160,8 +220,7 @@ def jam_create(
             moderation_mode=moderation_mode,
             deleted_author_policy=deleted_author_policy or DeletedAuthorPolicy.ANONYMIZE,
         )
-        jam.full_clean()
-        jam.save()
+        jam_save_with_unique_slug(jam)
         Membership.objects.create(jam=jam, user=host, role=Role.HOST)
     return jam
 
@@ -177,6 +236,7 @@ def jam_update(
     moderation_mode: str | None = None,
     deleted_author_policy: str | None = None,
     actor: Any = None,
+    time_zone: tzinfo | None = None,
 ) -> Jam:
     """Edit a jam that has not gone live; the hashtag stays reserved for the new window.
     A moderation mode or deletion policy left out (None or "") stays as it was."""
@@ -202,6 +262,7 @@ def jam_update(
                 duration_minutes=duration_minutes,
                 exclude_jam_id=jam.pk,
                 viewer=actor,
+                time_zone=time_zone,
             )
         except ValidationError as exc:
             raise ValidationError({"hashtag": exc.messages}) from exc
@@ -298,8 +359,9 @@ def _archive_enqueue(jam_id: int) -> None:
     archive_jam.delay(jam_id)
 
 
-def jam_extend(*, jam: Jam, minutes: int) -> Jam:
-    """Add minutes to a live or scheduled jam."""
+def jam_extend(*, jam: Jam, minutes: int, time_zone: tzinfo | None = None) -> Jam:
+    """Add minutes to a live or scheduled jam. Refused when the longer jam would run into
+    another jam's reservation of the same hashtag."""
     if not 1 <= minutes <= 240:
         raise ValidationError("Extend by 1 to 240 minutes.")
     with transaction.atomic():
@@ -308,6 +370,14 @@ def jam_extend(*, jam: Jam, minutes: int) -> Jam:
             raise ValidationError("Only a scheduled or live jam can be extended.")
         if jam.duration_minutes + minutes > MAX_DURATION_MINUTES:
             raise ValidationError(f"A jam lasts at most {MAX_DURATION_MINUTES} minutes.")
+        # The reservation follows the new end: refuse to run into another jam's.
+        hashtag_check_available(
+            hashtag=jam.hashtag,
+            starts_at=jam.starts_at,
+            duration_minutes=jam.duration_minutes + minutes,
+            exclude_jam_id=jam.pk,
+            time_zone=time_zone,
+        )
         jam.duration_minutes += minutes
         _stamp_header(jam)
         jam.save(update_fields=["duration_minutes", "updated_at"])
@@ -332,6 +402,9 @@ def _validate_question(text: str, offset_minutes: int, jam: Jam) -> str:
     text = " ".join(text.split())
     if not text:
         raise ValidationError({"text": "Write the question."})
+    refused = x_refused_message(text, "question")
+    if refused:
+        raise ValidationError({"text": refused})
     if len(text) > 250:
         raise ValidationError(
             {"text": f"Keep a question to 250 characters (this one has {len(text)})."}
@@ -346,45 +419,69 @@ def _validate_question(text: str, offset_minutes: int, jam: Jam) -> str:
     return text
 
 
+def _run_sheet_changed(jam: Jam) -> None:
+    """A live jam's header counts down to its next question, so a change to the run-sheet
+    while it is live is a change to the header: open pages get it on the live path, and
+    fresh loads render it anew (headers are cached by their rev). `jam` is locked."""
+    if jam.status == JamStatus.LIVE:
+        _stamp_header(jam)
+
+
+def _question_locked(question: Question) -> tuple[Jam, Question]:
+    """The question's jam, then the question, locked in that order (the order
+    question_release and post_insert take them)."""
+    jam = _locked(question.jam)
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    question.jam = jam
+    return jam, question
+
+
 def question_add(*, jam: Jam, text: str, offset_minutes: int) -> Question:
+    """Add a question at the end of the run-sheet. On a live jam it is released by the
+    sweep at its time like the others, and screens count down to it at once."""
     if jam.is_over:
         raise ValidationError("The jam is over; its questions can no longer change.")
     text = _validate_question(text, offset_minutes, jam)
     with transaction.atomic():
-        Jam.objects.select_for_update().filter(pk=jam.pk).first()
+        jam = _locked(jam)
+        if jam.is_over:
+            raise ValidationError("The jam is over; its questions can no longer change.")
         number = (jam.questions.aggregate(n=Max("number"))["n"] or 0) + 1
-        return Question.objects.create(
+        question = Question.objects.create(
             jam=jam, number=number, text=text, offset_minutes=offset_minutes
         )
+        _run_sheet_changed(jam)
+    return question
 
 
 def question_update(*, question: Question, text: str, offset_minutes: int) -> Question:
     """Edit an unreleased question. A released question is never edited silently."""
     with transaction.atomic():
-        question = Question.objects.select_for_update().select_related("jam").get(pk=question.pk)
-        if question.jam.is_over:
+        jam, question = _question_locked(question)
+        if jam.is_over:
             raise ValidationError("The jam is over; its questions can no longer change.")
         if question.is_released:
             raise ValidationError(
                 f"Q{question.number} was released at {question.released_at:%H:%M} UTC and "
                 "people have answered it; it can no longer be edited."
             )
-        question.text = _validate_question(text, offset_minutes, question.jam)
+        question.text = _validate_question(text, offset_minutes, jam)
         question.offset_minutes = offset_minutes
         question.save(update_fields=["text", "offset_minutes"])
+        _run_sheet_changed(jam)
     return question
 
 
 def question_delete(*, question: Question) -> None:
     with transaction.atomic():
-        question = Question.objects.select_for_update().select_related("jam").get(pk=question.pk)
-        if question.jam.is_over:
+        jam, question = _question_locked(question)
+        if jam.is_over:
             raise ValidationError("The jam is over; its questions can no longer change.")
         if question.is_released:
             raise ValidationError(f"Q{question.number} is released and cannot be removed.")
-        jam = question.jam
         question.delete()
         _renumber(jam, [q.pk for q in jam.questions.order_by("number")])
+        _run_sheet_changed(jam)
 
 
 def _renumber(jam: Jam, ordered_ids: list[int]) -> None:
@@ -426,6 +523,7 @@ def question_reorder(*, jam: Jam, ordered_ids: list[int]) -> list[Question]:
         for pk, offset in zip(ordered_ids, slots, strict=True):
             if by_pk[pk].offset_minutes != offset:
                 Question.objects.filter(pk=pk).update(offset_minutes=offset)
+        _run_sheet_changed(jam)
         return list(jam.questions.order_by("number"))
 
 
@@ -469,7 +567,8 @@ def question_release(*, question: Question, now: datetime | None = None) -> Ques
 
 
 def question_release_next(*, jam: Jam, now: datetime | None = None) -> Question:
-    nxt = jam.questions.filter(released_at__isnull=True).order_by("number").first()
+    """Release the question the live header counts down to (selectors.question_next)."""
+    nxt = question_next(jam.questions.filter(released_at__isnull=True))
     if nxt is None:
         raise ValidationError("Every question has been released.")
     return question_release(question=nxt, now=now)

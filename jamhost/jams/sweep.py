@@ -14,6 +14,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from jamhost import metrics
 from jamhost.jams.models import Jam, JamStatus
 from jamhost.jams.services import jam_end, jam_go_live, question_release
 
@@ -27,6 +28,7 @@ class SweepResult:
     ended: list[int] = field(default_factory=list)
 
 
+@metrics.timed_sweep("jams")
 def jams_sweep(*, now: datetime | None = None) -> SweepResult:
     now = now or timezone.now()
     result = SweepResult()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -28,6 +27,7 @@ from jamhost.jams.selectors import (
     jam_list_upcoming,
     jam_people,
 )
+from jamhost.links import site_root
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -123,6 +123,7 @@ def _jam_fields(form: JamForm) -> dict[str, Any]:
         "description": data["description"],
         "moderation_mode": data["moderation_mode"],
         "deleted_author_policy": data["deleted_author_policy"],
+        "time_zone": data.get("zone"),
     }
 
 
@@ -143,10 +144,10 @@ def jam_edit(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect("jams:edit", slug=jam.slug)
     else:
         form = JamForm(jam=jam)
-    return render(request, "jams/manage.html", _manage_context(jam, jam_form=form))
+    return render(request, "jams/manage.html", _manage_context(request, jam, jam_form=form))
 
 
-def _manage_context(jam: Jam, /, **parts: Any) -> dict[str, Any]:
+def _manage_context(request: HttpRequest, jam: Jam, /, **parts: Any) -> dict[str, Any]:
     members, invites = jam_people(jam=jam)
     context: dict[str, Any] = {
         "jam": jam,
@@ -155,7 +156,7 @@ def _manage_context(jam: Jam, /, **parts: Any) -> dict[str, Any]:
         "members": members,
         "invites": invites,
         "invite_form": InviteForm(),
-        "site_url": settings.SITE_URL,
+        "site_url": site_root(request),
     }
     context.update(_questions_context(jam))
     context.update(parts)
@@ -223,7 +224,9 @@ def _questions_response(request: HttpRequest, jam: Jam, **parts: Any) -> HttpRes
     ):
         return redirect(reverse("jams:edit", kwargs={"slug": jam.slug}) + "#questions")
     return render(
-        request, "jams/manage.html", _manage_context(jam, **_questions_context(jam, **parts))
+        request,
+        "jams/manage.html",
+        _manage_context(request, jam, **_questions_context(jam, **parts)),
     )
 
 
@@ -336,7 +339,7 @@ def _people_response(request: HttpRequest, jam: Jam, **parts: Any) -> HttpRespon
         "invites": invites,
         "invite_form": InviteForm(),
         "people_error": "",
-        "site_url": settings.SITE_URL,
+        "site_url": site_root(request),
         **parts,
     }
     if _is_htmx(request):
@@ -345,7 +348,7 @@ def _people_response(request: HttpRequest, jam: Jam, **parts: Any) -> HttpRespon
         if context.get("new_invite"):
             messages.success(request, "Invite link made: copy it from the list below.")
         return redirect(reverse("jams:edit", kwargs={"slug": jam.slug}) + "#people")
-    return render(request, "jams/manage.html", _manage_context(jam, **context))
+    return render(request, "jams/manage.html", _manage_context(request, jam, **context))
 
 
 @login_required
@@ -382,9 +385,10 @@ def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse
 
 @require_http_methods(["GET", "POST"])
 def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows the invite; POST accepts it. Accepting on GET would let link previews
-    in chat apps use up a single-use link."""
-    if not request.user.is_authenticated:
+    """GET shows the invite (to anyone holding the link: the jam, its host, the role and
+    the time, with sign-up and log-in for people not signed in); POST accepts it.
+    Accepting on GET would let link previews in chat apps use up a single-use link."""
+    if request.method == "POST" and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     # Tokens are URL-safe base64; anything else (a NUL byte, say, which PostgreSQL would
     # refuse to compare) is simply not an invite.

@@ -2,7 +2,8 @@
 has sockets for the jam.
 
 - Production (REDIS_URL set): one Redis PUBLISH per audience, on channel
-  `<CHANNEL_PREFIX>:live:<jam>:<audience>`, payload `<rev>:<html>`. Each web process holds
+  `<CHANNEL_PREFIX>:live:<jam>:<audience>`, payload `<rev>@<publish time>:<html>` (the
+  time, in epoch seconds, gives the delivery-lag metric). Each web process holds
   one subscription (jamhost.live.fanout.Hub) and writes the text to its local sockets.
 - Embedded default: straight into this process's hubs, on their event loops.
 - LIVE_FANOUT=layer: through the Channels layer's group_send to every consumer (the design
@@ -15,6 +16,7 @@ from the database (the hub notices the gap, or its periodic check does).
 from __future__ import annotations
 
 import logging
+import time
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -47,14 +49,18 @@ def publish(*, jam_id: int, rev: int, frames: dict[str, str]) -> None:
                 )
         elif settings.REDIS_URL:
             pipe = redis_client().pipeline(transaction=False)
+            sent = f"{rev}@{time.time():.3f}"
             for audience, text in frames.items():
-                pipe.publish(channel_name(jam_id, audience), f"{rev}:{text}")
+                pipe.publish(channel_name(jam_id, audience), f"{sent}:{text}")
             pipe.execute()
         else:
             from jamhost.live.fanout import feed_local_hubs
 
+            sent_at = time.time()
             for audience, text in frames.items():
-                feed_local_hubs(jam_id=jam_id, audience=audience, rev=rev, text=text)
+                feed_local_hubs(
+                    jam_id=jam_id, audience=audience, rev=rev, text=text, sent_at=sent_at
+                )
     except Exception:
         log.warning(
             "live publish of jam %s rev %s failed; screens will resync", jam_id, rev, exc_info=True

@@ -24,6 +24,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from jamhost import metrics
 from jamhost.jams.models import Jam
 from jamhost.jams.permissions import can_moderate, can_view, open_to_all
 from jamhost.live.auth import socket_user
@@ -118,6 +119,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.flusher: asyncio.Task[None] | None = None
         self.closed = False
         self.joined = False
+        self.frames_ignored = 0
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """Channels' dispatch loop, run in the connection's own task when the consumer
@@ -255,32 +257,37 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.handle(message)
 
     def parse(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any] | None:
-        """A JSON object from the client, or None (logged) for anything else."""
+        """A JSON object from the client, or None for anything else (counted, and logged
+        once per socket: a client sending garbage must not write a log line per frame)."""
         if text_data is None or len(text_data) > MAX_FRAME_CHARS:
-            log.info(
-                "ignoring a %s frame on a %s socket",
-                "binary" if text_data is None else "huge",
-                self.audience,
-            )
+            self.ignored("binary" if text_data is None else "huge")
             return None
         try:
             message = json.loads(text_data)
         except ValueError:
-            log.info("ignoring a malformed frame on a %s socket", self.audience)
+            self.ignored("malformed")
             return None
         if not isinstance(message, dict):
-            log.info("ignoring a non-object frame on a %s socket", self.audience)
+            self.ignored("non-object")
             return None
         return message
 
-    async def handle(self, message: dict[str, Any]) -> None:
-        """Viewers send nothing that changes anything; an action here is refused."""
-        if "action" in message:
-            log.warning(
-                "refused action %r from a viewer socket of jam %s",
-                str(message.get("action"))[:40],
+    def ignored(self, what: str) -> None:
+        metrics.REFUSED.labels(reason=f"{self.audience}_frame").inc()
+        self.frames_ignored += 1
+        if self.frames_ignored == 1:
+            log.info(
+                "ignoring a %s frame on a %s socket of jam %s (later ones on this socket "
+                "are only counted)",
+                what,
+                self.audience,
                 self.jam.pk if self.jam else None,
             )
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        """Viewers send nothing that changes anything; an action here is ignored."""
+        if "action" in message:
+            self.ignored(f"{str(message.get('action'))[:40]!r} action")
 
 
 class ConsoleConsumer(LiveConsumer):

@@ -31,11 +31,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import os
+import time
 import weakref
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -43,6 +45,7 @@ import redis.asyncio as aioredis
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from jamhost import metrics
 from jamhost.live.bus import channel_name
 from jamhost.live.render import Part, frame_parts, frames_by_rev
 
@@ -89,6 +92,7 @@ class Group:
         """Hand a frame to every socket and keep it for sockets that join later."""
         for socket in list(self.sockets):
             socket.deliver(rev, text)
+        metrics.FRAMES_DELIVERED.inc(len(self.sockets))
         for key, part in frame_parts(text):
             self.history.append((rev, key, part))
             if key is not None:
@@ -248,13 +252,24 @@ class Hub:
         group = self.groups.get((jam_id, audience))
         return len(group.sockets) if group else 0
 
+    def task(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """A task of the hub's own, in an empty context: one created from a caller
+        inside sync_to_async would inherit its "single thread in use" flag, and every
+        database call in it would fail with "would deadlock"."""
+        return self.loop.create_task(coroutine, context=contextvars.Context())
+
     # Frames -----------------------------------------------------------------------------
 
-    def feed(self, jam_id: int, audience: str, rev: int, text: str) -> None:
-        """A frame from the source. Runs on the hub's loop."""
+    def feed(
+        self, jam_id: int, audience: str, rev: int, text: str, sent_at: float | None = None
+    ) -> None:
+        """A frame from the source (`sent_at`: when it was published). Runs on the hub's
+        loop."""
         group = self.groups.get((jam_id, audience))
         if group is None:
             return
+        if sent_at is not None:
+            metrics.DELIVERY_LAG.observe(max(0.0, time.time() - sent_at))
         if group.last_rev is not None and rev <= group.last_rev:
             return
         group.pending[rev] = text
@@ -276,21 +291,23 @@ class Hub:
             group.last_rev += 1
             group.delivered(group.last_rev, group.pending.pop(group.last_rev))
         if group.pending and group.gap_task is None:
-            group.gap_task = self.loop.create_task(self._fill_gap(group))
+            metrics.HUB_GAPS.inc()
+            group.gap_task = self.task(self._fill_gap(group))
 
     async def _fill_gap(self, group: Group) -> None:
         try:
             await asyncio.sleep(settings.LIVE_GAP_WAIT)
             if group.pending:
-                await self._resync(group)
+                await self._resync(group, reason="gap")
         finally:
             group.gap_task = None
         if group.pending and self.groups.get(group.key) is group:
             self._drain(group)
 
-    async def _resync(self, group: Group) -> None:
+    async def _resync(self, group: Group, *, reason: str) -> None:
         """Send the current state of everything after the group's last rev, from the DB."""
         assert group.last_rev is not None
+        metrics.HUB_RESYNCS.labels(reason=reason).inc()
         try:
             upto, frames = await _frames_after(group.jam_id, group.audience, group.last_rev)
         except Exception:
@@ -307,11 +324,11 @@ class Hub:
         """After the source lost frames (a Redis reconnect): catch every group up."""
         for group in list(self.groups.values()):
             if group.last_rev is not None and group.gap_task is None:
-                group.gap_task = self.loop.create_task(self._resync_now(group))
+                group.gap_task = self.task(self._resync_now(group, "source"))
 
-    async def _resync_now(self, group: Group) -> None:
+    async def _resync_now(self, group: Group, reason: str) -> None:
         try:
-            await self._resync(group)
+            await self._resync(group, reason=reason)
         finally:
             group.gap_task = None
         self._drain(group)
@@ -320,7 +337,7 @@ class Hub:
 
     def _ensure_check(self) -> None:
         if self._check_task is None or self._check_task.done():
-            self._check_task = self.loop.create_task(self._check_loop())
+            self._check_task = self.task(self._check_loop())
 
     async def _check_loop(self) -> None:
         from jamhost.live.presence import presence_tick
@@ -338,7 +355,7 @@ class Hub:
             for group in list(self.groups.values()):
                 behind = group.last_rev is not None and revs.get(group.jam_id, 0) > group.last_rev
                 if behind and group.gap_task is None:
-                    group.gap_task = self.loop.create_task(self._resync_now(group))
+                    group.gap_task = self.task(self._resync_now(group, "check"))
 
     async def close(self) -> None:
         if self._check_task is not None:
@@ -368,7 +385,7 @@ class RedisSource:
         self.channels.add(channel)
         event = self.confirmed.setdefault(channel, asyncio.Event())
         if self.reader is None or self.reader.done():
-            self.reader = self.hub.loop.create_task(self._run())
+            self.reader = self.hub.task(self._run())
         elif self.pubsub is not None:
             with contextlib.suppress(Exception):
                 await self.pubsub.subscribe(channel)
@@ -452,8 +469,10 @@ class RedisSource:
             return
         try:
             jam_part, audience = channel[self.prefix_len :].split(":", 1)
-            rev_part, text = data.split(b":", 1)
-            self.hub.feed(int(jam_part), audience, int(rev_part), text.decode())
+            stamp, text = data.split(b":", 1)
+            rev_part, _, sent_part = stamp.partition(b"@")
+            sent_at = float(sent_part) if sent_part else None
+            self.hub.feed(int(jam_part), audience, int(rev_part), text.decode(), sent_at)
         except ValueError:
             log.warning("live: ignoring malformed frame on %s", channel)
 
@@ -478,11 +497,20 @@ def get_hub() -> Hub:
     return hub
 
 
-def feed_local_hubs(*, jam_id: int, audience: str, rev: int, text: str) -> None:
-    """Embedded default: hand a frame to this process's hubs, from any thread."""
+def feed_local_hubs(
+    *, jam_id: int, audience: str, rev: int, text: str, sent_at: float | None = None
+) -> None:
+    """Embedded default: hand a frame to this process's hubs, from any thread.
+
+    The call runs in an empty context, not the publishing thread's: that thread is inside
+    sync_to_async, whose "single thread in use" flag a task created from its context
+    (the hub's gap resync) would inherit, and every database call in that task would
+    then fail with "would deadlock" (one warning per frame, and no frame delivered)."""
     for loop, hub in list(_hubs.items()):
         if (jam_id, audience) in hub.groups and not loop.is_closed():
-            loop.call_soon_threadsafe(hub.feed, jam_id, audience, rev, text)
+            loop.call_soon_threadsafe(
+                hub.feed, jam_id, audience, rev, text, sent_at, context=contextvars.Context()
+            )
 
 
 PROCESS_ID = f"{os.uname().nodename}:{os.getpid()}"

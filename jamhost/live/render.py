@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 
+from jamhost.jams.selectors import question_next
 from jamhost.posts.models import NetworkStatus
 
 if TYPE_CHECKING:
@@ -92,14 +93,13 @@ def render_header(jam: Jam) -> str:
     def make() -> str:
         questions = list(jam.questions.all())
         released = [q for q in questions if q.is_released]
-        upcoming = [q for q in questions if not q.is_released]
         return render_to_string(
             "live/_header.html",
             {
                 "jam": jam,
                 "current": jam.current_question,
                 "released": released,
-                "next_question": upcoming[0] if upcoming else None,
+                "next_question": question_next(questions),
             },
         )
 

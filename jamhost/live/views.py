@@ -15,13 +15,19 @@ from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
 from jamhost.jams import services as jam_services
-from jamhost.jams.models import Jam, Role
+from jamhost.jams.forms import zone_from_name
+from jamhost.jams.models import Jam, JamStatus, Role
 from jamhost.jams.permissions import can_edit, can_moderate, can_view, jam_role
 from jamhost.jams.selectors import questions_released
 from jamhost.live.render import VIEWER, render_header
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text
-from jamhost.posts.selectors import posts_for_room
-from jamhost.posts.services import AUTO, post_send
+from jamhost.posts.selectors import (
+    SENT_TO_X,
+    post_text_sent_to_x_before,
+    post_texts_sent_to_x,
+    posts_for_room,
+)
+from jamhost.posts.services import AUTO, post_held_for_approval, post_send
 from jamhost.ratelimit import Limited, rate_check
 
 # A form sent again (a resend after a timeout, a double click) whose first send was stored.
@@ -39,6 +45,7 @@ def _compose_context(request: HttpRequest, jam: Jam, role: str | None, **extra: 
     return {
         "jam": jam,
         "released": released,
+        "held_for_approval": post_held_for_approval(jam=jam, author_role=role),
         "client_key": uuid.uuid4().hex,
         "choice": extra.pop("choice", default_choice),
         "limit": MAX_WEIGHTED_LENGTH,
@@ -67,6 +74,12 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
             "can_edit": can_edit(user=request.user, jam=jam),
             "can_moderate": can_moderate(user=request.user, jam=jam),
             "compose": _compose_context(request, jam, role),
+            # What the compose box warns about before the same text goes to X twice.
+            "sent_to_x": (
+                post_texts_sent_to_x(user=request.user, jam=jam)
+                if jam.status in (JamStatus.LIVE, JamStatus.SCHEDULED)
+                else []
+            ),
         },
     )
 
@@ -90,7 +103,6 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
         # The box is shown only to people who are logged in, so this is a session that
         # expired while the room was open: log in again and come back to the room.
         return redirect_to_login(reverse("live:room", args=[jam.slug]))
-    role = None  # the form keeps the choice that was sent, so the default is not needed
     body = request.POST.get("body", "")
     raw_choice = request.POST.get("question", AUTO)
     try:
@@ -103,6 +115,7 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
         )
     except Limited as limited:
         # A clear refusal in the compose box; the text the person wrote stays in it.
+        role = jam_role(user=request.user, jam=jam)  # for the box's notes (a refusal only)
         context = _compose_context(
             request, jam, role, body=body, errors={"__all__": [limited.message]}, choice=raw_choice
         )
@@ -123,14 +136,24 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
         )
     except ValidationError as exc:
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        role = jam_role(user=request.user, jam=jam)  # for the box's notes (a refusal only)
         context = _compose_context(request, jam, role, body=body, errors=errors, choice=raw_choice)
         if _is_htmx(request):
             return render(request, "live/_compose.html", context)
         messages.error(request, " ".join(m for ms in errors.values() for m in ms))
         return redirect("live:room", slug=jam.slug)
     if _is_htmx(request):
+        post = sent.post
+        # The post's role is the author's role in the jam, read by post_send: no query.
         context = _compose_context(
-            request, jam, role, sent=True, stored_before=sent.stored_before, choice=raw_choice
+            request,
+            jam,
+            post.author_role,
+            sent=True,
+            stored_before=sent.stored_before,
+            choice=raw_choice,
+            # The box adds it to the texts it warns about (the room page listed the rest).
+            sent_to_x=post.text if post.network_status in SENT_TO_X else "",
         )
         return render(request, "live/_compose.html", context)
     if sent.stored_before:
@@ -142,6 +165,8 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
 def compose_preview(request: HttpRequest, slug: str) -> HttpResponse:
     """The live counter: the text as it will be published and its length as X counts it."""
     jam = get_object_or_404(Jam.objects.select_related("current_question"), slug=slug)
+    if not can_view(user=request.user, jam=jam):
+        raise Http404("draft")  # as the draft's room answers
     role = jam_role(user=request.user, jam=jam)
     body = request.POST.get("body", "")[:5000]
     try:
@@ -157,10 +182,17 @@ def compose_preview(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         number = choice if isinstance(choice, int) else None
     composed = compose_text(body=body, hashtag=jam.hashtag, question_number=number)
+    empty = not body.strip()
     return render(
         request,
         "live/_compose_count.html",
-        {"composed": composed, "limit": MAX_WEIGHTED_LENGTH, "empty": not body.strip()},
+        {
+            "composed": composed,
+            "limit": MAX_WEIGHTED_LENGTH,
+            "empty": empty,
+            "sent_before": not empty
+            and post_text_sent_to_x_before(user=request.user, text=composed.text),
+        },
     )
 
 
@@ -186,8 +218,12 @@ def release_next(request: HttpRequest, slug: str) -> HttpResponse:
 def extend(request: HttpRequest, slug: str) -> HttpResponse:
     jam = _host_action(request, slug)
     try:
+        zone = zone_from_name(request.POST.get("time_zone", ""))
+    except ValidationError:
+        zone = None  # a clash is then told in UTC
+    try:
         minutes = int(request.POST.get("minutes", "10"))
-        jam_services.jam_extend(jam=jam, minutes=minutes)
+        jam_services.jam_extend(jam=jam, minutes=minutes, time_zone=zone)
         messages.success(request, f"The jam now runs {minutes} minutes longer.")
     except ValueError:
         messages.error(request, "Give the extension in whole minutes.")

@@ -1,265 +1,42 @@
 """Ingest: everyone's posts with the jam's hashtag, from X's recent search, into the jam.
 
-One poll walks the search's pages newest first. Each page's tweets are upserted by tweet
-id (one post per tweet, whether it was published from jamhost or found by search), then
-the cursor is saved: the next page's token, and only after the last page the new
-`since_id`. A poll that dies half-way resumes from the page it was on and re-reads at most
-that page, which the upsert makes harmless. Anything odd in an answer is skipped or
-stored with a logged reason; nothing in an answer can stop later polls.
+A jam's first search starts at its ingest window (`start_time`), never at X's 7-day
+default, so a weekly chat that reuses its hashtag starts clean; later searches ask only
+for posts after `since_id`. One poll walks the search's pages newest first. Each page is
+stored (networks.tweets: one post per X post per jam, edits in place), then the cursor is
+saved: the next page's token, and only after the last page the new `since_id`. A poll
+that dies half-way resumes from the page it was on; its lease on the cursor runs out
+within X_INGEST_LEASE_SECONDS, and the next poll takes it over and says so in the log.
+Each answer's rate-limit remaining and reset are recorded for the host's panel.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DataError, IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from jamhost.jams.models import Jam, JamStatus, Question
+from jamhost.jams.models import Jam, JamStatus
 from jamhost.networks.accounts import XAccountRevoked, x_access_token
-from jamhost.networks.models import IngestCursor, Publication, XAccount
-from jamhost.networks.publishing import comparable, post_network_set, tweet_text_expanded
+from jamhost.networks.models import IngestCursor
+from jamhost.networks.tweets import TWEET_ID, PollResult, page_store
 from jamhost.networks.usage import usage_record
 from jamhost.networks.x import client as x
-from jamhost.posts.models import AuthorRole, NetworkStatus, Post, Source
-from jamhost.posts.services import MAX_BODY_CHARS, post_insert
 
 log = logging.getLogger(__name__)
 
-ANSWER_PREFIX = re.compile(r"^\s*[Aa]\s?(\d{1,3})\s*(?:[:\-–.)]|\s)")
-TWEET_ID = re.compile(r"^\d{1,20}$")
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_PAGES_PER_POLL = 50
 MAX_INTERVAL = 60.0
-
-
-@dataclass
-class PollResult:
-    stored: int = 0
-    duplicates: int = 0
-    skipped: list[str] = field(default_factory=list)
-    pages: int = 0
-    error: str = ""
-    paused_until: datetime | None = None
+# X's recent search reaches back 7 days; a start_time older than that is refused.
+SEARCH_REACH = timedelta(days=7) - timedelta(minutes=5)
 
 
 def ingest_query(jam: Jam) -> str:
     return f"{jam.tag} -is:retweet"
-
-
-def members_by_x_id(jam: Jam) -> dict[str, tuple[Any, str]]:
-    """X user id -> (jamhost user, role) for the jam's host and members with linked X."""
-    roles = {m.user_id: m.role for m in jam.memberships.all()}
-    roles.setdefault(jam.host_id, AuthorRole.HOST)
-    accounts = XAccount.objects.filter(user_id__in=roles).select_related("user")
-    return {a.x_user_id: (a.user, roles[a.user_id]) for a in accounts}
-
-
-def _printable(text: str) -> str:
-    """Without NUL and other control characters (PostgreSQL refuses NUL in text);
-    line breaks and tabs stay."""
-    return CONTROL_CHARS.sub("", text)
-
-
-def _question_number(text: str) -> int | None:
-    match = ANSWER_PREFIX.match(text)
-    return int(match.group(1)) if match else None
-
-
-def _links(tweet: dict[str, Any]) -> list[str]:
-    urls = (tweet.get("entities") or {}).get("urls") or []
-    out = []
-    for entity in urls if isinstance(urls, list) else []:
-        if isinstance(entity, dict):
-            link = entity.get("unwound_url") or entity.get("expanded_url") or entity.get("url")
-            if isinstance(link, str) and link.startswith(("http://", "https://")):
-                out.append(_printable(link)[:500])
-    return out
-
-
-def _metrics(tweet: dict[str, Any]) -> dict[str, int]:
-    raw = tweet.get("public_metrics")
-    if not isinstance(raw, dict):
-        return {}
-    return {str(k): v for k, v in raw.items() if isinstance(v, int)}
-
-
-def tweet_upsert(
-    *,
-    jam: Jam,
-    tweet: Any,
-    users: dict[str, dict[str, Any]],
-    members: dict[str, tuple[Any, str]],
-    result: PollResult,
-    known_ids: set[str] | None = None,
-    questions: dict[int, Question] | None = None,
-) -> Post | None:
-    """Store one tweet from search or the stream as a post of the jam (once per tweet id).
-
-    A tweet from a member's linked account that matches one of their posts waiting to be
-    published becomes that post's publication, not a second post. `known_ids` and
-    `questions` (the page's already-stored tweet ids, the jam's released questions by
-    number) save a query per tweet when a whole page is stored."""
-    if not isinstance(tweet, dict):
-        result.skipped.append("an entry that is not an object")
-        return None
-    tid, text = str(tweet.get("id", "")), tweet.get("text")
-    if not TWEET_ID.match(tid) or not isinstance(text, str):
-        result.skipped.append(f"tweet {tid[:30] or '?'}: no valid id or text")
-        return None
-    if tweet.get("withheld"):
-        result.skipped.append(f"tweet {tid}: withheld")
-        return None
-    if known_ids is not None:
-        already = tid in known_ids
-    else:
-        already = Post.objects.filter(network_post_id=tid).exists()
-    if already:
-        result.duplicates += 1
-        return None
-    author_id = str(tweet.get("author_id") or "")
-    expanded = _printable(tweet_text_expanded(tweet))
-    member = members.get(author_id)
-    if member is not None:
-        waiting = Post.objects.filter(
-            jam=jam,
-            author=member[0],
-            network_status__in=[NetworkStatus.QUEUED, NetworkStatus.FAILED],
-            network_post_id__isnull=True,
-        )
-        for own in waiting:
-            if comparable(own.text) == comparable(expanded):
-                try:
-                    with transaction.atomic():
-                        post_network_set(
-                            own.pk,
-                            network_post_id=tid,
-                            network_status=NetworkStatus.PUBLISHED,
-                            network_error="",
-                        )
-                        Publication.objects.filter(post_id=own.pk).update(
-                            done=True, lease_until=None, in_doubt=False
-                        )
-                except IntegrityError:
-                    pass  # the publisher recorded it at the same moment
-                result.duplicates += 1
-                return None
-    if len(expanded) > MAX_BODY_CHARS:
-        log.info("jam %s tweet %s: text of %s characters cut", jam.pk, tid, len(expanded))
-        result.skipped.append(f"tweet {tid}: text cut to {MAX_BODY_CHARS} characters")
-        expanded = expanded[: MAX_BODY_CHARS - 1] + "…"
-    user = users.get(author_id)
-    if user is None:
-        result.skipped.append(f"tweet {tid}: author {author_id or '?'} missing from includes")
-        handle, name, avatar = (f"id{author_id}" if author_id else "unknown"), "", ""
-    else:
-        handle = _printable(str(user.get("username") or "")) or f"id{author_id}"
-        name = _printable(str(user.get("name") or ""))
-        avatar = _printable(str(user.get("profile_image_url") or ""))
-        if not avatar.startswith("https://"):
-            avatar = ""
-    number = _question_number(expanded)
-    question = None
-    reply_to = None
-    # X's v2 docs name it referenced_tweets; its 2026 OpenAPI spec, referenced_posts.
-    refs = tweet.get("referenced_tweets") or tweet.get("referenced_posts")
-    for ref in refs if isinstance(refs, list) else []:
-        if isinstance(ref, dict) and ref.get("type") == "replied_to":
-            reply_to = (
-                Post.objects.filter(jam=jam, network_post_id=str(ref.get("id")))
-                .select_related("question")
-                .first()
-            )
-    if number is not None and questions is not None:
-        question = questions.get(number)
-    elif number is not None:
-        question = jam.questions.filter(number=number, released_at__isnull=False).first()
-    if question is None and reply_to is not None and reply_to.question is not None:
-        question = reply_to.question
-    created = parse_datetime(str(tweet.get("created_at") or "")) or timezone.now()
-    if timezone.is_naive(created):
-        created = timezone.make_aware(created, UTC)
-    role = member[1] if member is not None else AuthorRole.PARTICIPANT
-    try:
-        with transaction.atomic():
-            return post_insert(
-                jam=jam,
-                body=expanded,
-                text=expanded,
-                author=member[0] if member is not None else None,
-                author_key=None if member is not None else f"x:{author_id or tid}",
-                author_handle=handle,
-                author_name=name,
-                author_avatar_url=avatar[:500],
-                author_role=role,
-                question=question,
-                source=Source.X,
-                external_id=tid,
-                now=created,
-                links=_links(tweet),
-                metrics=_metrics(tweet),
-                lang=_printable(str(tweet.get("lang") or ""))[:12],
-                reply_to=reply_to,
-                network_status=NetworkStatus.PUBLISHED,
-                network_post_id=tid,
-            )
-    except IntegrityError:
-        result.duplicates += 1  # another poll stored it a moment ago
-        return None
-    except DataError as exc:
-        # Something in the tweet the database will not store. Skip it: retrying the page
-        # would fail the same way and stall every later poll.
-        result.skipped.append(f"tweet {tid}: not storable ({exc.__class__.__name__})")
-        return None
-
-
-def _object(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _page_store(jam: Jam, body: dict[str, Any], result: PollResult) -> None:
-    data = body.get("data") or []
-    includes = _object(body.get("includes"))
-    raw_users = includes.get("users") or []
-    users = {
-        str(u["id"]): u
-        for u in (raw_users if isinstance(raw_users, list) else [])
-        if isinstance(u, dict) and u.get("id")
-    }
-    members = members_by_x_id(jam)
-    for problem in body.get("errors") or []:
-        if isinstance(problem, dict):
-            log.info("jam %s search problem: %s", jam.pk, problem.get("detail") or problem)
-    if not isinstance(data, list):
-        result.skipped.append("`data` is not a list")
-        log.info("jam %s ingest: `data` is not a list", jam.pk)
-        return
-    ids = [str(t.get("id")) for t in data if isinstance(t, dict)]
-    found = Post.objects.filter(network_post_id__in=ids).values_list("network_post_id", flat=True)
-    known_ids = {str(tid) for tid in found}
-    questions = {q.number: q for q in jam.questions.filter(released_at__isnull=False)}
-    before = len(result.skipped)
-    # X answers newest first; storing a page oldest first keeps seq in time order.
-    for tweet in reversed(data):
-        stored = tweet_upsert(
-            jam=jam,
-            tweet=tweet,
-            users=users,
-            members=members,
-            result=result,
-            known_ids=known_ids,
-            questions=questions,
-        )
-        if stored:
-            result.stored += 1
-    for reason in result.skipped[before:]:
-        log.info("jam %s ingest: %s", jam.pk, reason)
 
 
 def _token_for(jam: Jam) -> str:
@@ -278,49 +55,99 @@ def _interval(page: x.SearchPage | None, now: datetime) -> float:
     return min(max(floor, seconds_left / max(page.remaining, 1)), MAX_INTERVAL)
 
 
+def ingest_start(jam: Jam, now: datetime) -> datetime:
+    """Where the jam's first search starts: its ingest window (X_INGEST_MARGIN_MINUTES
+    before it started, or was to start), never further back than X's search reaches."""
+    margin = timedelta(minutes=settings.X_INGEST_MARGIN_MINUTES)
+    started = min(jam.starts_at, jam.went_live_at or jam.starts_at)
+    return max(started - margin, now - SEARCH_REACH)
+
+
+def _lease(now: datetime) -> datetime:
+    return max(now, timezone.now()) + timedelta(seconds=settings.X_INGEST_LEASE_SECONDS)
+
+
+def _claim(jam_id: int, now: datetime, result: PollResult) -> IngestCursor | None:
+    """The cursor, leased to this poll; None when another poll holds it or X paused us.
+    A lease that ran out means a poll stopped half-way (a killed worker): taken over."""
+    with transaction.atomic():
+        cursor, _ = IngestCursor.objects.select_for_update().get_or_create(jam_id=jam_id)
+        if cursor.lease_until and cursor.lease_until > now:
+            result.error = "another poll is running"
+            return None
+        if cursor.paused_until and cursor.paused_until > now:
+            result.paused_until = cursor.paused_until
+            return None
+        if cursor.lease_until is not None:
+            log.warning(
+                "jam %s ingest: taking over the lease of a poll that stopped without "
+                "finishing (it ran out at %s); resuming from its cursor",
+                jam_id,
+                cursor.lease_until.isoformat(),
+            )
+        cursor.lease_until = _lease(now)
+        cursor.save(update_fields=["lease_until"])
+    return cursor
+
+
+def _rate_seen(cursor: IngestCursor, remaining: int | None, reset_at: datetime | None) -> None:
+    if remaining is not None:
+        cursor.rate_remaining = remaining
+    if reset_at is not None:
+        cursor.rate_reset_at = reset_at
+
+
 def ingest_poll(*, jam_id: int, now: datetime | None = None) -> PollResult:
     """Read new hashtag posts for the jam from X. Never raises for X's failures or for
     anything in X's answers; the reason lands in the cursor's last_error and the log."""
     now = now or timezone.now()
     result = PollResult()
-    with transaction.atomic():
-        cursor, _ = IngestCursor.objects.select_for_update().get_or_create(jam_id=jam_id)
-        if cursor.lease_until and cursor.lease_until > now:
-            result.error = "another poll is running"
-            return result
-        if cursor.paused_until and cursor.paused_until > now:
-            result.paused_until = cursor.paused_until
-            return result
-        cursor.lease_until = now + timedelta(minutes=5)
-        cursor.save(update_fields=["lease_until"])
+    cursor = _claim(jam_id, now, result)
+    if cursor is None:
+        return result
     jam = Jam.objects.select_related("host").get(pk=jam_id)
     page: x.SearchPage | None = None
     try:
         token = _token_for(jam)
         while result.pages < MAX_PAGES_PER_POLL:
+            if not cursor.since_id and not cursor.next_token:
+                cursor.start_time = ingest_start(jam, now)  # a new search: the jam's window
             page = x.search_recent(
                 token=token,
                 query=ingest_query(jam),
                 since_id=cursor.since_id,
                 next_token=cursor.next_token,
+                # Every page of the first search carries it; after that, since_id.
+                start_time=None if cursor.since_id else cursor.start_time,
             )
             result.pages += 1
-            count = len(page.body["data"]) if isinstance(page.body.get("data"), list) else 0
-            usage_record(jam_id=jam_id, reads=count)
-            _page_store(jam, page.body, result)
-            meta = _object(page.body.get("meta"))
+            _rate_seen(cursor, page.remaining, page.reset_at)
+            usage_record(jam_id=jam_id, reads=len(page.posts))
+            page_store(jam, page.body, result)
+            raw_meta = page.body.get("meta")
+            meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
             newest = str(meta.get("newest_id") or "")
             if not cursor.next_token and TWEET_ID.match(newest):
                 cursor.pending_newest_id = newest  # first page of this search: its newest
             next_token = meta.get("next_token")
+            cursor.lease_until = _lease(now)
             if isinstance(next_token, str) and next_token:
                 cursor.next_token = next_token[:200]
-                cursor.save(update_fields=["next_token", "pending_newest_id"])
+                cursor.save(
+                    update_fields=[
+                        "next_token",
+                        "pending_newest_id",
+                        "start_time",
+                        "lease_until",
+                        "rate_remaining",
+                        "rate_reset_at",
+                    ]
+                )
                 continue
             if cursor.pending_newest_id:
                 cursor.since_id = cursor.pending_newest_id
             cursor.next_token = cursor.pending_newest_id = ""
-            cursor.save(update_fields=["since_id", "next_token", "pending_newest_id"])
+            cursor.save(update_fields=["since_id", "next_token", "pending_newest_id", "start_time"])
             break
         cursor.last_error, cursor.failures = "", 0
         cursor.next_poll_at = now + timedelta(seconds=_interval(page, now))
@@ -328,6 +155,7 @@ def ingest_poll(*, jam_id: int, now: datetime | None = None) -> PollResult:
         result.error, result.paused_until = exc.reason, exc.reset_at
         cursor.paused_until = cursor.next_poll_at = exc.reset_at
         cursor.last_error = exc.reason
+        _rate_seen(cursor, 0, exc.reset_at)
     except x.XRefused as exc:
         if cursor.next_token:
             # A stale page token: start the search again from since_id (upserts are safe).

@@ -51,14 +51,26 @@ class OAuthState(models.Model):
 
 
 class Publication(models.Model):
-    """Publishing one post to X. The lease keeps two workers from posting it at once; a
-    lease that ran out without an answer leaves the attempt `in_doubt`, so the next
-    attempt looks for the tweet on X before posting again."""
+    """Publishing one post to X, with a bounded bill (see networks.publishing).
+
+    The lease keeps two workers from posting it at once. After an unclear outcome (no
+    answer, a 5xx, garbage, a worker that died mid-call) the post is `in_doubt`: the next
+    steps are look-ups of the author's own posts since `unclear_since`. `creates` and
+    `lookups` count this run's calls to X (a Retry starts a new run)."""
 
     post = models.OneToOneField("posts.Post", on_delete=models.CASCADE, related_name="publication")
     next_attempt_at = models.DateTimeField(db_index=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+    # What the lease holder is doing ("create", "lookup"): a create still in flight when
+    # the lease runs out may have posted.
+    in_flight = models.CharField(max_length=8, blank=True)
     in_doubt = models.BooleanField(default=False)
+    unclear_since = models.DateTimeField(null=True, blank=True)
+    lookups_from = models.DateTimeField(null=True, blank=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    creates = models.PositiveSmallIntegerField(default=0)
+    lookups = models.PositiveSmallIntegerField(default=0)
+    duplicate_seen = models.BooleanField(default=False)
     done = models.BooleanField(default=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -79,6 +91,7 @@ class IngestCursor(models.Model):
     next_poll_at = models.DateTimeField(null=True, blank=True)
     paused_until = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+    start_time = models.DateTimeField(null=True, blank=True)
     rate_remaining = models.IntegerField(null=True, blank=True)
     rate_reset_at = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
@@ -94,6 +107,8 @@ class ApiUsage(models.Model):
 
     jam = models.OneToOneField("jams.Jam", on_delete=models.CASCADE, related_name="x_usage")
     reads = models.PositiveBigIntegerField(default=0)
+    # Of the reads, those spent confirming jamhost's own posts after unclear answers.
+    lookup_reads = models.PositiveBigIntegerField(default=0)
     creates = models.PositiveBigIntegerField(default=0)
     creates_with_url = models.PositiveBigIntegerField(default=0)
 

@@ -20,13 +20,8 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from jamhost.jams.models import Jam
-from jamhost.networks.ingest import (
-    PollResult,
-    ingest_query,
-    ingest_window,
-    members_by_x_id,
-    tweet_upsert,
-)
+from jamhost.networks.ingest import ingest_query, ingest_window
+from jamhost.networks.tweets import PollResult, page_context, tweet_upsert
 from jamhost.networks.usage import usage_record
 from jamhost.networks.x import client as x
 
@@ -86,17 +81,11 @@ def stream_line_store(*, raw: bytes | str) -> PollResult:
     includes = item.get("includes") if isinstance(item.get("includes"), dict) else {}
     raw_users = includes.get("users") if isinstance(includes, dict) else None
     users = {str(u["id"]): u for u in raw_users or [] if isinstance(u, dict) and u.get("id")}
+    tweet = item.get("data")
     for jam in Jam.objects.filter(pk__in=jam_ids).select_related("host"):
         usage_record(jam_id=jam.pk, reads=1)
-        post = tweet_upsert(
-            jam=jam,
-            tweet=item.get("data"),
-            users=users,
-            members=members_by_x_id(jam),
-            result=result,
-        )
-        if post is not None:
-            result.stored += 1
+        ctx = page_context(jam, [tweet], users)
+        tweet_upsert(jam=jam, tweet=tweet, ctx=ctx, result=result)
     for reason in result.skipped:
         log.info("stream: %s", reason)
     return result

@@ -12,6 +12,7 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
+from jamhost import metrics
 from jamhost.networks.ingest import ingest_due, ingest_poll
 from jamhost.networks.publishing import post_publish, publications_due
 
@@ -29,6 +30,7 @@ class NetworksSweepResult:
     polled: list[int] = field(default_factory=list)
 
 
+@metrics.timed_sweep("networks")
 def networks_sweep(*, now: datetime | None = None, send: bool = False) -> NetworksSweepResult:
     """With `send`, hand each piece of work to a Celery task (workers run them in
     parallel); without, run them here one after another (embedded default, tests)."""

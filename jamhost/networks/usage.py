@@ -11,13 +11,23 @@ from django.db.models import F
 from jamhost.networks.models import ApiUsage
 
 
-def usage_record(*, jam_id: int, reads: int = 0, creates: int = 0, with_url: bool = False) -> None:
-    """Add to the jam's counters (one UPDATE; safe from many workers at once)."""
+def usage_record(
+    *,
+    jam_id: int,
+    reads: int = 0,
+    creates: int = 0,
+    with_url: bool = False,
+    lookup: bool = False,
+) -> None:
+    """Add to the jam's counters (one UPDATE; safe from many workers at once). Every post
+    X returns is a billed read, whatever asked for it; `lookup` marks reads spent
+    confirming jamhost's own posts."""
     if not (reads or creates):
         return
     ApiUsage.objects.get_or_create(jam_id=jam_id)
     ApiUsage.objects.filter(jam_id=jam_id).update(
         reads=F("reads") + reads,
+        lookup_reads=F("lookup_reads") + (reads if lookup else 0),
         creates=F("creates") + creates,
         creates_with_url=F("creates_with_url") + (creates if with_url else 0),
     )
@@ -28,6 +38,7 @@ class JamCost:
     reads: int
     creates: int
     creates_with_url: int
+    lookup_reads: int = 0
 
     @property
     def creates_plain(self) -> int:
@@ -47,4 +58,4 @@ def jam_cost(*, jam_id: int) -> JamCost:
     usage = ApiUsage.objects.filter(jam_id=jam_id).first()
     if usage is None:
         return JamCost(0, 0, 0)
-    return JamCost(usage.reads, usage.creates, usage.creates_with_url)
+    return JamCost(usage.reads, usage.creates, usage.creates_with_url, usage.lookup_reads)

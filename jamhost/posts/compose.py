@@ -10,11 +10,12 @@ from twitter_text import parse_tweet
 from twitter_text.config import config as _twitter_text_config
 from twitter_text.extract_urls import extract_urls_with_indices
 
+from jamhost.jams.answers import answer_number
+from jamhost.jams.hashtags import text_has_hashtag
+
 MAX_WEIGHTED_LENGTH = 280
 _URL_LENGTH = int(_twitter_text_config["defaults"]["transformed_url_length"])
 _LINE_ENDINGS = re.compile(r"\r\n|\r|\n")
-# "A3: …", "A3 …", "a3- …" at the start of a post name the question it answers.
-ANSWER_PREFIX = re.compile(r"^\s*[Aa](\d{1,3})(?:\s*[:.\-–—)]\s*|\s+)")
 
 
 def weighted_length(text: str) -> int:
@@ -27,18 +28,6 @@ def weighted_length(text: str) -> int:
         urls = extract_urls_with_indices(normalized)
         return len(normalized) + sum(_URL_LENGTH - len(url["url"]) for url in urls)
     return int(parse_tweet(text).weightedLength)
-
-
-def has_hashtag(text: str, hashtag: str) -> bool:
-    """True if `#hashtag` stands in the text as a whole tag, in any case."""
-    pattern = r"(?<![\w#&])[#＃]" + re.escape(hashtag) + r"(?!\w)"
-    return re.search(pattern, text, flags=re.IGNORECASE) is not None
-
-
-def answer_number(text: str) -> int | None:
-    """The question number an "A3:" style prefix names, if any."""
-    match = ANSWER_PREFIX.match(text)
-    return int(match.group(1)) if match else None
 
 
 def is_blank(body: str) -> bool:
@@ -76,6 +65,6 @@ def compose_text(*, body: str, hashtag: str, question_number: int | None) -> Com
         text, number = f"A{question_number}: {body}", question_number
     else:
         text, number = body, None
-    if not has_hashtag(text, hashtag):
+    if not text_has_hashtag(text, hashtag):
         text = f"{text} #{hashtag}"
     return Composed(text=text, length=weighted_length(text), question_number=number)

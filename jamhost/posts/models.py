@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from jamhost.posts.weblinks import avatar_url
+
 # The status_reason of a post taken out of its jam because its author deleted their
 # account under the jam's "remove" policy: its words are gone, so it is never shown again.
 AUTHOR_DELETED_REASON = "Its author deleted their account"
@@ -43,6 +45,7 @@ class AuthorRole(models.TextChoices):
 
 class NetworkStatus(models.TextChoices):
     LOCAL = "local", "Local only"
+    HELD = "held", "Goes to X once approved"
     QUEUED = "queued", "Queued for X"
     PUBLISHED = "published", "Published on X"
     FAILED = "failed", "Failed to publish"
@@ -95,20 +98,28 @@ class Post(models.Model):
     network_status = models.CharField(
         max_length=10, choices=NetworkStatus.choices, default=NetworkStatus.LOCAL
     )
-    network_post_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # One X post can be in several jams (it carries both hashtags): unique per jam.
+    network_post_id = models.CharField(max_length=64, null=True, blank=True, db_index=True)
     network_error = models.CharField(max_length=300, blank=True)
     network_attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when its author edited it on X (the text changed in place, same seq).
+    edited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["jam", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["jam", "seq"], name="post_seq_unique"),
             models.UniqueConstraint(
-                fields=["source", "external_id"],
+                fields=["jam", "source", "external_id"],
                 condition=models.Q(external_id__isnull=False),
-                name="post_external_id_unique",
+                name="post_external_id_unique_per_jam",
+            ),
+            models.UniqueConstraint(
+                fields=["jam", "network_post_id"],
+                condition=models.Q(network_post_id__isnull=False),
+                name="post_network_id_unique_per_jam",
             ),
             models.UniqueConstraint(
                 fields=["jam", "client_key"],
@@ -120,6 +131,11 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} @{self.author_handle}: {self.text[:60]}"
+
+    @property
+    def avatar_src(self) -> str:
+        """The author's picture to show: only from the networks' avatar hosts."""
+        return avatar_url(self.author_avatar_url)
 
     @property
     def is_visible(self) -> bool:

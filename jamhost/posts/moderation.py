@@ -32,6 +32,7 @@ from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import Jam, JamStatus, ModerationMode
 from jamhost.jams.permissions import can_edit, can_moderate
 from jamhost.live.publish import jam_changed_on_commit, post_changed_on_commit
+from jamhost.networks.publishing import publication_release
 from jamhost.posts.models import (
     AuditEntry,
     AuthorRole,
@@ -157,6 +158,9 @@ def _audit(
 
 
 def _stamp_and_publish(post: Post, jam: Jam) -> None:
+    # The one place a moderation action changes a post: one held back from X until it
+    # was shown goes out now (a pending post approved, a hidden one restored).
+    publication_release(post=post)
     _, post.rev = jam_next_rev(jam_id=jam.pk)
     post.save(update_fields=[*STATE_FIELDS, "rev", "updated_at"])
     post_changed_on_commit(post)

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import qrcode
 import qrcode.image.svg
-from django.conf import settings
+from django.http import HttpRequest
 from django.urls import reverse
 
 from jamhost.jams.models import Jam
+from jamhost.links import absolute_url
 
 
-def join_url(jam: Jam) -> str:
-    """The absolute address of the jam's live room, as people in the room should type it."""
-    return settings.SITE_URL + reverse("live:room", kwargs={"slug": jam.slug})
+def join_url(jam: Jam, request: HttpRequest) -> str:
+    """The absolute address of the jam's live room, as people in the room should type it
+    (SITE_URL, or the address the big screen itself was opened at)."""
+    return absolute_url(reverse("live:room", kwargs={"slug": jam.slug}), request)
 
 
 def qr_svg(text: str) -> str:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import Any
 
+from django.db.models import Q, QuerySet
+
+from jamhost.jams.hashtags import text_has_hashtag
 from jamhost.jams.models import Jam
 from jamhost.live.render import VIEWER
-from jamhost.posts.models import Post, PostStatus
+from jamhost.posts.models import NetworkStatus, Post, PostStatus
 
 ROOM_PAGE_SIZE = 200
+# A post in these states went (or is going) to X under its author's account.
+SENT_TO_X = (NetworkStatus.QUEUED, NetworkStatus.HELD, NetworkStatus.PUBLISHED)
+# The most texts a room page lists for the compose box's repeat warning.
+SENT_TO_X_LISTED = 500
 
 
 def posts_visible_to(*, jam: Jam, audience: str) -> QuerySet[Post]:
@@ -30,3 +37,31 @@ def posts_for_room(*, jam: Jam, audience: str) -> tuple[list[Post], list[Post]]:
 def posts_after(*, jam: Jam, seq: int, audience: str) -> QuerySet[Post]:
     """Posts with seq > `seq`, in seq order."""
     return posts_visible_to(jam=jam, audience=audience).filter(seq__gt=seq).order_by("seq")
+
+
+def post_text_sent_to_x_before(*, user: Any, text: str) -> bool:
+    """Whether `user` already sent (or is sending) this exact text to X from any jam: X
+    refuses the same text twice from one account, so the compose box warns first."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return Post.objects.filter(author_id=user.pk, text=text, network_status__in=SENT_TO_X).exists()
+
+
+def post_texts_sent_to_x(*, user: Any, jam: Jam) -> list[str]:
+    """The texts `user` already sent (or is sending) to X that a post in `jam` could
+    repeat, newest first: the compose box checks them as the person types, without a
+    request (static/js/compose-count.js), and warns as post_text_sent_to_x_before does.
+
+    Every text the compose box builds names the jam's hashtag (text_has_hashtag), so
+    only texts naming it can be repeated: those of jams with the same tag, and any other
+    that mentions it.
+    The newest SENT_TO_X_LISTED only: X refuses a text the account posted recently."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    texts = (
+        Post.objects.filter(author_id=user.pk, network_status__in=SENT_TO_X)
+        .filter(Q(jam__hashtag_key=jam.hashtag_key) | Q(text__icontains=jam.hashtag))
+        .order_by("-pk")
+        .values_list("text", flat=True)[:SENT_TO_X_LISTED]
+    )
+    return [text for text in dict.fromkeys(texts) if text_has_hashtag(text, jam.hashtag)]

@@ -17,6 +17,7 @@ from django.utils import timezone
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import Jam, JamStatus, Membership, ModerationMode, Question, Role
 from jamhost.jams.permissions import role_from_membership
+from jamhost.jams.x_text import x_refused_message
 from jamhost.live.publish import post_changed_on_commit
 from jamhost.networks.publishing import network_status_for, publication_enqueue
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text, is_blank
@@ -54,9 +55,18 @@ def status_for_new_post(
         pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, word.split())) + r"(?!\w)"
         if re.search(pattern, lowered):
             return PostStatus.PENDING, f"muted word “{word}”"
-    if jam.moderation_mode == ModerationMode.PRE:
+    if post_held_for_approval(jam=jam, author_role=author_role):
         return PostStatus.PENDING, "pre-moderation"
     return PostStatus.VISIBLE, ""
+
+
+def post_held_for_approval(*, jam: Jam, author_role: str | None) -> bool:
+    """Whether a new post by someone in this role waits for a moderator's approval (and
+    so for X) in this jam: pre-moderation holds everyone's but the host's and panelists'."""
+    return jam.moderation_mode == ModerationMode.PRE and author_role not in (
+        AuthorRole.HOST,
+        AuthorRole.PANELIST,
+    )
 
 
 def post_insert(
@@ -232,6 +242,9 @@ def post_send(
         raise ValidationError(
             {"body": "Your post contains a NUL character, which cannot be posted. Remove it."}
         )
+    refused = x_refused_message(body)
+    if refused:
+        raise ValidationError({"body": refused})
     if client_key and "\x00" in client_key:
         raise ValidationError("This form is damaged; reload the page and post again.")
     state = _compose_state(jam_id=jam.pk, user_id=user.pk, client_key=client_key)

@@ -6,12 +6,12 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from jamhost.jams.models import Jam, ModerationMode, Role
-from jamhost.jams.permissions import can_edit, can_moderate, jam_role
+from jamhost.jams.permissions import can_edit, can_moderate, can_view, jam_role
 from jamhost.live.render import MODERATOR, render_header
 from jamhost.posts.actions import action_apply, notice_html
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH
@@ -112,10 +112,13 @@ def console_panels(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def screen(request: HttpRequest, slug: str) -> HttpResponse:
-    """The big screen for a room's projector: public, like the live room it mirrors."""
+    """The big screen for a room's projector: public, like the live room it mirrors (and
+    a draft's, like its room, only for its people)."""
     jam = get_object_or_404(Jam.objects.select_related("current_question"), slug=slug)
+    if not can_view(user=request.user, jam=jam):
+        raise Http404("draft")
     rev = jam.rev
-    link = join_url(jam)
+    link = join_url(jam, request)
     return render(
         request,
         "live/screen.html",

@@ -1,28 +1,37 @@
 """Exports, each a pure function of the snapshot: the same snapshot gives the same bytes.
 
 JSON is the snapshot itself (schema/transcript-v1.json). CSV has one row per post in the
-columns the importer reads back. Markdown and the standalone HTML file follow the
-transcript's sections: each question, then featured and panelist answers, then the
-community.
+columns the importer reads back; a reply names the seq of the post it answers in
+`reply_to`. Markdown and the standalone HTML file follow the transcript's sections: each
+question, then featured and panelist answers, then the community, with each answer's
+replies marked as such and placed under it.
 """
 
 from __future__ import annotations
 
-import csv
 import io
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from jamhost.jams.models import duration_label, run_window
+from jamhost.posts.weblinks import web_url
+from jamhost.spreadsheets import SafeWriter
+from jamhost.transcripts.selectors import transcript_counts
 from jamhost.transcripts.snapshot import (
     URL_RE,
     URL_TRAILING,
+    Section,
     Snapshot,
+    is_reply,
     parse_iso,
     snapshot_sections,
+    threadable,
 )
 
 CSV_COLUMNS = (
@@ -37,8 +46,12 @@ CSV_COLUMNS = (
     "link",
     "pinned",
     "featured",
+    "reply_to",
 )
 CSV_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# Excel reads a CSV without a byte order mark in the machine's legacy code page, which
+# garbles every accent and emoji; with it, UTF-8. The importer skips it.
+CSV_BOM = "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -61,10 +74,24 @@ def export_filename(snapshot: Snapshot, fmt: str) -> str:
     return f"{jam['slug']}-{day}-transcript.{FORMATS[fmt].extension}"
 
 
+def jam_ran(jam: dict[str, Any]) -> tuple[datetime, str]:
+    """When the archived jam started and how long it really ran ("42 minutes")."""
+    start, end = run_window(
+        parse_iso(jam["starts_at"]),
+        jam["duration_minutes"],
+        parse_iso(jam["went_live_at"]) if jam["went_live_at"] else None,
+        parse_iso(jam["ended_at"]) if jam["ended_at"] else None,
+    )
+    return start, duration_label(start, end)
+
+
 def export_csv(snapshot: Snapshot) -> str:
+    """UTF-8 with a byte order mark, CRLF line ends: opens cleanly in Excel."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    out.write(CSV_BOM)
+    writer = SafeWriter(out, lineterminator="\r\n")  # no cell runs as a formula
     writer.writerow(CSV_COLUMNS)
+    shown = threadable(snapshot)
     for post in snapshot["posts"]:
         writer.writerow(
             [
@@ -79,16 +106,33 @@ def export_csv(snapshot: Snapshot) -> str:
                 post["link"],
                 "true" if post["pinned"] else "false",
                 "true" if post["featured"] else "false",
+                post["reply_to"] if is_reply(post, shown) else "",
             ]
         )
     return out.getvalue()
 
 
+# Everything Markdown (CommonMark, GitHub's too) would read as markup: emphasis, code,
+# links and images ([ and ]), autolinks and raw HTML (<, >), entities (&), strikethrough.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&~|])")
+# At a line's start: headings, quotes, list items, thematic breaks and setext underlines.
+_MD_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])", re.MULTILINE)
+
+
 def _md_escape(text: str) -> str:
-    # Show a post's * and _ as written rather than as emphasis, and indent its later
-    # lines so they stay inside the post's list item.
-    text = text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_")
+    """The text as Markdown that shows it as written: no HTML, link, image or emphasis
+    in it is read as markup. Later lines are indented to stay in the post's list item."""
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
     return "\n  ".join(line for line in text.splitlines()) or text
+
+
+def _md_link(url: str) -> str:
+    """A link target that cannot break out of (…): only http(s), with (, ), <, > and
+    spaces percent-encoded; "" for anything else."""
+    if not web_url(url):
+        return ""
+    return "".join(f"%{ord(c):02X}" if c in "()<> \\" or ord(c) < 0x20 else c for c in url)
 
 
 def _md_post(post: dict) -> str:
@@ -104,23 +148,45 @@ def _md_post(post: dict) -> str:
     )
     time = parse_iso(post["time"]).strftime("%H:%M")
     line = f"- {who} {time} UTC{marks}: {_md_escape(post['text'])}"
-    if post["link"]:
-        line += f" ([link]({post['link']}))"
+    link = _md_link(post["link"] or "")
+    if link:
+        line += f" ([link]({link}))"
     return line
+
+
+def _handles(snapshot: Snapshot) -> dict[int, str]:
+    return {p["seq"]: p["author"]["handle"] for p in snapshot["posts"]}
+
+
+def _md_with_replies(
+    section: Section, posts: list[dict[str, Any]], handles: dict[int, str]
+) -> list[str]:
+    """Each answer, then its replies as items nested under it, each saying whom it answers."""
+    lines = []
+    for post in posts:
+        lines.append(_md_post(post))
+        for reply in section.thread(post):
+            to = handles[reply["reply_to"]]
+            marked = _md_post(reply).replace("- ", f"- ↪ reply to @{to}: ", 1)
+            lines.append("  " + marked.replace("\n", "\n  "))
+    return lines
 
 
 def export_markdown(snapshot: Snapshot) -> str:
     jam = snapshot["jam"]
+    start, ran = jam_ran(jam)
+    counts = transcript_counts(snapshot)
     lines = [
         f"# {_md_escape(jam['title'])} (#{jam['hashtag']})",
         "",
-        f"Hosted by @{jam['host']['handle']} on {jam['starts_at'][:10]} "
-        f"at {jam['starts_at'][11:16]} UTC, {jam['duration_minutes']} minutes. "
-        f"{snapshot['counts']['posts']} posts by {snapshot['counts']['authors']} people.",
+        f"Hosted by @{jam['host']['handle']} on {start:%Y-%m-%d} "
+        f"at {start:%H:%M} UTC, ran {ran}. "
+        f"{counts.posts} posts by {counts.people} people.",
     ]
     if jam["panelists"]:
         names = ", ".join(f"@{p['handle']}" for p in jam["panelists"])
         lines += ["", f"Panelists: {names}"]
+    handles = _handles(snapshot)
     for section in snapshot_sections(snapshot):
         lines.append("")
         if section.question:
@@ -131,10 +197,10 @@ def export_markdown(snapshot: Snapshot) -> str:
             lines.append("## Other posts")
         if section.lead:
             lines += ["", "### Panelists and featured answers", ""]
-            lines += [_md_post(p) for p in section.lead]
+            lines += _md_with_replies(section, section.lead, handles)
         if section.community:
             lines += ["", "### Community", ""]
-            lines += [_md_post(p) for p in section.community]
+            lines += _md_with_replies(section, section.community, handles)
         if not section.answers:
             lines += ["", "_No answers._"]
     lines.append("")
@@ -154,7 +220,23 @@ def _linked(text: str) -> str:
     return "".join(out)
 
 
-def _html_post(post: dict[str, Any], kind: str) -> str:
+def _html_with_replies(
+    section: Section, posts: list[dict[str, Any]], kind: str, handles: dict[int, str]
+) -> list[str]:
+    """Each answer, then its replies in a block under it, each saying whom it answers."""
+    parts = []
+    for post in posts:
+        parts.append(_html_post(post, kind))
+        thread = section.thread(post)
+        if thread:
+            who = escape(handles[post["seq"]])
+            parts.append(f'<div class="replies" role="group" aria-label="Replies to @{who}">\n')
+            parts += [_html_post(r, "reply", to=handles[r["reply_to"]]) for r in thread]
+            parts.append("</div>\n")
+    return parts
+
+
+def _html_post(post: dict[str, Any], kind: str, *, to: str = "") -> str:
     author = post["author"]
     badges = "".join(
         f' <span class="badge">{label}</span>'
@@ -167,9 +249,10 @@ def _html_post(post: dict[str, Any], kind: str) -> str:
     )
     clock = parse_iso(post["time"]).strftime("%H:%M")
     when = f'<a href="{escape(post["link"])}">{clock}</a>' if post["link"] else clock
+    replying = f'<span class="reply-to">↪ reply to @{escape(to)}</span> ' if to else ""
     return (
         f'<article class="post {kind}" id="post-{post["seq"]}" data-seq="{post["seq"]}">'
-        f'<header><span class="name">{escape(author["name"] or author["handle"])}</span> '
+        f'<header>{replying}<span class="name">{escape(author["name"] or author["handle"])}</span> '
         f'<span class="handle">@{escape(author["handle"])}</span>{badges}'
         f'<time datetime="{escape(post["time"])}">{when}</time></header>'
         f'<p class="text">{_linked(post["text"])}</p></article>\n'
@@ -181,20 +264,29 @@ def export_html(snapshot: Snapshot) -> str:
     same offline and asks no other host for anything. Posts are written here rather than
     by a template: a 10,000-post file renders in a fraction of the time."""
     sections = []
+    handles = _handles(snapshot)
     for section in snapshot_sections(snapshot):
         parts = []
         if section.question_post:
             parts.append(_html_post(section.question_post, "question"))
         if section.lead:
             parts.append("<h3>Panelists and featured answers</h3>\n")
-            parts += [_html_post(p, "lead") for p in section.lead]
+            parts += _html_with_replies(section, section.lead, "lead", handles)
         if section.community:
             parts.append("<h3>Community</h3>\n")
-            parts += [_html_post(p, "community") for p in section.community]
+            parts += _html_with_replies(section, section.community, "community", handles)
         sections.append((section, mark_safe("".join(parts))))  # every part escaped above
+    start, ran = jam_ran(snapshot["jam"])
     return render_to_string(
         "transcripts/export.html",
-        {"snapshot": snapshot, "jam": snapshot["jam"], "sections": sections},
+        {
+            "snapshot": snapshot,
+            "jam": snapshot["jam"],
+            "sections": sections,
+            "started": start,
+            "ran": ran,
+            "counts": transcript_counts(snapshot),
+        },
     )
 
 

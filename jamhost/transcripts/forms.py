@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from jamhost.transcripts.search import JamSearch
 from jamhost.transcripts.selectors import PastJamFilters
 
 
@@ -74,3 +75,31 @@ class ImportForm(forms.Form):
     def panelist_handles(self) -> tuple[str, ...]:
         raw = self.cleaned_data.get("panelists") or ""
         return tuple(h.strip().lstrip("@") for h in raw.split(",") if h.strip())
+
+
+class JamSearchForm(forms.Form):
+    """Search inside one jam: words, author, question (any may be left empty)."""
+
+    q = forms.CharField(required=False, max_length=200, label="Words")
+    author = forms.CharField(required=False, max_length=120, label="Author")
+    question = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label="Question"
+    )
+
+    def __init__(self, *args: Any, questions: list[dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["question"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", "any question")] + [
+            (str(q["number"]), f"Q{q['number']}: {q['text'][:60]}") for q in questions
+        ]
+        field.error_messages["invalid_choice"] = "Pick one of the jam's questions."
+
+    def search(self) -> JamSearch:
+        """The valid parts of the search; a field that did not validate is left out."""
+        data = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
+        return JamSearch(
+            words=data.get("q") or "",
+            author=data.get("author") or "",
+            question=data.get("question") if "question" not in self.errors else None,
+        )

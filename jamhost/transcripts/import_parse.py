@@ -6,32 +6,41 @@ MAX_PROBLEMS), so one upload shows the host everything to fix at once.
 
 from __future__ import annotations
 
-import codecs
 import csv
-import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from jamhost.jams.answers import answer_number
+from jamhost.jams.hashtags import hashtag_fold, hashtags_extract
+from jamhost.networks.x.text import tweet_text, x_unescape
 from jamhost.posts.models import AuthorRole, Source
+from jamhost.posts.weblinks import avatar_url, web_url
+from jamhost.spreadsheets import cell_read
 from jamhost.transcripts.exports import CSV_COLUMNS
+from jamhost.transcripts.import_stream import (
+    JsonReader,
+    Readable,
+    StreamProblem,
+    TextChunks,
+    lines,
+)
 
 MAX_PROBLEMS = 50
 MAX_TEXT = 4000
 MAX_ROW_CHARS = 10_000
 REQUIRED_COLUMNS = ("time_utc", "author_handle", "text")
 QUESTION_PREFIX = re.compile(r"^\s*Q(\d{1,3})\s*[:.)\-–—]\s*", re.IGNORECASE)
-ANSWER_PREFIX = re.compile(r"^\s*A(\d{1,3})\s*[:.)\-–—]\s*", re.IGNORECASE)
 QUESTION_CELL = re.compile(r"^\s*[QA]?(\d{1,3})\s*$", re.IGNORECASE)
-HASHTAG = re.compile(r"(?<![\w&])#(\w+)")
 TRAILING_TAGS = re.compile(r"(\s+#\w+)+\s*$")
 HANDLE = re.compile(r"^\w{1,80}$")
 TRUE = {"true", "yes", "y", "1", "x"}
 FALSE = {"false", "no", "n", "0", ""}
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M")
 
+# Called now and then while reading: (rows read so far, bytes of the file read so far).
 Progress = Callable[[int, int], None]
 
 
@@ -52,7 +61,7 @@ class ImportRefused(Exception):
         self.problems = problems
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportRow:
     line: int
     seq: int | None
@@ -72,6 +81,8 @@ class ImportRow:
     metrics: dict[str, Any] = field(default_factory=dict)
     lang: str = ""
     is_question: bool = False
+    reply_to: int | None = None  # the seq of the row this one replies to
+    replied_to: str = ""  # X: the id of the post this one replies to
 
 
 class _Problems:
@@ -85,37 +96,6 @@ class _Problems:
     def raise_any(self) -> None:
         if self.items:
             raise ImportRefused(self.items)
-
-
-def decode(payload: bytes, encoding: str = "") -> str:
-    """The file as text. A BOM picks UTF-8 or UTF-16; otherwise UTF-8 unless the caller
-    names the encoding. Bytes that do not decode are reported with their line."""
-    if encoding:
-        try:
-            codec = codecs.lookup(encoding).name
-        except LookupError:
-            raise ImportRefused(
-                [Problem(0, f"Unknown encoding “{encoding}”. Use utf-8, utf-16 or cp1252.")]
-            ) from None
-    elif payload.startswith(codecs.BOM_UTF8):
-        codec = "utf-8-sig"
-    elif payload.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        codec = "utf-16"
-    else:
-        codec = "utf-8"
-    try:
-        return payload.decode(codec)
-    except UnicodeDecodeError as exc:
-        line = payload[: exc.start].count(b"\n") + 1
-        raise ImportRefused(
-            [
-                Problem(
-                    line,
-                    f"this line is not {codec} text (byte 0x{payload[exc.start]:02x}). Save "
-                    "the file as UTF-8 (in Excel: “CSV UTF-8”), or name its encoding.",
-                )
-            ]
-        ) from None
 
 
 def parse_time(value: str) -> datetime | None:
@@ -153,19 +133,37 @@ def _header_name(name: str) -> str:
     return {"time": "time_utc", "handle": "author_handle", "name": "author_name"}.get(name, name)
 
 
+def _text(source: Readable, encoding: str = "") -> TextChunks:
+    try:
+        return TextChunks(source, encoding=encoding)
+    except LookupError:
+        raise ImportRefused(
+            [Problem(0, f"Unknown encoding “{encoding}”. Use utf-8, utf-16 or cp1252.")]
+        ) from None
+
+
+def _csv_lines(chunks: TextChunks) -> Iterator[str]:
+    for number, line in enumerate(lines(iter(chunks)), start=1):
+        if "\x00" in line:
+            raise StreamProblem(number, "this line holds a NUL byte; is it a CSV file?")
+        yield line
+
+
 def rows_from_csv(
-    payload: bytes, *, encoding: str = "", progress: Progress | None = None
+    source: Readable, *, encoding: str = "", progress: Progress | None = None
 ) -> list[ImportRow]:
     """Rows of a CSV in the export's columns (seq, time_utc, question, author_handle,
-    author_name, role, text, source, link, pinned, featured). time_utc, author_handle and
-    text are required; the rest may be left out. Raises ImportRefused."""
-    text = decode(payload, encoding)
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise ImportRefused([Problem(line, "this line holds a NUL byte; is it a CSV file?")])
-    lines = text.splitlines(keepends=True)
-    total = sum(1 for line in lines if line.strip()) - 1
-    reader = csv.reader(lines)
+    author_name, role, text, source, link, pinned, featured, reply_to). time_utc,
+    author_handle and text are required; the rest may be left out. Reads the file once,
+    as a stream. Raises ImportRefused."""
+    chunks = _text(source, encoding)
+    try:
+        return _csv_rows(csv.reader(_csv_lines(chunks)), chunks, progress)
+    except StreamProblem as exc:
+        raise ImportRefused([Problem(exc.line, exc.message)]) from None
+
+
+def _csv_rows(reader: Any, chunks: TextChunks, progress: Progress | None) -> list[ImportRow]:
     problems = _Problems()
     try:
         header = [_header_name(h) for h in next(reader)]
@@ -208,8 +206,8 @@ def rows_from_csv(
         line = reader.line_num
         if not any(cell.strip() for cell in record):
             continue
-        if progress and len(rows) % 500 == 0:
-            progress(len(rows), total)
+        if progress and line % 1000 == 0:
+            progress(len(rows), chunks.bytes_read)
         if len(record) != len(header):
             problems.add(
                 start,
@@ -217,15 +215,17 @@ def rows_from_csv(
                 "Quote any text that holds a comma.",
             )
             continue
-        row = _csv_row(dict(zip(header, record, strict=True)), start, problems)
+        cells = dict(zip(header, (cell_read(c) for c in record), strict=True))
+        row = _csv_row(cells, start, problems)
         if row is not None:
             rows.append(row)
     _check_seqs(rows, problems)
+    _check_replies(rows, problems)
     problems.raise_any()
     if not rows:
         raise ImportRefused([Problem(0, "The file has a header but no rows.")])
     if progress:
-        progress(len(rows), len(rows))
+        progress(len(rows), chunks.bytes_read)
     return rows
 
 
@@ -240,7 +240,7 @@ def _csv_row(cells: dict[str, str], line: int, problems: _Problems) -> ImportRow
     seq: int | None = None
     if cells.get("seq", "").strip():
         raw = cells["seq"].strip()
-        if raw.isdigit() and int(raw) > 0:
+        if raw.isascii() and raw.isdigit() and int(raw) > 0:
             seq = int(raw)
         else:
             problems.add(line, f"seq “{raw}” is not a whole number above 0.")
@@ -282,7 +282,7 @@ def _csv_row(cells: dict[str, str], line: int, problems: _Problems) -> ImportRow
     if source not in Source.values:
         problems.add(line, f"source “{source}” is not one of {', '.join(Source.values)}.")
     link = cells.get("link", "").strip()
-    if link and (not re.match(r"^https?://\S+$", link) or len(link) > 500):
+    if link and not web_url(link):
         problems.add(line, f"link “{link[:80]}” is not a web address (http:// or https://).")
     flags = {}
     for column in ("pinned", "featured"):
@@ -290,6 +290,13 @@ def _csv_row(cells: dict[str, str], line: int, problems: _Problems) -> ImportRow
         if value is None:
             problems.add(line, f"{column} “{cells[column].strip()}” should be true or false.")
         flags[column] = bool(value)
+    reply_to: int | None = None
+    raw_reply = cells.get("reply_to", "").strip()
+    if raw_reply:
+        if raw_reply.isascii() and raw_reply.isdigit() and int(raw_reply) > 0:
+            reply_to = int(raw_reply)
+        else:
+            problems.add(line, f"reply_to “{raw_reply}” is not the seq of a row.")
     if len(problems.items) > before or moment is None:
         return None
     return ImportRow(
@@ -306,6 +313,7 @@ def _csv_row(cells: dict[str, str], line: int, problems: _Problems) -> ImportRow
         pinned=flags["pinned"],
         featured=flags["featured"],
         author_key=f"import:{handle.lower()}",
+        reply_to=reply_to,
     )
 
 
@@ -322,8 +330,21 @@ def _check_seqs(rows: list[ImportRow], problems: _Problems) -> None:
         last = row.seq or last
 
 
+def _check_replies(rows: list[ImportRow], problems: _Problems) -> None:
+    """A reply names an earlier row by its seq (its position when the file has no seq)."""
+    earlier: set[int] = set()
+    for index, row in enumerate(rows, start=1):
+        seq = row.seq or index
+        if row.reply_to is not None and row.reply_to not in earlier:
+            problems.add(row.line, f"reply_to {row.reply_to} is not the seq of an earlier row.")
+        earlier.add(seq)
+
+
+PAGE = 'a page of X search results ({"data": [...], "includes": {"users": [...]}})'
+
+
 def rows_from_x_json(
-    payload: bytes,
+    source: Readable,
     *,
     host_handle: str = "",
     panelists: tuple[str, ...] = (),
@@ -331,81 +352,124 @@ def rows_from_x_json(
 ) -> list[ImportRow]:
     """Rows of saved X API v2 search results: one response ({"data": [...], "includes":
     {"users": [...]}}) or a list of them (one per page). Retweets are left out; the
-    host's and panelists' handles give them their roles. Raises ImportRefused."""
-    text = decode(payload)
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportRefused(
-            [Problem(exc.lineno, f"this is not valid JSON ({exc.msg}, column {exc.colno}).")]
-        ) from None
-    pages = document if isinstance(document, list) else [document]
+    host's and panelists' handles give them their roles. Read once, as a stream, one post
+    at a time: a post waits only until its page's users are read. Raises ImportRefused."""
+    chunks = _text(source)
+    reader = JsonReader(iter(chunks))
     problems = _Problems()
-    users: dict[str, dict[str, Any]] = {}
-    tweets: list[dict[str, Any]] = []
-    for page in pages:
-        if not isinstance(page, dict) or not isinstance(page.get("data", []), list):
-            raise ImportRefused(
-                [
-                    Problem(
-                        1,
-                        'expected X API v2 search results: {"data": [...], '
-                        '"includes": {"users": [...]}}.',
-                    )
-                ]
-            )
-        for user in (page.get("includes") or {}).get("users") or []:
-            if isinstance(user, dict) and "id" in user:
-                users[str(user["id"])] = user
-        tweets.extend(page.get("data") or [])
-    host = host_handle.strip().lstrip("@").lower()
-    panel = {p.strip().lstrip("@").lower() for p in panelists if p.strip()}
+    authors = _Authors(
+        host=host_handle.strip().lstrip("@").lower(),
+        panel={p.strip().lstrip("@").lower() for p in panelists if p.strip()},
+    )
     rows: list[ImportRow] = []
     seen: set[str] = set()
-    for index, tweet in enumerate(tweets):
-        if progress and index % 500 == 0:
-            progress(index, len(tweets))
-        row = _x_row(tweet, index, text, users, host, panel, problems)
-        if row is not None and row.link not in seen:
-            seen.add(row.link)
-            rows.append(row)
+    waiting: list[tuple[Any, int, int]] = []  # (post, index in the file, line)
+    count = 0
+
+    def settle(*, final: bool) -> None:
+        nonlocal waiting
+        still: list[tuple[Any, int, int]] = []
+        for tweet, index, line in waiting:
+            if not final and isinstance(tweet, dict) and not authors.knows(tweet):
+                still.append((tweet, index, line))
+                continue
+            row = _x_row(tweet, index, line, authors, problems)
+            if row is not None and row.link not in seen:
+                seen.add(row.link)
+                rows.append(row)
+        waiting = still
+
+    def page() -> None:
+        nonlocal count
+        for key in reader.members(PAGE):
+            if key == "data":
+                for _ in reader.elements('"data", a list of posts'):
+                    tweet, start, end = reader.value()
+                    waiting.append((tweet, count, _id_line(reader, tweet, start, end)))
+                    count += 1
+                    if progress and count % 1000 == 0:
+                        progress(count, chunks.bytes_read)
+            elif key == "includes":
+                includes, _, _ = reader.value()
+                authors.add_from(includes)
+            else:
+                reader.value()
+        settle(final=False)
+
+    try:
+        if reader.peek() == "[":
+            for _ in reader.elements("a list of pages"):
+                page()
+        else:
+            page()
+        reader.end()
+    except StreamProblem as exc:
+        raise ImportRefused([Problem(exc.line, exc.message)]) from None
+    settle(final=True)
     problems.raise_any()
     if not rows:
         raise ImportRefused([Problem(0, "The file holds no posts (retweets are left out).")])
     rows.sort(key=lambda r: (r.time, int(r.metrics.get("id", "0"))))
     for seq, row in enumerate(rows, start=1):
         row.seq = seq
+    seq_of = {str(row.metrics["id"]): row.seq for row in rows}
+    for row in rows:
+        parent = seq_of.get(row.replied_to)
+        if parent is not None and row.seq is not None and parent < row.seq:
+            row.reply_to = parent  # a reply to a post in the file stays a reply
     if progress:
-        progress(len(tweets), len(tweets))
+        progress(count, chunks.bytes_read)
     return rows
 
 
-def _line_of(text: str, tweet_id: str) -> int:
-    at = text.find(f'"{tweet_id}"') if tweet_id else -1
-    return text[:at].count("\n") + 1 if at >= 0 else 0
+def _id_line(reader: JsonReader, tweet: Any, start: int, end: int) -> int:
+    """The line of the post's id in the file (else of the post's start)."""
+    tweet_id = str(tweet.get("id", "")) if isinstance(tweet, dict) else ""
+    at = reader.buf.find(f'"{tweet_id}"', start, end) if tweet_id else -1
+    return reader.line_at(at if at >= 0 else start)
+
+
+@dataclass
+class _Authors:
+    """The users of includes.users read so far, and who hosts and who is on the panel."""
+
+    host: str
+    panel: set[str]
+    users: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def add_from(self, includes: Any) -> None:
+        if not isinstance(includes, dict):
+            return
+        for user in includes.get("users") or []:
+            if isinstance(user, dict) and "id" in user:
+                self.users[str(user["id"])] = {
+                    "id": str(user["id"]),
+                    "username": str(user.get("username", "")),
+                    "name": str(user.get("name", "")),
+                    "profile_image_url": str(user.get("profile_image_url", "")),
+                }
+
+    def knows(self, tweet: dict[str, Any]) -> bool:
+        return str(tweet.get("author_id", "")) in self.users
 
 
 def _x_row(
-    tweet: Any,
-    index: int,
-    text: str,
-    users: dict[str, dict[str, Any]],
-    host: str,
-    panel: set[str],
-    problems: _Problems,
+    tweet: Any, index: int, line: int, authors: _Authors, problems: _Problems
 ) -> ImportRow | None:
     if not isinstance(tweet, dict):
-        problems.add(0, f"post {index + 1} in data is not an object.")
+        problems.add(line, f"post {index + 1} in data is not an object.")
         return None
     tweet_id = str(tweet.get("id", ""))
-    line = _line_of(text, tweet_id)
+    host, panel, users = authors.host, authors.panel, authors.users
     where = f"post {tweet_id or index + 1}: "
     if any(ref.get("type") == "retweeted" for ref in tweet.get("referenced_tweets") or []):
         return None
     if not tweet_id.isdigit():
         problems.add(line, f"{where}its id is missing or not a number.")
         return None
-    body = ((tweet.get("note_tweet") or {}).get("text") or tweet.get("text") or "").strip()
+    # Saved X answers hold text as X sends it: &, <, > escaped, links as t.co.
+    note = (tweet.get("note_tweet") or {}).get("text")
+    body = (x_unescape(str(note)) if note else tweet_text(tweet)).strip()
     moment = parse_time(str(tweet.get("created_at") or ""))
     user = users.get(str(tweet.get("author_id", "")))
     if moment is None:
@@ -435,15 +499,23 @@ def _x_row(
         if handle.lower() in panel
         else AuthorRole.PARTICIPANT
     )
-    urls = [
-        str(u.get("expanded_url") or u.get("url"))
+    urls = [  # web addresses only: a javascript: or data: URL never becomes a link
+        url
         for u in (tweet.get("entities") or {}).get("urls") or []
-        if isinstance(u, dict) and (u.get("expanded_url") or u.get("url"))
+        if isinstance(u, dict) and (url := web_url(str(u.get("expanded_url") or u.get("url"))))
     ]
     metrics: dict[str, Any] = {
         k: v for k, v in (tweet.get("public_metrics") or {}).items() if isinstance(v, int)
     }
     metrics["id"] = tweet_id
+    replied_to = next(
+        (
+            str(ref.get("id", ""))
+            for ref in tweet.get("referenced_tweets") or []
+            if isinstance(ref, dict) and ref.get("type") == "replied_to"
+        ),
+        "",
+    )
     return ImportRow(
         line=line,
         seq=None,
@@ -456,10 +528,11 @@ def _x_row(
         source=Source.X,
         link=f"https://x.com/{handle}/status/{tweet_id}",
         author_key=f"x:{user['id']}",
-        avatar_url=str(user.get("profile_image_url", ""))[:500],
+        avatar_url=avatar_url(str(user.get("profile_image_url", ""))),
         links=urls,
         metrics=metrics,
         lang=str(tweet.get("lang", ""))[:12],
+        replied_to=replied_to,
     )
 
 
@@ -495,9 +568,9 @@ def questions_assign(rows: list[ImportRow]) -> list[Problem]:
                     )
                 )
             continue
-        match = ANSWER_PREFIX.match(row.text)
-        if match and int(match.group(1)) in asked:
-            row.question = int(match.group(1))
+        answers = answer_number(row.text)
+        if answers is not None and answers in asked:
+            row.question = answers
     return problems[:MAX_PROBLEMS]
 
 
@@ -512,8 +585,8 @@ def hashtag_guess(rows: list[ImportRow]) -> str:
     spelling: dict[str, str] = {}
     for row in rows:
         weight = 1000 if row.is_question else 1
-        for tag in HASHTAG.findall(row.text):
-            key = tag.lower()
+        for tag in (h.tag for h in hashtags_extract(row.text)):
+            key = hashtag_fold(tag)
             counts[key] = counts.get(key, 0) + weight
             spelling.setdefault(key, tag)
     if not counts:

@@ -14,14 +14,17 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from jamhost.posts.models import Kind, Source
-from jamhost.transcripts.snapshot import Snapshot, parse_iso
+from jamhost.transcripts.selectors import TranscriptCounts, transcript_counts
+from jamhost.transcripts.snapshot import Snapshot, is_reply, parse_iso, threadable
 
 CHART_WIDTH = 720
 CHART_HEIGHT = 160
 CHART_PAD = 24
 MAX_MINUTES = 24 * 60
+MAX_BARS = 120  # a long jam's minutes are binned, so the chart stays a few hundred elements
 TOP_CONTRIBUTORS = 10
 NEW_FACES = 24
+LINKS_SHOWN = 25
 _TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ref_src")
 
 
@@ -33,6 +36,13 @@ class Bar:
     height: float
     minute: int
     count: int
+    last_minute: int = 0
+
+    @property
+    def span(self) -> str:
+        if self.last_minute > self.minute:
+            return f"minutes {self.minute}–{self.last_minute}"
+        return f"minute {self.minute}"
 
 
 @dataclass
@@ -48,6 +58,7 @@ class PerMinuteChart:
     markers: list[Marker]
     peak: int
     minutes: int
+    bin_minutes: int = 1
     width: int = CHART_WIDTH
     height: int = CHART_HEIGHT
     baseline: float = CHART_HEIGHT - CHART_PAD
@@ -96,13 +107,13 @@ class SharedLink:
 @dataclass
 class Insights:
     chart: PerMinuteChart
-    participants: int
-    posts: int
+    counts: TranscriptCounts
     top: list[Person]
     questions: list[dict[str, Any]]
     coverage: list[Coverage]
     first_answers: list[FirstAnswer]
     links: list[SharedLink]
+    links_total: int = 0
     new_faces: list[Person] = field(default_factory=list)
 
 
@@ -121,28 +132,31 @@ def profile_url(handle: str, sources: set[str]) -> str:
 
 
 def _chart(snapshot: Snapshot, start: datetime, end: datetime) -> PerMinuteChart:
+    """Posts per minute, every post counted (as the figures above it count them); a jam
+    longer than MAX_BARS minutes gets one bar per few minutes."""
     minutes = max(1, min(MAX_MINUTES, math.ceil((end - start).total_seconds() / 60) or 1))
-    counts = [0] * minutes
+    per_bar = math.ceil(minutes / MAX_BARS)
+    counts = [0] * math.ceil(minutes / per_bar)
     for post in snapshot["posts"]:
-        if post["kind"] == Kind.QUESTION:
-            continue
         minute = int((parse_iso(post["time"]) - start).total_seconds() // 60)
-        counts[max(0, min(minutes - 1, minute))] += 1
+        counts[max(0, min(minutes - 1, minute)) // per_bar] += 1
     peak = max(counts) or 1
     inner_w = CHART_WIDTH - 2 * CHART_PAD
     inner_h = CHART_HEIGHT - 2 * CHART_PAD
     step = inner_w / minutes
     bars = []
-    for minute, count in enumerate(counts):
+    for index, count in enumerate(counts):
         height = inner_h * count / peak
+        minute = index * per_bar
         bars.append(
             Bar(
                 x=round(CHART_PAD + minute * step, 2),
                 y=round(CHART_HEIGHT - CHART_PAD - height, 2),
-                width=round(max(step - 1, 0.5), 2),
+                width=round(max(step * per_bar - 1, 0.5), 2),
                 height=round(height, 2),
                 minute=minute,
                 count=count,
+                last_minute=min(minutes, minute + per_bar) - 1,
             )
         )
     markers = []
@@ -158,7 +172,9 @@ def _chart(snapshot: Snapshot, start: datetime, end: datetime) -> PerMinuteChart
                 text=question["text"],
             )
         )
-    return PerMinuteChart(bars=bars, markers=markers, peak=max(counts), minutes=minutes)
+    return PerMinuteChart(
+        bars=bars, markers=markers, peak=max(counts), minutes=minutes, bin_minutes=per_bar
+    )
 
 
 def _coverage(
@@ -217,6 +233,9 @@ def insights_build(snapshot: Snapshot, *, seen_before: set[str]) -> Insights:
     jam = snapshot["jam"]
     posts = snapshot["posts"]
     answers = [p for p in posts if p["kind"] != Kind.QUESTION]
+    shown = threadable(snapshot)
+    # A reply in a side conversation is a contribution, but it does not answer a question.
+    to_questions = [p for p in answers if not is_reply(p, shown)]
     times = [parse_iso(p["time"]) for p in posts]
     start = parse_iso(jam["went_live_at"] or jam["starts_at"])
     if times:
@@ -249,11 +268,11 @@ def insights_build(snapshot: Snapshot, *, seen_before: set[str]) -> Insights:
         person.share = round(100 * person.posts / top[0].posts, 1)
 
     questions = snapshot["questions"]
-    coverage = _coverage(jam["panelists"], ranked, answers, questions)
+    coverage = _coverage(jam["panelists"], ranked, to_questions, questions)
 
     released = {q["number"]: parse_iso(q["released_at"]) for q in questions if q["released_at"]}
     first: dict[int, datetime] = {}
-    for post in answers:
+    for post in to_questions:
         number = post["question"]
         if number in released and number not in first:
             first[number] = parse_iso(post["time"])
@@ -280,7 +299,9 @@ def insights_build(snapshot: Snapshot, *, seen_before: set[str]) -> Insights:
             link_counts[url] += 1
     links = [
         SharedLink(url=url, count=count)
-        for url, count in sorted(link_counts.items(), key=lambda item: (-item[1], item[0]))
+        for url, count in sorted(link_counts.items(), key=lambda item: (-item[1], item[0]))[
+            :LINKS_SHOWN
+        ]
     ]
 
     new_faces = [p for p in ranked if p.role == "participant" and p.key not in seen_before][
@@ -288,13 +309,13 @@ def insights_build(snapshot: Snapshot, *, seen_before: set[str]) -> Insights:
     ]
     return Insights(
         chart=_chart(snapshot, start, end),
-        participants=len(people),
-        posts=len(answers),
+        counts=transcript_counts(snapshot),
         top=top,
         questions=questions,
         coverage=coverage,
         first_answers=first_answers,
         links=links,
+        links_total=len(link_counts),
         new_faces=new_faces,
     )
 

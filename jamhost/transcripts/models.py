@@ -51,24 +51,34 @@ class ImportStatus(models.TextChoices):
 
 
 class ImportJob(models.Model):
-    """An upload being imported; the upload page polls it for progress."""
+    """An upload being imported; the upload page polls it for progress. The file itself
+    is stored in ImportChunk rows (so any worker that shares the database can read it,
+    a piece at a time) and deleted once the job has finished, either way."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     filename = models.CharField(max_length=200)
     file_format = models.CharField(max_length=8)
-    payload = models.BinaryField()
+    size = models.PositiveBigIntegerField(default=0, help_text="Bytes uploaded.")
     options = models.JSONField(default=dict)
     status = models.CharField(
         max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
     )
+    bytes_done = models.PositiveBigIntegerField(default=0)
     rows_total = models.PositiveIntegerField(default=0)
     rows_done = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Runs started: a run cut off by a lost worker is retried once."
+    )
     errors = models.JSONField(default=list)
     jam = models.ForeignKey(
         "jams.Jam", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "updated_at"], name="importjob_status_updated")]
 
     def __str__(self) -> str:
         return f"import of {self.filename} ({self.status})"
@@ -79,27 +89,49 @@ class ImportJob(models.Model):
 
     @property
     def percent(self) -> int:
-        if not self.rows_total:
+        """Checking goes by the bytes read, writing by the posts written."""
+        if self.status == ImportStatus.WRITING and self.rows_total:
+            return min(100, round(100 * self.rows_done / self.rows_total))
+        if not self.size:
             return 0
-        return min(100, round(100 * self.rows_done / self.rows_total))
+        return min(100, round(100 * self.bytes_done / self.size))
 
 
-class TranscriptRendering(models.Model):
-    """A transcript version's posts rendered for the replay page, made once after it is
-    stored, so that no web process renders thousands of post fragments for a reader.
-    `fingerprint` names the templates that made it; other templates, other rendering."""
+class ImportChunk(models.Model):
+    """One piece of an upload, in order (`index`), at most CHUNK_BYTES each."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="importchunk_job_index_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"piece {self.index} of import {self.job_id}"
+
+
+class TranscriptPart(models.Model):
+    """A part of a transcript version as the replay shows it (a section's part, "q3/2", or
+    a page of the player, "play/5"), rendered once after the version is stored, so that no
+    web process renders thousands of post fragments for a reader and each part is one
+    indexed read. `fingerprint` names the templates and layout that made it; other
+    templates, other parts."""
 
     transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="+")
     fingerprint = models.CharField(max_length=64)
+    name = models.CharField(max_length=32)
     html = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["transcript", "fingerprint"], name="transcript_rendering_unique"
+                fields=["transcript", "fingerprint", "name"], name="transcript_part_unique"
             )
         ]
 
     def __str__(self) -> str:
-        return f"rendering of transcript {self.transcript_id}"
+        return f"part {self.name} of transcript {self.transcript_id}"

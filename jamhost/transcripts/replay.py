@@ -1,35 +1,37 @@
-"""The replay page's transcript, rendered with the live room's post fragment.
+"""The replay page's transcript: a part at a time (see layout.py and parts.py).
 
-The page's top goes out first; then the player, insights and question index; then the
-posts section by section, so the first byte waits for neither the snapshot nor thousands
-of posts to render.
-Posts are rebuilt from the snapshot as unsaved Post objects (no queries) so that
-templates/posts/_post.html shows them exactly as the live room did.
+The page carries the header, the player, the insights and one part (the first, or the
+one a permalink points into); every other part of every section is a placeholder that
+the browser swaps for the part when the reader gets near it (static/js/replay.js), and
+that without JavaScript is a link to the page showing that part. A placeholder covers a
+range of a section's parts: loading it brings one part and a placeholder for the rest,
+so every part is loaded once, whatever order the reader scrolls in.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-from collections.abc import Iterator
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
-from jamhost.jams.models import Question
-from jamhost.live.render import VIEWER
-from jamhost.posts.models import Post, PostStatus
 from jamhost.transcripts.exports import export_render
 from jamhost.transcripts.insights import Insights, insights_build
+from jamhost.transcripts.layout import (
+    Layout,
+    Location,
+    SectionShape,
+    layout_cached,
+)
 from jamhost.transcripts.memo import Parsed
-from jamhost.transcripts.models import TranscriptRendering
+from jamhost.transcripts.parts import part_name, stored_html
 from jamhost.transcripts.services import LoadedTranscript
-from jamhost.transcripts.snapshot import Section, Snapshot, parse_iso, snapshot_sections
+from jamhost.transcripts.snapshot import parse_iso
 
 BODY_MARKER = "<!-- transcript body -->"
-RENDER_VERSION = "1"  # change with the markup written in _sections_render
-CHUNK = 250
 
 
 @dataclass(frozen=True)
@@ -39,68 +41,26 @@ class SectionEntry:
     text: str
     at: float  # seconds after the player's start when the question was released
     answers: int
+    replies: int
 
 
-@dataclass(frozen=True)
-class PlayerBounds:
-    start: str
-    seconds: float
-
-
-def player_bounds(snapshot: Snapshot) -> PlayerBounds:
-    jam = snapshot["jam"]
-    posts = snapshot["posts"]
-    start = parse_iso(jam["went_live_at"] or jam["starts_at"])
-    end = parse_iso(jam["ended_at"]) if jam["ended_at"] else start
-    if posts:
-        start = min(start, parse_iso(posts[0]["time"]))
-        end = max(end, parse_iso(posts[-1]["time"]))
-    return PlayerBounds(start=start.isoformat(), seconds=max(1.0, (end - start).total_seconds()))
-
-
-def section_index(snapshot: Snapshot) -> list[SectionEntry]:
-    start = parse_iso(player_bounds(snapshot).start)
+def section_index(layout: Layout) -> list[SectionEntry]:
+    start = parse_iso(layout.start)
     entries = []
-    for section in snapshot_sections(snapshot):
-        released = section.question.get("released_at") if section.question else None
+    for section in layout.sections:
+        question = section.question
+        released = question.get("released_at") if question else None
         entries.append(
             SectionEntry(
                 anchor=section.anchor,
                 label=section.label,
-                text=section.question["text"] if section.question else "",
+                text=question["text"] if question else "",
                 at=(parse_iso(released) - start).total_seconds() if released else 0.0,
-                answers=len(section.answers),
+                answers=len(section.section.answers),
+                replies=section.section.reply_count,
             )
         )
     return entries
-
-
-def post_from_snapshot(entry: dict[str, Any], questions: dict[int, Question]) -> Post:
-    """An unsaved Post carrying what the fragment shows. Its pk is the seq: replay
-    anchors (#post-<seq>) stay stable across transcript versions."""
-    author = entry["author"]
-    return Post(
-        pk=entry["seq"],
-        seq=entry["seq"],
-        rev=entry["seq"],
-        kind=entry["kind"],
-        question=questions.get(entry["question"]) if entry["question"] is not None else None,
-        author_key=author["key"],
-        author_handle=author["handle"],
-        author_name=author["name"],
-        author_avatar_url=author["avatar_url"],
-        author_role=author["role"],
-        body=entry["body"],
-        text=entry["text"],
-        source=entry["source"],
-        status=PostStatus.VISIBLE,
-        pinned=entry["pinned"],
-        featured=entry["featured"],
-        created_at=parse_iso(entry["time"]),
-        # Seqs, like pk: a reply links to its parent's #post-<seq> anchor.
-        reply_to_id=entry.get("reply_to"),
-        upvotes=int((entry.get("metrics") or {}).get("upvotes") or 0),
-    )
 
 
 def insights_cached(parsed: Parsed, *, seen_before: set[str]) -> Insights:
@@ -119,78 +79,120 @@ def export_cached(loaded: LoadedTranscript, *, fmt: str) -> str:
     return loaded.parsed.derived[key]
 
 
-SECTION_TEMPLATES = (
-    "posts/_post.html",
-    "transcripts/_section_open.html",
-    "transcripts/_posts.html",
-)
-STREAM_PART = 64 * 1024
+# Rendering ---------------------------------------------------------------------------------
 
 
-@functools.cache
-def templates_fingerprint() -> str:
-    """What the rendered posts depend on besides the snapshot: the templates' text (and
-    this module's own markup, through RENDER_VERSION)."""
-    digest = hashlib.sha256(RENDER_VERSION.encode())
-    for name in SECTION_TEMPLATES:
-        digest.update(get_template(name).template.source.encode())  # type: ignore[attr-defined]
-    return digest.hexdigest()
+# The page ------------------------------------------------------------------------------------
 
 
-def sections_render_all(snapshot: Snapshot) -> str:
-    return "".join(_sections_render(snapshot))
+@dataclass(frozen=True)
+class Range:
+    """A placeholder for parts first..last of a section, loading `first` or `last` first."""
+
+    section: SectionShape
+    first: int
+    last: int
+    from_end: bool = False
+
+    @property
+    def loads(self) -> int:
+        return self.last if self.from_end else self.first
 
 
-def sections_html(parsed: Parsed, *, transcript_id: int) -> Iterator[str]:
-    """The transcript's sections as HTML, a part at a time: kept in this process, or
-    stored when the transcript was archived (see transcript_render), or rendered now
-    a chunk of posts at a time."""
-    key = ("sections",)
-    kept = parsed.derived.get(key)
-    if kept is None:
-        stored = (
-            TranscriptRendering.objects.filter(
-                transcript_id=transcript_id, fingerprint=templates_fingerprint()
-            )
-            .values_list("html", flat=True)
-            .first()
+def _range_markup(slug: str, version: int, rng: Range) -> str:
+    section = rng.section
+    first_post, _ = section.part_span(rng.first)
+    _, last_post = section.part_span(rng.last)
+    src = reverse(
+        "transcripts:part",
+        kwargs={
+            "slug": slug,
+            "version": version,
+            "anchor": section.anchor,
+            "first": rng.first,
+            "last": rng.last,
+        },
+    )
+    if rng.from_end:
+        src += "?from=end"
+    page = reverse("transcripts:section", kwargs={"slug": slug, "anchor": section.anchor})
+    href = f"{page}?part={rng.loads}#part-{section.anchor}-{rng.loads}"
+    if last_post < first_post:  # a question nobody answered
+        what = format_html("{} — show it", section.label)
+    elif first_post == last_post:
+        what = format_html("Post {} of {} — show it", first_post, section.label)
+    else:
+        what = format_html("Posts {}–{} of {} — show them", first_post, last_post, section.label)
+    return str(
+        format_html(
+            '<a class="part-more" href="{}" data-src="{}" data-load="{}">{}</a>',
+            href,
+            src,
+            part_name(section.anchor, rng.loads),
+            what,
         )
-        if stored is not None:
-            kept = [stored[at : at + STREAM_PART] for at in range(0, len(stored), STREAM_PART)]
-            parsed.derived[key] = kept
-    if kept is not None:
-        yield from kept
-        return
-    rendered: list[str] = []
-    for part in _sections_render(parsed.snapshot):
-        rendered.append(part)
-        yield part
-    parsed.derived[key] = rendered
+    )
 
 
-def _sections_render(snapshot: Snapshot) -> Iterator[str]:
-    questions = {
-        q["number"]: Question(number=q["number"], text=q["text"]) for q in snapshot["questions"]
-    }
-    opening = get_template("transcripts/_section_open.html")
-    posts_template = get_template("transcripts/_posts.html")
+def range_load(*, slug: str, version: int, rng: Range, part: str) -> str:
+    """What a placeholder is swapped for: the part it loads (`part`) and a placeholder for
+    the rest of its range, on the side the reader has not reached yet."""
+    if rng.first == rng.last:
+        return part
+    if rng.from_end:
+        rest = Range(rng.section, rng.first, rng.last - 1, from_end=True)
+        return _range_markup(slug, version, rest) + part
+    rest = Range(rng.section, rng.first + 1, rng.last)
+    return part + _range_markup(slug, version, rest)
 
-    def posts_html(entries: list[dict[str, Any]]) -> Iterator[str]:
-        for at in range(0, len(entries), CHUNK):
-            chunk = [post_from_snapshot(e, questions) for e in entries[at : at + CHUNK]]
-            yield posts_template.render({"posts": chunk, "audience": VIEWER})
 
-    section: Section
-    for section in snapshot_sections(snapshot):
-        yield opening.render({"section": section})
-        if section.question_post:
-            yield from posts_html([section.question_post])
-        if section.lead:
-            yield '<h3 class="answers-head">Panelists and featured answers</h3>'
-            yield from posts_html(section.lead)
-        if section.community:
-            yield '<h3 class="answers-head">Community</h3>'
-            yield from posts_html(section.community)
-        if not section.answers:
-            yield '<p class="empty">No answers.</p>'
-        yield "</section>"
+@dataclass(frozen=True)
+class SectionView:
+    anchor: str
+    question: dict[str, Any] | None
+    content: SafeString
+
+
+def sections_view(loaded: LoadedTranscript, *, slug: str, focus: Location) -> list[SectionView]:
+    """Every section of the page: the focused part in full, placeholders for the rest.
+    Sections above the focus load from their end, as a reader scrolling up meets them."""
+    layout = layout_cached(loaded.parsed)
+    version = loaded.transcript.version
+    views = []
+    above = True
+    for section in layout.sections:
+        count = len(section.parts)
+        if section.anchor == focus.anchor:
+            above = False
+            parts = []
+            shape = section.shape
+            if focus.part > 1:
+                parts.append(
+                    _range_markup(slug, version, Range(shape, 1, focus.part - 1, from_end=True))
+                )
+            name = part_name(section.anchor, focus.part)
+            parts.append(stored_html(loaded.parsed, loaded.transcript.pk, name))
+            if focus.part < count:
+                parts.append(_range_markup(slug, version, Range(shape, focus.part + 1, count)))
+            content = "".join(parts)
+        else:
+            content = _range_markup(slug, version, Range(section.shape, 1, count, from_end=above))
+        views.append(
+            SectionView(
+                anchor=section.anchor,
+                question=section.question,
+                content=mark_safe(content),  # escaped where it was written
+            )
+        )
+    return views
+
+
+def player_pages(layout: Layout) -> str:
+    """The start of each player page (ms after the player's start), for data-pages."""
+    return json.dumps(layout.page_starts, separators=(",", ":"))
+
+
+def play_url(slug: str, version: int) -> str:
+    return reverse("transcripts:play", kwargs={"slug": slug, "version": version, "page": 1})[
+        : -len("1/")
+    ]

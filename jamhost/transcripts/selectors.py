@@ -1,5 +1,6 @@
-"""Reads for transcripts: jams waiting for their archive, the past-jams search, and the
-one cross-jam question insights ask (who has posted in this jam's series before)."""
+"""Reads for transcripts: jams waiting for their archive, the past-jams search, the
+one cross-jam question insights ask (who has posted in this jam's series before), and what
+a transcript counts."""
 
 from __future__ import annotations
 
@@ -7,10 +8,37 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
+from jamhost.jams.hashtags import hashtag_key
 from jamhost.jams.models import Jam, JamStatus
 from jamhost.posts.models import Post, PostStatus
+from jamhost.transcripts.models import Transcript
+from jamhost.transcripts.snapshot import Snapshot, is_reply, threadable
+
+
+@dataclass(frozen=True)
+class TranscriptCounts:
+    posts: int
+    people: int
+    questions: int
+    replies: int
+    hidden: int
+
+
+def transcript_counts(snapshot: Snapshot) -> TranscriptCounts:
+    """What a transcript holds, as its header, its insights and its exports all say it:
+    every post shown (the questions' posts and replies included), every person who wrote
+    one, the questions released, how many posts are replies, and how many moderators hid."""
+    posts = snapshot["posts"]
+    shown = threadable(snapshot)
+    return TranscriptCounts(
+        posts=len(posts),
+        people=len({post["author"]["key"] for post in posts}),
+        questions=len(snapshot["questions"]),
+        replies=sum(1 for post in posts if is_reply(post, shown)),
+        hidden=snapshot["not_shown"]["hidden"],
+    )
 
 
 def jams_awaiting_archive(*, ended_before: datetime) -> list[int]:
@@ -25,6 +53,16 @@ def jams_with_outdated_transcripts() -> list[int]:
     """Archived jams whose records changed since their transcript (transcript_outdated)."""
     return list(
         Jam.objects.filter(status=JamStatus.ARCHIVED, transcript_outdated=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def latest_transcript_ids() -> list[int]:
+    """The id of each jam's latest transcript version."""
+    newest = Transcript.objects.filter(jam=OuterRef("jam")).order_by("-version")
+    return list(
+        Transcript.objects.filter(version=Subquery(newest.values("version")[:1]))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -86,7 +124,7 @@ def past_jams_search(*, filters: PastJamFilters) -> QuerySet[Jam]:
         query = SearchQuery(text, search_type="websearch", config="english")
         return (
             jams.annotate(search=vector, rank=SearchRank(vector, query))
-            .filter(Q(search=query) | Q(hashtag_key=tag.lower()))
+            .filter(Q(search=query) | Q(hashtag_key=hashtag_key(tag)))
             .order_by("-rank", "-starts_at")
         )
     return jams.filter(

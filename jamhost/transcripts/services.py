@@ -20,8 +20,10 @@ from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import Jam, JamStatus
 from jamhost.jams.services import TRANSITIONS
 from jamhost.live.publish import jam_changed_on_commit
+from jamhost.transcripts.layout import layout_cached
 from jamhost.transcripts.memo import Parsed, parsed_get, parsed_put
-from jamhost.transcripts.models import SearchDocument, Transcript, TranscriptRendering
+from jamhost.transcripts.models import SearchDocument, Transcript, TranscriptPart
+from jamhost.transcripts.parts import rendering_all, templates_fingerprint
 from jamhost.transcripts.snapshot import (
     SCHEMA_VERSION,
     Snapshot,
@@ -129,22 +131,31 @@ def _render_enqueue(transcript_id: int) -> None:
 
 
 def transcript_render(*, transcript_id: int) -> None:
-    """Store the replay page's rendered posts for this transcript version, unless they
+    """Store the replay's parts and player pages for this transcript version, unless they
     are stored for the current templates already. Idempotent."""
-    from jamhost.transcripts.replay import sections_render_all, templates_fingerprint
-
     fingerprint = templates_fingerprint()
-    if TranscriptRendering.objects.filter(
-        transcript_id=transcript_id, fingerprint=fingerprint
-    ).exists():
+    if TranscriptPart.objects.filter(transcript_id=transcript_id, fingerprint=fingerprint).exists():
         return
     transcript = Transcript.objects.filter(pk=transcript_id).first()
     if transcript is None or not _intact(transcript):
         return  # gone, or corrupt: readers rebuild it, and the rebuild is rendered then
-    html = sections_render_all(json.loads(transcript.content))
+    parsed = Parsed(json.loads(transcript.content))
+    parts = rendering_all(parsed.snapshot, layout_cached(parsed))
     with transaction.atomic():
-        TranscriptRendering.objects.get_or_create(
-            transcript_id=transcript_id, fingerprint=fingerprint, defaults={"html": html}
+        # Parts of superseded versions are never served again (410), nor parts made by
+        # other templates: they go as this version's arrive.
+        TranscriptPart.objects.filter(transcript__jam_id=transcript.jam_id).exclude(
+            transcript_id=transcript_id, fingerprint=fingerprint
+        ).filter(transcript__version__lte=transcript.version).delete()
+        TranscriptPart.objects.bulk_create(
+            [
+                TranscriptPart(
+                    transcript_id=transcript_id, fingerprint=fingerprint, name=name, html=html
+                )
+                for name, html in parts.items()
+            ],
+            batch_size=200,
+            ignore_conflicts=True,
         )
 
 

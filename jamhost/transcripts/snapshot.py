@@ -230,12 +230,16 @@ def search_text(snapshot: Snapshot) -> str:
 
 @dataclass
 class Section:
-    """One question of the transcript (or, with no question, the posts tied to none)."""
+    """One question of the transcript (or, with no question, the posts tied to none).
+
+    `lead` and `community` hold the answers; replies are not among them. A reply (a side
+    conversation) is kept in `threads`, under the seq of the answer it hangs under."""
 
     question: dict[str, Any] | None
     question_post: dict[str, Any] | None = None
     lead: list[dict[str, Any]] = field(default_factory=list)
     community: list[dict[str, Any]] = field(default_factory=list)
+    threads: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -249,25 +253,49 @@ class Section:
     def answers(self) -> list[dict[str, Any]]:
         return self.lead + self.community
 
+    @property
+    def reply_count(self) -> int:
+        return sum(len(thread) for thread in self.threads.values())
+
+    def thread(self, post: dict[str, Any]) -> list[dict[str, Any]]:
+        """The replies under `post`, in reading order (each followed by its own replies)."""
+        return self.threads.get(post["seq"], [])
+
 
 def is_lead(post: dict[str, Any]) -> bool:
     return bool(post["featured"]) or post["author"]["role"] in LEAD_ROLES
 
 
+def is_reply(post: dict[str, Any], shown: set[int]) -> bool:
+    """A reply to a post of the transcript (a side conversation). A reply to a question's
+    post is an answer (on X, replying to the question is one way to answer it), and a reply
+    to a post that is not shown stays where its question puts it."""
+    parent = post.get("reply_to")
+    return parent in shown and parent < post["seq"]
+
+
+def threadable(snapshot: Snapshot) -> set[int]:
+    """The seqs of the posts a reply can hang under: every shown post but the questions'."""
+    return {post["seq"] for post in snapshot["posts"] if post["kind"] == Kind.POST}
+
+
 def snapshot_sections(snapshot: Snapshot) -> list[Section]:
     """Posts grouped by question: the question, then featured and panelist (and host)
     answers, then the community, each in seq order. Posts tied to no question come
-    first, as "Other posts" (introductions, chat between questions). A reply (a side
-    conversation) follows its parent, in seq order, wherever the parent is."""
+    first, as "Other posts" (introductions, chat between questions). A reply is not an
+    answer: it is threaded under the post it answers, in seq order, in whichever section
+    that post is (a reply to a reply, from X, under the reply)."""
     sections = {q["number"]: Section(question=q) for q in snapshot["questions"]}
     other = Section(question=None)
-    shown = {post["seq"] for post in snapshot["posts"] if post["kind"] == Kind.POST}
+    shown = threadable(snapshot)
     replies: dict[int, list[dict[str, Any]]] = {}
+    home: dict[int, Section] = {}
     for post in snapshot["posts"]:
-        if post.get("reply_to") in shown:
+        if is_reply(post, shown):
             replies.setdefault(post["reply_to"], []).append(post)
             continue
         section = sections.get(post["question"], other)
+        home[post["seq"]] = section
         if post["kind"] == Kind.QUESTION and section.question and section.question_post is None:
             section.question_post = post
         elif is_lead(post):
@@ -276,18 +304,16 @@ def snapshot_sections(snapshot: Snapshot) -> list[Section]:
             section.community.append(post)
     for section in [other, *sections.values()]:
         section.lead.sort(key=lambda p: (not p["featured"], p["seq"]))
-        if replies:
-            section.lead = _with_replies(section.lead, replies)
-            section.community = _with_replies(section.community, replies)
+    for root, section in home.items():
+        if root in replies:
+            section.threads[root] = _thread(root, replies)
     return ([other] if other.answers else []) + list(sections.values())
 
 
-def _with_replies(
-    posts: list[dict[str, Any]], replies: dict[int, list[dict[str, Any]]]
-) -> list[dict[str, Any]]:
-    """Each post followed by its replies, and theirs (a reply to a reply, from X)."""
+def _thread(root: int, replies: dict[int, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The replies under `root`, each followed by its own replies, depth first."""
     out: list[dict[str, Any]] = []
-    stack = list(reversed(posts))
+    stack = list(reversed(replies.get(root, [])))
     while stack:
         post = stack.pop()
         out.append(post)

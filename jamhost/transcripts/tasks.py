@@ -1,4 +1,7 @@
-"""Archive tasks. Thin: they take ids and call the transcripts services.
+"""Archive and import tasks. Thin: they take ids and call the transcripts services.
+
+Archives and imports go to queues of their own (ARCHIVE_QUEUE, IMPORT_QUEUE; see
+jamhost.celery), consumed by separate workers, so a long import never delays an archive.
 
 archive_jam acknowledges its message only after it finishes (acks_late) and gives the
 message back if the worker process dies mid-run (reject_on_worker_lost), so a killed
@@ -16,8 +19,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from jamhost import metrics
 from jamhost.jams.models import Jam
-from jamhost.transcripts.importer import import_job_run
+from jamhost.transcripts.importer import import_job_run, import_sweep
 from jamhost.transcripts.selectors import jams_awaiting_archive, jams_with_outdated_transcripts
 from jamhost.transcripts.services import jam_archive, transcript_render
 
@@ -38,6 +42,7 @@ def archive_jam(jam_id: int) -> None:
 
 
 @shared_task(ignore_result=True)
+@metrics.timed_sweep("archive")
 def archive_sweep() -> None:
     """Re-enqueue every ended jam not yet archived (its first task was lost or failed),
     and every archived jam whose transcript a later change outdated (an account deletion
@@ -59,3 +64,10 @@ def render_transcript(transcript_id: int) -> None:
 @shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def import_transcript(job_id: int) -> None:
     import_job_run(job_id=job_id)
+
+
+@shared_task(ignore_result=True)
+@metrics.timed_sweep("import")
+def import_sweep_task() -> None:
+    """Fail imports whose task was lost, so none shows "Queued" forever."""
+    import_sweep()

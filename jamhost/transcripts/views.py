@@ -1,40 +1,37 @@
-"""Transcript pages: replay with insights, export downloads, past jams, imports."""
+"""Transcript pages: export downloads, past jams, imports (the replay: replay_views.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
-from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 
 from jamhost.jams.models import Jam
 from jamhost.jams.permissions import can_view
+from jamhost.ratelimit import Limited, rate_check
 from jamhost.transcripts import replay
 from jamhost.transcripts.exports import FORMATS, export_filename
 from jamhost.transcripts.forms import ImportForm, PastJamSearchForm
+from jamhost.transcripts.import_stream import CHUNK_BYTES
 from jamhost.transcripts.importer import ImportOptions, import_job_create
-from jamhost.transcripts.insights import insights_author_keys
 from jamhost.transcripts.models import ImportJob
-from jamhost.transcripts.selectors import authors_seen_before, past_jam_hosts, past_jams_search
-from jamhost.transcripts.services import jam_check_archivable, transcript_verified
+from jamhost.transcripts.selectors import past_jam_hosts, past_jams_search
+from jamhost.transcripts.services import transcript_verified
 
 PAST_PAGE_SIZE = 20
 
 
-def _jam_for_reader(request: HttpRequest, slug: str) -> Jam:
+def jam_for_reader(request: HttpRequest, slug: str) -> Jam:
     jam = get_object_or_404(Jam.objects.select_related("host"), slug=slug)
     if not can_view(user=request.user, jam=jam):
         raise Http404("draft")  # a draft is its host's business: as if it were not there
     return jam
 
 
-def _not_ready(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+def not_ready(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return render(
         request,
         "error.html",
@@ -44,58 +41,6 @@ def _not_ready(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         },
         status=409,
     )
-
-
-def transcript_replay(request: HttpRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
-    """The transcript grouped by question, the player and the insights, streamed: the
-    page's top goes out before the snapshot is read, then the player and insights, then
-    the posts section by section."""
-    jam = _jam_for_reader(request, slug)
-    try:
-        jam_check_archivable(jam=jam)
-    except ValidationError as exc:
-        return _not_ready(request, exc)
-    page = render_to_string("transcripts/replay.html", {"jam": jam}, request=request)
-    head, _, tail = page.partition(replay.BODY_MARKER)
-
-    def stream() -> Iterator[str]:
-        yield head
-        loaded = transcript_verified(jam=jam)
-        seen = authors_seen_before(jam=jam, author_keys=insights_author_keys(loaded.snapshot))
-        yield render_to_string(
-            "transcripts/_replay_body.html",
-            {
-                "jam": jam,
-                "snapshot": loaded.snapshot,
-                "insights": replay.insights_cached(loaded.parsed, seen_before=seen),
-                "sections": replay.section_index(loaded.snapshot),
-                "player": replay.player_bounds(loaded.snapshot),
-            },
-            request=request,
-        )
-        yield from replay.sections_html(loaded.parsed, transcript_id=loaded.transcript.pk)
-        yield "</div>"
-        yield tail
-
-    return StreamingHttpResponse(
-        _streamed(request, stream()), content_type="text/html; charset=utf-8"
-    )
-
-
-def _streamed(request: HttpRequest, parts: Iterator[str]) -> Iterator[str] | AsyncIterator[str]:
-    """Under ASGI Django reads a synchronous iterator to its end before sending a byte;
-    hand it an asynchronous one that renders each part in the sync thread instead, so
-    the page's top really goes out first."""
-    if not isinstance(request, ASGIRequest):
-        return parts
-    done = object()
-    step = sync_to_async(lambda: next(parts, done), thread_sensitive=True)
-
-    async def each() -> AsyncIterator[str]:
-        while (part := await step()) is not done:
-            yield str(part)
-
-    return each()
 
 
 def transcript_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
@@ -109,11 +54,11 @@ def transcript_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse
             },
             status=404,
         )
-    jam = _jam_for_reader(request, slug)
+    jam = jam_for_reader(request, slug)
     try:
         loaded = transcript_verified(jam=jam)
     except ValidationError as exc:
-        return _not_ready(request, exc)
+        return not_ready(request, exc)
     body = replay.export_cached(loaded, fmt=fmt)
     response = HttpResponse(body.encode("utf-8"), content_type=FORMATS[fmt].content_type)
     response["Content-Disposition"] = (
@@ -152,12 +97,24 @@ def import_start(request: HttpRequest) -> HttpResponse:
             panelists=form.panelist_handles(),
         )
         try:
+            rate_check(
+                request=request,
+                scope="import",
+                user_key=str(request.user.pk),
+                rates=(settings.RATE_IMPORT_USER, settings.RATE_IMPORT_ADDRESS),
+                what="imports",
+            )
             job = import_job_create(
                 owner=request.user,
                 filename=upload.name or "upload",
-                payload=upload.read(),
+                chunks=upload.chunks(CHUNK_BYTES),
                 options=options,
             )
+        except Limited as limited:
+            form.add_error(None, limited.message)
+            response = render(request, "transcripts/import.html", {"form": form}, status=429)
+            response["Retry-After"] = str(limited.retry_after)
+            return response
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 for message in messages:

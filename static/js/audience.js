@@ -10,6 +10,7 @@
   var top = document.getElementById("top-questions");
   var isConsole = !!document.querySelector(".console-tools");
   var TOP_SHOWN = 5;
+  var OWN_QUESTION = "This is your own question: others can upvote it, you cannot.";
   var state = { signedIn: false, me: "", votes: {}, flags: {}, follows: {} };
 
   function csrf() {
@@ -54,8 +55,15 @@
     return info ? info.getAttribute("data-reply-to") : null;
   }
 
+  // Not signed in: the link signs in (or up, from there) and comes back to this post.
+  function signinBack(link) {
+    var back = window.location.pathname + window.location.search + "#post-" + link.getAttribute("data-signin");
+    link.setAttribute("href", link.getAttribute("href").split("?")[0] + "?next=" + encodeURIComponent(back));
+  }
+
   // What is yours -------------------------------------------------------------------------
   function mark(scope) {
+    scope.querySelectorAll("a[data-signin]").forEach(signinBack);
     scope.querySelectorAll("[data-vote]").forEach(function (b) {
       var on = !!state.votes[b.getAttribute("data-vote")];
       b.setAttribute("aria-pressed", String(on));
@@ -74,11 +82,20 @@
       b.textContent = on ? "Following up ✓" : "Follow up";
       b.hidden = !state.signedIn || b.getAttribute("data-follow") === state.me;
     });
-    // Your own posts: nothing to upvote or flag there.
+    // Your own posts: nothing to upvote or flag there, and the ▲ says why.
     var own = scope.matches && scope.matches(".post") ? [scope] : [];
     own.concat(Array.prototype.slice.call(scope.querySelectorAll(".post"))).forEach(function (post) {
       var mine = state.me && post.getAttribute("data-author") === state.me;
       post.classList.toggle("mine", !!mine);
+      var vote = post.querySelector(":scope > .post-audience > [data-vote]");
+      if (!vote) return;
+      if (mine) {
+        vote.setAttribute("aria-disabled", "true");
+        vote.setAttribute("title", OWN_QUESTION);
+      } else {
+        vote.removeAttribute("aria-disabled");
+        vote.setAttribute("title", "Upvote this question");
+      }
     });
   }
 
@@ -246,10 +263,14 @@
   }
 
   document.addEventListener("click", function (e) {
+    var signin = e.target.closest("a[data-signin]");
+    if (signin) { signinBack(signin); return; }
     var target = e.target.closest("[data-vote], [data-flag], [data-dismiss-flags], [data-reply], [data-reply-cancel], [data-follow]");
     if (!target || !box) return;
     var id;
-    if (target.hasAttribute("data-vote")) {
+    if (target.hasAttribute("data-vote") && target.getAttribute("aria-disabled") === "true") {
+      notice(OWN_QUESTION, false);
+    } else if (target.hasAttribute("data-vote")) {
       id = target.getAttribute("data-vote");
       var remove = !!state.votes[id];
       send(urlFor("vote", id), { vote: remove ? "remove" : "add" }).then(function (answer) {

@@ -2,35 +2,63 @@
 // static/vendor/): the text as it will be published ("A3: " prefix, the hashtag added
 // when missing, as jamhost.posts.compose builds it) and its weighted length, on every
 // keystroke without a request. The server counts again when the post is sent, and its
-// count decides.
+// count decides. It also warns, as the server's post_text_sent_to_x_before does, when
+// that exact text already went to X from this account: X refuses it a second time.
 (function () {
   "use strict";
   var room = document.querySelector("[data-live-room]");
   if (!room || !window.twttr || !window.twttr.txt) return;
-  var parseTweet = window.twttr.txt.parseTweet;
-  // As jamhost.posts.compose.ANSWER_PREFIX: "A3:", "A3 ", "a3-" name the question.
-  var ANSWER_PREFIX = /^\s*[Aa](\d{1,3})(?:\s*[:.\-–—)]\s*|\s+)/;
-  var WORD = /[\p{L}\p{N}_]/u;
+  var txt = window.twttr.txt;
 
-  function escapeRegExp(text) { return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
+  // Python's whitespace (str.isspace, and \s in its regular expressions), which differs
+  // from JavaScript's \s and trim() in a few control characters and U+FEFF.
+  var SPACE = "[\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+  var EDGES = new RegExp("^" + SPACE + "+|" + SPACE + "+$", "gu");
+  // jamhost.jams.answers, the one answer-prefix rule (its FORMS): "A3: …", "A3 …",
+  // "a3- …", "A 3: …" (a space needs the mark), after any leading @handles.
+  var SEP = "[:.)\\-\\u2013\\u2014]";
+  var ANSWER_PREFIX = new RegExp(
+    "^" + SPACE + "*(?:@[\\p{L}\\p{N}_]{1,15}" + SPACE + "+)*[Aa](?:" +
+      "\\p{Nd}{1,3}(?:" + SPACE + "*" + SEP + "|(?=" + SPACE + "))" +
+      "|[ \\t]\\p{Nd}{1,3}" + SPACE + "*" + SEP + ")",
+    "u"
+  );
+  var IDENTICAL = "You already sent this exact text to X, and X refuses the same text twice: " +
+    "change a word before posting.";
 
-  // As has_hashtag: "#tag" (or "＃tag") standing as a whole tag, in any case.
-  function hasHashtag(text, tag) {
-    var pattern = new RegExp("[#＃]" + escapeRegExp(tag) + "(?![\\p{L}\\p{N}_])", "giu");
-    var match;
-    while ((match = pattern.exec(text)) !== null) {
-      var before = match.index > 0 ? text.charAt(match.index - 1) : "";
-      if (!before || !(WORD.test(before) || before === "#" || before === "&")) return true;
-    }
-    return false;
+  // jamhost.jams.hashtags.hashtag_fold (NFC, Unicode case folding, NFC). JavaScript has
+  // no case folding: lower, upper, lower again folds the same letters together (ß and
+  // SS, final and other sigma), except that the dotless ı must not become i.
+  function fold(tag) {
+    return tag.normalize("NFC").toLowerCase().split("\u0131").map(function (part) {
+      return part.toUpperCase().toLowerCase();
+    }).join("\u0131").normalize("NFC");
   }
 
-  // As compose_text.
+  // text_has_hashtag: X links #tag in the text (twitter-text's own extraction: no tag
+  // inside a URL or running on into more tag characters), in any case or normalization.
+  function hasHashtag(text, tag) {
+    var wanted = fold(tag.replace(/^[#\uff03]+/, ""));
+    return txt.extractHashtags(text).some(function (found) { return fold(found) === wanted; });
+  }
+
+  // jamhost.posts.compose.compose_text.
   function composeText(body, tag, number) {
-    var text = body.trim();
+    var text = body.replace(EDGES, "");
     if (!ANSWER_PREFIX.test(text) && number) text = "A" + number + ": " + text;
     if (!hasHashtag(text, tag)) text = text + " #" + tag;
     return text;
+  }
+  window.jamhostCompose = { composeText: composeText };
+
+  // A browser sends a textarea's line breaks as CR LF and shows them as LF.
+  function sameText(text) { return text.replace(/\r\n?/g, "\n"); }
+  var sentToX = new Set();
+  var listed = document.getElementById("compose-sent-to-x");
+  if (listed) {
+    try {
+      JSON.parse(listed.textContent).forEach(function (text) { sentToX.add(sameText(text)); });
+    } catch (e) { /* no warning is better than no counter */ }
   }
 
   function questionNumber(form) {
@@ -50,14 +78,16 @@
     var box = document.getElementById("compose-count");
     var textarea = form && form.querySelector("textarea[name=body]");
     if (!form || !box || !textarea) return;
+    // What the server just stored and sent to X (the box after a post says so).
+    if (form.hasAttribute("data-sent-to-x")) sentToX.add(sameText(form.getAttribute("data-sent-to-x")));
     var limit = parseInt(form.getAttribute("data-limit") || "280", 10);
     var body = textarea.value;
     var text = composeText(body, form.getAttribute("data-hashtag") || "", questionNumber(form));
-    var length = parseTweet(text).weightedLength;
+    var length = txt.parseTweet(text).weightedLength;
     var over = length - limit;
     box.classList.toggle("over", over > 0);
     box.replaceChildren();
-    if (body.trim()) {
+    if (body.replace(EDGES, "")) {
       var preview = document.createElement("p");
       preview.className = "preview";
       var label = document.createElement("span");
@@ -65,6 +95,13 @@
       label.textContent = "Will be published as: ";
       preview.append(label, text);
       box.append(preview);
+      if (sentToX.has(sameText(text))) {
+        var warning = document.createElement("p");
+        warning.className = "warn compose-identical";
+        warning.setAttribute("role", "status");
+        warning.textContent = IDENTICAL;
+        box.append(warning);
+      }
     }
     var counter = document.createElement("span");
     counter.className = "count";

@@ -27,11 +27,23 @@
         tz.value = zone;
       }
       form.querySelectorAll("[data-time-zone-label]").forEach(function (el) { el.textContent = tz.value; });
+      warnIfPast(input);
     });
+  }
+
+  // A start in the past can be saved as a draft but not scheduled: say so as it is typed.
+  function warnIfPast(input) {
+    var warning = input.parentNode.querySelector("[data-past-start]");
+    if (!warning) return;
+    var typed = input.value ? new Date(input.value) : null; // datetime-local: the browser's zone
+    warning.hidden = !(typed && !isNaN(typed) && typed.getTime() <= Date.now());
   }
 
   document.addEventListener("DOMContentLoaded", function () { setup(document); });
   document.addEventListener("htmx:afterSwap", function (e) { setup(e.target); });
+  document.addEventListener("input", function (e) {
+    if (e.target.matches && e.target.matches("input[data-local-start]")) warnIfPast(e.target);
+  });
   document.addEventListener("focusin", function (e) {
     if (e.target.classList && e.target.classList.contains("invite-link")) e.target.select();
   });

@@ -25,6 +25,7 @@ from jamhost.posts.services import post_compose
 from jamhost.transcripts.models import Transcript
 from jamhost.transcripts.services import jam_archive
 from tests.factories import MembershipFactory, UserFactory, live_jam
+from tests.transcripts.pages import expand, read
 
 pytestmark = pytest.mark.django_db
 
@@ -40,8 +41,10 @@ def _seqs(jam: Jam) -> list[int]:
 
 
 def _replay(jam: Jam) -> str:
-    answer = Client().get(f"/jams/{jam.slug}/transcript/")
-    return b"".join(answer.streaming_content).decode()  # type: ignore[attr-defined]
+    """The replay with every part loaded, as after scrolling to the end."""
+    client = Client()
+    html, _ = expand(client, read(client, f"/jams/{jam.slug}/transcript/"))
+    return html
 
 
 def _flash(response: Any) -> list[str]:

@@ -88,7 +88,9 @@ def test_the_follow_up_list_page_and_its_csv(room, client) -> None:  # type: ign
     client.force_login(me)
     html = client.get(url).content.decode()
     assert "@xfive" in html and "https://x.com/xfive" in html and room.panelist.username in html
-    csv_text = client.get(url + "?format=csv").content.decode()
+    csv_bytes = client.get(url + "?format=csv").content
+    assert csv_bytes.startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM: Excel reads it right
+    csv_text = csv_bytes.decode("utf-8-sig")
     lines = csv_text.strip().splitlines()
     assert lines[0] == "handle,name,profile,marked_at" and len(lines) == 3
     assert "'=cmd()" in csv_text  # never a spreadsheet formula

@@ -127,7 +127,8 @@ def test_the_transcript_snapshot_keeps_replies_with_their_parent(room) -> None: 
 
 
 def test_the_transcript_shows_replies_right_under_their_parent(room) -> None:  # type: ignore[no-untyped-def]
-    from jamhost.transcripts.replay import _sections_render
+    from jamhost.transcripts.layout import player_bounds, transcript_layout
+    from jamhost.transcripts.parts import rendering_all
     from jamhost.transcripts.snapshot import snapshot_build, snapshot_sections
 
     question = room.question("Will there be slides?")
@@ -136,13 +137,17 @@ def test_the_transcript_shows_replies_right_under_their_parent(room) -> None:  #
     side = reply_compose(jam=room.jam, user=room.others[0], parent_id=question.pk, body="+1")
     panel_side = reply_compose(jam=room.jam, user=room.panelist, parent_id=question.pk, body="Yes")
     snapshot = snapshot_build(room.jam)
-    seqs = [p["seq"] for s in snapshot_sections(snapshot) for p in s.answers]
-    # "Other posts" (the audience question and its conversation) come before Q1's answers;
-    # the panelist's reply stays in the conversation, not among the panelists' answers.
-    assert seqs == [question.seq, side.seq, panel_side.seq, answer.seq, later.seq]
-    html = "".join(_sections_render(snapshot))
+    sections = snapshot_sections(snapshot)
+    # "Other posts" (the audience question) come before Q1's answers; its conversation is
+    # threaded under it, not listed among the answers (the panelist's reply neither).
+    assert [p["seq"] for s in sections for p in s.answers] == [question.seq, answer.seq, later.seq]
+    other = sections[0]
+    assert [p["seq"] for p in other.thread(other.answers[0])] == [side.seq, panel_side.seq]
+    layout = transcript_layout(snapshot, start=player_bounds(snapshot).start)
+    html = rendering_all(snapshot, layout)["other/1"]
     assert f'data-reply-to="{question.seq}"' in html and f'href="#post-{question.seq}"' in html
-    assert html.index(f'id="post-{question.seq}"') < html.index(f'id="post-{side.seq}"')
+    block = html.index('<div class="replies" role="group" aria-label="Replies to @')
+    assert html.index(f'id="post-{question.seq}"') < block < html.index(f'id="post-{side.seq}"')
 
 
 def test_a_reply_by_someone_with_x_linked_is_queued_for_x(room, settings) -> None:  # type: ignore[no-untyped-def]

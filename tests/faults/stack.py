@@ -368,8 +368,16 @@ class Viewer:
     close_codes: list[int] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # frames older than ?after= on connect
     connects: int = 0
+    caught_up: int = 0  # caught-up markers received: one per (re)connect that completed
+
+    @property
+    def ready(self) -> bool:
+        """Connected and caught up at least once."""
+        return self.caught_up > 0
 
     def apply(self, frame: str, connected_after: int) -> None:
+        if 'class="caught-up"' in frame:
+            self.caught_up += 1
         for match in POST.finditer(frame):
             attrs = dict(ATTR.findall(match.group(0)))
             post_id, rev, seq = int(match.group(1)), int(attrs["rev"]), int(attrs["seq"])

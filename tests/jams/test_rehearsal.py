@@ -112,6 +112,26 @@ def test_replay_releases_questions_and_posts_under_the_live_jams_hashtag() -> No
 
 
 @pytest.mark.django_db
+def test_replayed_answers_follow_their_prefix_even_before_the_question_is_out() -> None:
+    """A recording that does not say which question a post answers (an older export or
+    a hand-made file) is read with the shared answer-prefix rule; an answer to a question
+    of the run-sheet not released yet is filed under it, a number the run-sheet lacks
+    answers nothing."""
+    jam = live_jam(questions=3, released=1)
+    rec = recording_parse(
+        recording(
+            post("00:01", "@host A 1: first"),
+            post("00:02", "a3) ahead of its question"),
+            post("00:03", "A7: not in the run-sheet"),
+        )
+    )
+    assert recording_replay(slug=jam.slug, recording=rec, speed=1000, sleep=lambda s: None) == 3
+    posts = Post.objects.filter(jam=jam, kind=Kind.POST).order_by("seq")
+    assert [p.question.number if p.question else None for p in posts] == [1, 3, None]
+    assert not jam.questions.get(number=3).is_released
+
+
+@pytest.mark.django_db
 def test_replay_stops_when_the_jam_is_no_longer_live() -> None:
     jam = live_jam(questions=1, released=1)
     rec = recording_parse(recording(post("00:00", "one"), post("00:30", "two")))

@@ -47,9 +47,20 @@ def test_create_makes_a_draft_holding_the_tag_with_the_host_as_member() -> None:
 
 
 @pytest.mark.parametrize(
-    "same_tag", ["PodcastChat", "podcastchat", "#PODCASTCHAT", " #podcastChat "]
+    "same_tag",
+    [
+        "PodcastChat",
+        "podcastchat",
+        "#PODCASTCHAT",
+        " #podcastChat ",
+        "\uff30\uff4f\uff44\uff43\uff41\uff53\uff54\uff23\uff48\uff41\uff54",  # fullwidth
+        "\uff03PodcastChat",  # fullwidth number sign
+        "Pod\u0441ast\u0421hat",  # Cyrillic es for both c's
+        "P\u043edcastChat",  # Cyrillic o
+    ],
 )
 def test_a_tag_is_reserved_case_insensitively_and_with_or_without_hash(same_tag: str) -> None:
+    """Look-alikes too: a fullwidth or Cyrillic copy of the tag cannot take its window."""
     first = create()
     first.status = JamStatus.SCHEDULED
     first.save()

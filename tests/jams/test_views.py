@@ -486,13 +486,28 @@ def invite(jam: Jam) -> Invite:
     return services.invite_create(jam=jam, role=Role.PANELIST, actor=jam.host)
 
 
-def test_anonymous_visitors_log_in_or_sign_up_and_come_back(client, invite: Invite) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_visitors_see_the_invite_then_sign_up_and_come_back(
+    client, invite: Invite
+) -> None:  # type: ignore[no-untyped-def]
     url = invite.get_absolute_url()
-    response = client.get(url)
-    assert response.status_code == 302
-    login_url = response["Location"]
-    assert login_url.startswith(reverse("login")) and "next=" in login_url
-    login_page = text(client.get(login_url))
+    invite.jam.host.first_name = "Hana"
+    invite.jam.host.save()
+    page = text(client.get(url))
+    # The jam, its host, the role and the time, before any account exists.
+    assert "Join “Remote work” as panelist" in page
+    assert "#RemoteChat" in page and "Hana @hana" in page
+    assert "Panelist: you answer each question" in page
+    assert f'datetime="{invite.jam.starts_at:%Y-%m-%dT%H:%M:%S}' in page
+    assert f'href="{reverse("signup")}?next={url}">Sign up to accept' in page
+    assert f'href="{reverse("login")}?next={url}">Log in to accept' in page
+    assert "Accept: join" not in page
+    # Accepting needs an account: a POST without one goes to log in and back.
+    response = client.post(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert not Membership.objects.filter(
+        jam=invite.jam, role=Role.PANELIST, user__username="newbie"
+    )
+    login_page = text(client.get(f"{reverse('login')}?next={url}"))
     assert f"{reverse('signup')}?next={url}" in login_page
     response = client.post(
         reverse("signup"),
@@ -662,3 +677,26 @@ def test_move_buttons_only_where_a_move_is_allowed(client) -> None:  # type: ign
     assert "Move Q2 up" not in page  # would pass the released Q1
     assert "Move Q2 down" in page and "Move Q3 up" in page
     assert "Move Q3 down" not in page
+
+
+def test_a_used_or_expired_invite_says_so_to_anonymous_visitors(client, invite: Invite) -> None:  # type: ignore[no-untyped-def]
+    Invite.objects.filter(pk=invite.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    page = text(client.get(invite.get_absolute_url()))
+    assert "has expired" in page and "Sign up to accept" not in page
+
+
+def test_the_front_page_says_what_a_jam_is_and_offers_to_host_one(client) -> None:  # type: ignore[no-untyped-def]
+    page = text(client.get(reverse("jams:list")))
+    assert "A Tweet Jam is an hour of questions and answers under one hashtag" in page
+    assert f'href="{reverse("signup")}?next={reverse("jams:create")}">Host a jam' in page
+    client.force_login(UserFactory())
+    page = text(client.get(reverse("jams:list")))
+    assert f'href="{reverse("jams:create")}">Host a jam' in page
+
+
+def test_a_draft_whose_start_has_passed_warns(client, jam: Jam) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(jam.host)
+    warning = "The start time has passed. Move it into the future"
+    assert warning not in text(client.get(reverse("jams:edit", args=[jam.slug])))
+    Jam.objects.filter(pk=jam.pk).update(starts_at=timezone.now() - timedelta(minutes=5))
+    assert warning in text(client.get(reverse("jams:edit", args=[jam.slug])))

@@ -179,10 +179,20 @@ async def test_viewer_socket_action_is_refused_and_logged(
     jam, _, _ = await make_jam()
     post = await compose(jam=jam, user=await database_sync_to_async(UserFactory)(), body="x")
     viewer = await connect(f"/ws/jams/{jam.slug}/live/?after={post.rev}")
-    with caplog.at_level(logging.WARNING, logger="jamhost.live.consumers"):
-        await viewer.send_to(text_data=action("hide", post))
+    from prometheus_client import REGISTRY
+
+    def counted() -> float:
+        labels = {"reason": "viewer_frame"}
+        return REGISTRY.get_sample_value("jamhost_refused_total", labels) or 0.0
+
+    before = counted()
+    with caplog.at_level(logging.INFO, logger="jamhost.live.consumers"):
+        for _ in range(20):  # a flood of frames is counted, and logged once
+            await viewer.send_to(text_data=action("hide", post))
         assert await viewer.receive_nothing(timeout=0.5)
-    assert any("refused action 'hide' from a viewer socket" in r.message for r in caplog.records)
+    lines = [r.message for r in caplog.records if "viewer socket" in r.message]
+    assert len(lines) == 1 and "'hide' action" in lines[0], lines
+    assert counted() == before + 20
     assert (await fresh(post)).status == PostStatus.VISIBLE
     assert await audit_count() == 0
     await viewer.disconnect()

@@ -277,3 +277,24 @@ async def test_a_draft_jams_socket_is_refused_to_outsiders(hub: object) -> None:
     ws = socket(f"/ws/jams/{jam.slug}/live/", host)
     assert (await ws.connect())[0]
     await ws.disconnect()
+
+
+async def test_a_gap_found_by_a_frame_published_from_a_sync_thread_is_filled(
+    hub: object, settings: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Embedded default: posts are committed in sync_to_async's thread, which hands the
+    frame to the hub. A gap found there was filled by a task inheriting that thread's
+    context, whose every database call failed ("would deadlock"): one warning per frame,
+    and the frames stuck until the periodic check."""
+    settings.LIVE_RESYNC_INTERVAL = 600  # only the gap wait may fill the gap
+    jam, _, panelist = await make_jam()
+    ws = socket(f"/ws/jams/{jam.slug}/live/?after={jam.rev}")
+    await ws.connect()
+    await receive_until_caught_up(ws)
+    with override_settings(LIVE_FANOUT="layer"):  # a frame this process never hears
+        unheard = await compose(jam=jam, user=panelist, body="unheard")
+    heard = await compose(jam=jam, user=panelist, body="heard")  # published from the thread
+    assert sorted(await receive_post_ids(ws, 2, timeout=5)) == sorted([unheard.pk, heard.pk])
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if "resync" in m and "failed" in m], messages
+    await ws.disconnect()

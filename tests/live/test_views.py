@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
@@ -172,3 +174,67 @@ def test_the_room_counts_in_the_browser_without_a_request_per_keystroke(client) 
     assert "vendor/twitter-text-3.1.0.min.js" in page and "js/compose-count.js" in page
     assert reverse("live:preview", args=[jam.slug]) not in page  # no hx-post per keystroke
     assert f'data-hashtag="{jam.hashtag}"' in page
+
+
+def test_the_room_carries_what_each_status_shows_so_it_can_change_live(client) -> None:  # type: ignore[no-untyped-def]
+    """Before the start the compose box and the host's live controls are there already
+    (shown by status, live.js keeps data-jam-status in step with the header), so the jam
+    going live or ending changes the room without a reload."""
+    jam = JamFactory(status=JamStatus.SCHEDULED)
+    client.force_login(jam.host)
+    html = client.get(reverse("live:room", args=[jam.slug])).content.decode()
+    assert 'data-jam-status="scheduled"' in html and 'id="compose"' in html
+    assert 'data-show-when="scheduled">' in html and "Start now" in html
+    end = html[html.index(reverse("live:end", args=[jam.slug])) - 200 :]
+    assert 'data-show-when="live" data-confirm="End the jam now, for everyone?' in end
+    assert "data-confirm-early" in html  # releasing the next question early asks first
+    assert "posting is closed" in html
+
+
+def test_an_ended_jam_says_so_and_links_the_replay_once_archived(client) -> None:  # type: ignore[no-untyped-def]
+    from jamhost.jams.services import jam_end
+    from jamhost.transcripts.services import jam_archive
+
+    jam = live_jam()
+    jam_end(jam=jam, now=jam.went_live_at + timedelta(minutes=25))
+    jam.refresh_from_db()  # ended; the archive runs after commit (not in this test's transaction)
+    assert jam.status == JamStatus.ENDED
+    html = client.get(reverse("live:room", args=[jam.slug])).content.decode()
+    assert "This jam has ended after 25 minutes." in html
+    assert "transcript is being archived" in html and 'id="compose"' not in html
+    assert reverse("transcripts:replay", args=[jam.slug]) not in html
+    jam_archive(jam_id=jam.pk)
+    html = client.get(reverse("live:room", args=[jam.slug])).content.decode()
+    assert f'href="{reverse("transcripts:replay", args=[jam.slug])}"' in html
+
+
+def test_release_next_releases_the_question_the_countdown_shows(client) -> None:  # type: ignore[no-untyped-def]
+    from jamhost.jams.services import question_add
+
+    jam = live_jam(questions=2, released=1)  # Q2 at +40
+    added = question_add(jam=jam, text="Added live, due first?", offset_minutes=35)
+    client.force_login(jam.host)
+    client.post(reverse("live:release_next", args=[jam.slug]))
+    jam.refresh_from_db()
+    assert jam.current_question == added
+
+
+def test_an_extension_into_another_jams_reservation_is_refused_in_the_hosts_zone(client) -> None:  # type: ignore[no-untyped-def]
+    jam = live_jam()  # started 5 minutes ago, ends in 55
+    JamFactory(
+        title="Next one",
+        hashtag=jam.hashtag,
+        hashtag_key=jam.hashtag_key,
+        status=JamStatus.SCHEDULED,
+        starts_at=jam.ends_at + timedelta(minutes=35),
+    )
+    client.force_login(jam.host)
+    url = reverse("live:extend", args=[jam.slug])
+    page = client.post(url, {"minutes": "10", "time_zone": "Asia/Tokyo"}, follow=True)
+    assert "is reserved by “Next one”" in page.content.decode()
+    assert "(Asia/Tokyo)" in page.content.decode()
+    jam.refresh_from_db()
+    assert jam.duration_minutes == 60
+    client.post(url, {"minutes": "5", "time_zone": "nowhere/../etc"})
+    jam.refresh_from_db()
+    assert jam.duration_minutes == 65  # 5 minutes fit; a zone it cannot read is no error

@@ -17,7 +17,7 @@ from jsonschema import Draft7Validator
 
 from jamhost.networks.crypto import token_encrypt
 from jamhost.networks.models import XAccount
-from jamhost.networks.x.emulator import XEmulator
+from testservers.x.state import XEmulator
 
 SPEC = Path(__file__).with_name("x_openapi.json")
 CLIENT_ID = "jamhost-test-client"
@@ -25,6 +25,7 @@ APP_BEARER = "app-bearer-token"
 
 RESPONSE_SCHEMAS = {
     ("search_recent", 200): "SearchPostsRecentResponse",
+    ("users_tweets", 200): "GetUsersPostsResponse",
     ("tweet_create", 201): "CreatePostsResponse",
     ("tweet_get", 200): "GetPostsByIdResponse",
     ("users_me", 200): "GetUsersMeResponse",

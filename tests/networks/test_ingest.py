@@ -7,9 +7,10 @@ import pytest
 from django.utils import timezone
 
 from jamhost.jams.models import JamStatus, ModerationMode
-from jamhost.networks.ingest import PollResult, ingest_due, ingest_poll, tweet_upsert
+from jamhost.networks.ingest import ingest_due, ingest_poll
 from jamhost.networks.models import IngestCursor
 from jamhost.networks.sweep import networks_sweep
+from jamhost.networks.tweets import PollResult, page_context, tweet_upsert
 from jamhost.networks.usage import jam_cost
 from jamhost.posts.models import NetworkStatus, Post, PostStatus, Source
 from jamhost.posts.services import post_compose
@@ -78,10 +79,12 @@ def test_answers_and_replies_are_mapped_to_questions(x_server, django_capture_on
     x_server.tweet_add(fan, f"replying without a prefix {jam.tag}", reply_to=q2_tweet)
     x_server.tweet_add(fan, f"A4: not released yet {jam.tag}")
     x_server.tweet_add(fan, f"Also 3 things {jam.tag}")
+    x_server.tweet_add(fan, f"@{host_account.username} A 1: to the host {jam.tag}")
+    x_server.tweet_add(fan, f"A9: no Q9 in the run-sheet {jam.tag}")
 
     result = ingest_poll(jam_id=jam.pk)
 
-    assert result.stored == 6
+    assert result.stored == 8
     by_text = {p.text.split(jam.tag)[0].strip(): p for p in x_posts(jam)}
     numbers = {text: (p.question.number if p.question else None) for text, p in by_text.items()}
     assert numbers == {
@@ -89,8 +92,10 @@ def test_answers_and_replies_are_mapped_to_questions(x_server, django_capture_on
         "A2 second answer": 2,
         "a3- third answer": 3,
         "replying without a prefix": 2,
-        "A4: not released yet": None,
+        "A4: not released yet": 4,  # before its release, filed under Q4 all the same
         "Also 3 things": None,
+        f"@{host_account.username} A 1: to the host": 1,
+        "A9: no Q9 in the run-sheet": None,
     }
     assert by_text["replying without a prefix"].reply_to.network_post_id == q2_tweet
     # The host's own question tweets were found by search too, and are still one post each.
@@ -178,8 +183,9 @@ def test_crash_mid_page_neither_loses_nor_duplicates(x_server):  # type: ignore[
     users = {author: x_server.users[author]}
     half = [x_server.tweets[int(i)] for i in ids[:17]]
     partial = PollResult()
+    ctx = page_context(jam, half, users)
     for tweet in half:
-        tweet_upsert(jam=jam, tweet=dict(tweet), users=users, members={}, result=partial)
+        tweet_upsert(jam=jam, tweet=dict(tweet), ctx=ctx, result=partial)
     assert len(x_posts(jam)) == 17
 
     result = ingest_poll(jam_id=jam.pk)
@@ -210,12 +216,12 @@ def test_429_pauses_polling_until_reset(x_server):  # type: ignore[no-untyped-de
 def test_interval_follows_the_remaining_rate_budget(x_server):  # type: ignore[no-untyped-def]
     jam = live_jam()
     now = timezone.now()
-    x_server.rate_remaining = 451  # plenty: poll at the sweep's pace
+    x_server.rate_limits["search_recent"] = 451  # plenty: poll at the sweep's pace
     ingest_poll(jam_id=jam.pk, now=now)
     cursor = IngestCursor.objects.get(jam=jam)
     assert (cursor.next_poll_at - now).total_seconds() == pytest.approx(2.0, abs=0.5)
 
-    x_server.rate_remaining = 31  # 30 left for the next 15 minutes: every 30 s
+    x_server.rate_limits["search_recent"] = 32  # 30 left for the next 15 minutes: every 30 s
     later = now + timedelta(seconds=3)
     ingest_poll(jam_id=jam.pk, now=later)
     cursor.refresh_from_db()

@@ -192,9 +192,14 @@ def test_post_with_link_counts_at_the_link_rate(x_server, django_capture_on_comm
     link_x(x_server, jam.host)
     compose(jam, jam.host, "read https://example.org/jam", django_capture_on_commit_callbacks)
     compose(jam, jam.host, "no link here", django_capture_on_commit_callbacks)
+    # As X finds URLs (twitter-text), not by a list of domains: any TLD, no http:// needed;
+    # an e-mail address or a version number is no link.
+    compose(jam, jam.host, "slides at example.museum/deck", django_capture_on_commit_callbacks)
+    assert jam_cost(jam_id=jam.pk).creates_with_url == 2
+    compose(jam, jam.host, "mail ada@gmail.com about v1.2", django_capture_on_commit_callbacks)
     cost = jam_cost(jam_id=jam.pk)
-    assert (cost.creates, cost.creates_with_url) == (2, 1)
-    assert str(cost.dollars) == "0.22"  # 0.015 + 0.20
+    assert (cost.creates, cost.creates_with_url) == (4, 2)
+    assert str(cost.dollars) == "0.43"  # 2 * 0.015 + 2 * 0.20
 
 
 def test_publishing_a_published_post_again_does_nothing(

@@ -1,31 +1,29 @@
-"""Publishing under real concurrency: two workers on PostgreSQL, and a Celery worker
-killed in the middle of posting."""
+"""Publishing and ingest under real concurrency: two workers on PostgreSQL, and a Celery
+worker killed in the middle of posting or of a poll."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
+import logging
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection, connections
+from django.db import connection
+from django.utils import timezone
 
-from jamhost.celery import app as celery_app
-from jamhost.networks.models import Publication
+from jamhost.networks.ingest import ingest_poll
+from jamhost.networks.models import IngestCursor, Publication
 from jamhost.networks.publishing import post_publish
 from jamhost.networks.sweep import networks_sweep
-from jamhost.posts.models import NetworkStatus
+from jamhost.networks.tasks import ingest_jam
+from jamhost.posts.models import NetworkStatus, Post
 from jamhost.posts.services import post_compose
 from tests.factories import live_jam
-from tests.networks.conftest import APP_BEARER, CLIENT_ID, link_x
+from tests.networks.conftest import link_x
+from tests.networks.workers import celery_worker, kill
 
-ROOT = Path(__file__).resolve().parents[2]
+SEARCH = "/2/tweets/search/recent"
 
 
 @pytest.mark.services
@@ -67,29 +65,7 @@ def test_two_workers_at_once_post_once(x_server):  # type: ignore[no-untyped-def
 def test_worker_killed_mid_post_neither_loses_nor_duplicates(x_server, settings):  # type: ignore[no-untyped-def]
     jam = live_jam()
     account = link_x(x_server, jam.host)
-    db = connections["default"].settings_dict
-    env = {
-        **os.environ,
-        "DEBUG": "true",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": django_settings.REDIS_URL,
-        "X_API_BASE_URL": settings.X_API_BASE_URL,
-        "X_CLIENT_ID": CLIENT_ID,
-        "X_BEARER_TOKEN": APP_BEARER,
-        "X_TOKEN_KEY": settings.X_TOKEN_KEY,
-        "X_TIMEOUT": "5",
-    }
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "jamhost", "worker", "--pool=solo", "-l", "info"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    eager = celery_app.conf.task_always_eager
-    try:
-        celery_app.conf.task_always_eager = False
+    with celery_worker(settings, X_TIMEOUT="5") as worker:
         settings.X_TIMEOUT = 5.0
         # X creates the post, then the worker dies before the answer arrives.
         x_server.fault_next("/2/tweets", "slow_after_create", delay=30)
@@ -99,8 +75,11 @@ def test_worker_killed_mid_post_neither_loses_nor_duplicates(x_server, settings)
             assert time.monotonic() < deadline, "the worker never posted"
             assert worker.poll() is None, "the worker stopped by itself"
             time.sleep(0.2)
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(10)
+        # Proof the kill overlapped the call: X has created the post, and the worker has
+        # not recorded it yet (X holds its answer back).
+        assert len(x_server.tweets_by(account.x_user_id)) == 1
+        assert Post.objects.get(pk=post.pk).network_post_id is None
+        kill(worker)
 
         post.refresh_from_db()
         assert post.network_status == NetworkStatus.QUEUED  # not lost, not yet known
@@ -117,8 +96,33 @@ def test_worker_killed_mid_post_neither_loses_nor_duplicates(x_server, settings)
         assert post.network_status == NetworkStatus.PUBLISHED
         assert post.network_post_id == tweets[0]["id"]
         assert len(x_server.requests_to("/2/tweets", "POST")) == 1
-    finally:
-        celery_app.conf.task_always_eager = eager
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(10)
+
+
+@pytest.mark.faults
+@pytest.mark.django_db(transaction=True)
+def test_worker_killed_mid_poll_leaves_a_lease_the_next_poll_takes_over(  # type: ignore[no-untyped-def]
+    x_server, settings, caplog
+):
+    jam = live_jam()
+    author = x_server.user_add("steady")
+    ids = [x_server.tweet_add(author, f"answer {n} {jam.tag}") for n in range(30)]
+    with celery_worker(settings, X_TIMEOUT="5", X_INGEST_LEASE_SECONDS="60") as worker:
+        # The search hangs; the worker polling it is killed.
+        x_server.fault_next(SEARCH, "slow", delay=30)
+        ingest_jam.delay(jam.pk)
+        deadline = time.monotonic() + 90
+        while not x_server.requests_to(SEARCH):
+            assert time.monotonic() < deadline, "the worker never searched"
+            assert worker.poll() is None, "the worker stopped by itself"
+            time.sleep(0.2)
+        killed_at = timezone.now()
+        kill(worker)
+
+    cursor = IngestCursor.objects.get(jam=jam)
+    assert cursor.lease_until is not None
+    assert cursor.lease_until - killed_at <= timedelta(minutes=2)  # never 5 silent minutes
+    assert ingest_poll(jam_id=jam.pk, now=cursor.lease_until - timedelta(seconds=1)).error
+    with caplog.at_level(logging.WARNING, logger="jamhost.networks.ingest"):
+        result = ingest_poll(jam_id=jam.pk, now=cursor.lease_until + timedelta(seconds=1))
+    assert result.error == "" and result.stored == len(ids)
+    assert "taking over the lease of a poll that stopped" in caplog.text

@@ -31,19 +31,23 @@ def test_jam_page_says_x_is_not_connected_without_credentials(client, settings):
 
 def test_host_sees_cost_panel_others_do_not(client, x_server):  # type: ignore[no-untyped-def]
     jam = live_jam()
-    usage_record(jam_id=jam.pk, reads=1000)
+    usage_record(jam_id=jam.pk, reads=990)
+    usage_record(jam_id=jam.pk, reads=10, lookup=True)  # confirming a post after a lost answer
     usage_record(jam_id=jam.pk, creates=1, with_url=True)
     usage_record(jam_id=jam.pk, creates=2)
     client.force_login(jam.host)
     page = client.get(jam.get_absolute_url()).content.decode()
     assert '<td class="x-reads">1000</td>' in page
+    assert '<td class="x-lookup-reads">10</td>' in page
     assert '<td class="x-creates">2</td>' in page
     assert '<td class="x-creates-url">1</td>' in page
     assert "$5.23" in page  # 1000 * 0.005 + 2 * 0.015 + 1 * 0.20
     assert "Connect X" in page  # the host has not linked the account that posts questions
 
     room = client.get(reverse("live:room", args=[jam.slug])).content.decode()
-    assert "X so far: 1000 read, 3 created (1 with a link), about $5.23" in room
+    assert (
+        "X so far: 1000 read (10 confirming posts), 3 created (1 with a link), about $5.23" in room
+    )
 
     client.force_login(UserFactory())
     page = client.get(jam.get_absolute_url()).content.decode()

@@ -7,11 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twitter_text import parse_tweet
 
+from jamhost.jams.answers import answer_number
+from jamhost.jams.hashtags import text_has_hashtag as has_hashtag
 from jamhost.posts.compose import (
     MAX_WEIGHTED_LENGTH,
-    answer_number,
     compose_text,
-    has_hashtag,
     is_blank,
     weighted_length,
 )
@@ -32,6 +32,32 @@ def test_hashtag_not_found_inside_other_words(text: str) -> None:
     assert not has_hashtag(text, "RemoteJam")
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "menu at https://example.org/#Cafe",
+        "#Cafe・",
+        "#Cafe～ya",
+        "#Cafe·x",
+        "#Cafe\u200d",
+        "#Cafe\u0301",
+        "#Cafe\ufe0f",
+        "#Cafe#two",
+        "#Cafe://",
+    ],
+)
+def test_the_tag_is_appended_when_x_would_not_link_it(body: str) -> None:
+    composed = compose_text(body=body, hashtag="Cafe", question_number=None)
+    assert composed.text == f"{body} #Cafe"
+
+
+@pytest.mark.parametrize(
+    ("body", "tag"), [("#café ok", "cafe\u0301"), ("#CAFE\u0301 ok", "Café"), ("＃cafe", "cafe")]
+)
+def test_the_tag_is_not_doubled_in_another_case_or_normalization(body: str, tag: str) -> None:
+    assert compose_text(body=body, hashtag=tag, question_number=None).text == body
+
+
 def test_hashtag_appended_once_and_prefix_added() -> None:
     composed = compose_text(body="Deep work first", hashtag="RemoteJam", question_number=3)
     assert composed.text == "A3: Deep work first #RemoteJam"
@@ -47,7 +73,16 @@ def test_no_prefix_when_no_question_chosen() -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "number"), [("A3: yes", 3), ("a3- yes", 3), ("A12 yes", 12), ("A3. yes", 3)]
+    ("body", "number"),
+    [
+        ("A3: yes", 3),
+        ("a3- yes", 3),
+        ("A12 yes", 12),
+        ("A3. yes", 3),
+        ("A3) yes", 3),
+        ("A 3: yes", 3),
+        ("@host A3: yes", 3),
+    ],
 )
 def test_written_prefix_names_the_question_and_is_not_doubled(body: str, number: int) -> None:
     assert answer_number(body) == number

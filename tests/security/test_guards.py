@@ -97,8 +97,15 @@ def _session_cookie(user: Any) -> bytes:
     return f"sessionid={client.cookies['sessionid'].value}".encode()
 
 
-async def _open(app: Any, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[bool, Any]:
-    ws = WebsocketCommunicator(app, path, headers=[(b"host", b"jams.example.org"), *headers])
+TLS_PROXY = (b"x-forwarded-proto", b"https")  # as a TLS-terminating proxy sends it
+
+
+async def _open(
+    app: Any, path: str, headers: list[tuple[bytes, bytes]], *, tls: bool = True
+) -> tuple[bool, Any]:
+    ws = WebsocketCommunicator(
+        app, path, headers=[(b"host", b"jams.example.org"), *([TLS_PROXY] if tls else []), *headers]
+    )
     connected, code = await ws.connect(timeout=5)
     if connected:
         await receive_until_caught_up(ws)
@@ -113,9 +120,24 @@ async def test_websockets_refuse_a_foreign_origin(asgi_app: Any, hub: Any) -> No
     cast = await sync_to_async(make_cast)()
     path = f"/ws/jams/{cast.jam.slug}/live/?after=0"
     assert (await _open(asgi_app, path, [(b"origin", b"https://jams.example.org")]))[0]
+    assert (await _open(asgi_app, path, [(b"origin", b"https://jams.example.org:443")]))[0]
     assert not (await _open(asgi_app, path, [(b"origin", b"https://evil.example")]))[0]
     assert not (await _open(asgi_app, path, [(b"origin", b"null")]))[0]
     assert not (await _open(asgi_app, path, []))[0]  # no Origin at all
+    # Scheme, host and port are compared, not the host name alone.
+    for foreign in (
+        b"http://jams.example.org",  # the page is https
+        b"https://jams.example.org:8443",
+        b"https://jams.example.org.evil.example",
+        b"https://evil.example/https://jams.example.org",
+        b"javascript://jams.example.org",
+    ):
+        assert not (await _open(asgi_app, path, [(b"origin", foreign)]))[0], foreign
+    # Over plain HTTP (no TLS proxy), the page's own origin is http://.
+    assert (await _open(asgi_app, path, [(b"origin", b"http://jams.example.org")], tls=False))[0]
+    assert not (await _open(asgi_app, path, [(b"origin", b"https://jams.example.org")], tls=False))[
+        0
+    ]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -10,35 +9,10 @@ from django.utils import timezone
 
 from jamhost.jams.models import Jam
 from jamhost.posts.models import Post
+from jamhost.transcripts.layout import PART_POSTS
 from jamhost.transcripts.services import jam_archive
 from tests.transcripts.conftest import build_jam
-
-
-class Articles(HTMLParser):
-    """The post fragments on a page, in document order, with the section they are in."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.section = ""
-        self.heading = ""
-        self.posts: list[dict[str, str]] = []
-        self.ids: set[str] = set()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = {k: v or "" for k, v in attrs}
-        if "id" in found:
-            self.ids.add(found["id"])
-        if tag == "section" and "transcript-section" in found.get("class", ""):
-            self.section = found["id"]
-            self.heading = ""
-        if tag == "h3" and "answers-head" in found.get("class", ""):
-            self.heading = "pending"
-        if tag == "article" and "post" in found.get("class", "").split():
-            self.posts.append(dict(found, section=self.section, heading=self.heading))
-
-    def handle_data(self, data: str) -> None:
-        if self.heading == "pending":
-            self.heading = data.strip()
+from tests.transcripts.pages import articles, expand
 
 
 def replay(client: Any, jam: Jam) -> str:
@@ -48,12 +22,17 @@ def replay(client: Any, jam: Jam) -> str:
     return b"".join(response.streaming_content).decode()
 
 
+def whole(client: Any, jam: Jam) -> str:
+    """The replay with every part loaded, as after scrolling to the end."""
+    html, _ = expand(client, replay(client, jam))
+    return html
+
+
 def test_replay_groups_posts_by_question_with_the_live_fragment(
     client: Any, ended_jam: Jam
 ) -> None:
-    html = replay(client, ended_jam)
-    page = Articles()
-    page.feed(html)
+    html = whole(client, ended_jam)
+    page = articles(html)
     by_seq = {int(p["data-seq"]): p for p in page.posts}
     posts = {p.seq: p for p in Post.objects.filter(jam=ended_jam)}
     seq = {p.text.split(" #")[0][:12]: s for s, p in posts.items()}
@@ -87,11 +66,11 @@ def test_replay_query_count_does_not_grow_with_posts(
     client: Any, ended_jam: Jam, django_assert_num_queries: Any
 ) -> None:
     jam_archive(jam_id=ended_jam.pk)
-    # jam, latest version, its content, earlier authors, stored rendering; then the parsed
-    # snapshot and the rendered posts are kept in the process.
-    with django_assert_num_queries(5):
+    # jam, the version for the link preview, latest version, its content, earlier authors,
+    # the stored first part; then the parsed snapshot and the part are kept in the process.
+    with django_assert_num_queries(6):
         small = replay(client, ended_jam)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         again = replay(client, ended_jam)
     assert again.split("</header>", 2)[2] == small.split("</header>", 2)[2]
     t0 = timezone.now()
@@ -109,18 +88,28 @@ def test_replay_query_count_does_not_grow_with_posts(
         for n in range(120)
     )
     jam_archive(jam_id=ended_jam.pk)  # a new version holds the new posts
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         large = replay(client, ended_jam)
-    assert large.count("<article") == small.count("<article") + 120
+    # The page holds one part of the transcript; the rest arrive as the reader scrolls.
+    assert large.count('<article class="post') == PART_POSTS
+    assert whole(client, ended_jam).count('<article class="post') == 8 + 120
 
 
 def test_insights_show_what_happened(client: Any, ended_jam: Jam) -> None:
     html = replay(client, ended_jam)
     figures = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", html))
-    # 6 posts that are not question releases, by 4 people (host asked only).
-    assert figures == {"Posts": "6", "Participants": "4", "Questions": "2", "Links shared": "2"}
-    # Posts per minute: a bar per busy minute and a marker per release.
-    assert html.count('<rect class="bar"') == 6
+    # 8 posts (two of them the questions' posts) by 5 people (the host asked).
+    assert figures == {
+        "Posts": "8",
+        "People": "5",
+        "Questions": "2",
+        "Replies": "0",
+        "Links shared": "2",
+    }
+    # The header counts the same things as the insights (one selector).
+    assert "8 posts by 5 people · 2 questions · 1 hidden by moderators" in html
+    # Posts per minute: a bar per busy minute (every post counted) and a marker per release.
+    assert html.count('<rect class="bar"') == 8
     assert re.findall(r'<g class="release">.*?<text[^>]*>(Q\d)</text>', html) == ["Q1", "Q2"]
     # Top contributor first.
     top = re.search(
@@ -192,35 +181,38 @@ async def test_under_asgi_the_page_streams_part_by_part(async_client: Any) -> No
     assert response.status_code == 200
     assert response.is_async  # Django would otherwise read it all before the first byte
     parts = [part async for part in response.streaming_content]
-    assert len(parts) > 3
+    assert len(parts) == 3  # the page's top, then the player, insights and first part, then the end
     top = parts[0].decode()
     assert "Remote Work Jam" in top and "<article" not in top.split('class="replay"')[1]
     page = b"".join(parts).decode()
-    assert page.count('<article class="post') == 8 and page.rstrip().endswith("</html>")
+    assert page.count('<article class="post') == 2 and page.rstrip().endswith("</html>")
 
 
-def test_posts_rendered_after_archiving_are_served_as_stored(
+def test_parts_rendered_after_archiving_are_served_as_stored(
     client: Any, ended_jam: Jam, django_capture_on_commit_callbacks: Any
 ) -> None:
     from jamhost.transcripts.memo import memo_clear
-    from jamhost.transcripts.models import TranscriptRendering
+    from jamhost.transcripts.models import TranscriptPart
 
-    rendered_live = replay(client, ended_jam)  # archives now, renders in the request
-    assert not TranscriptRendering.objects.exists()
+    rendered_live = whole(client, ended_jam)  # archives now, renders parts in the requests
+    assert not TranscriptPart.objects.exists()
     Post.objects.filter(jam=ended_jam, text__startswith="Emoji").update(text="Changed #RemoteJam")
     with django_capture_on_commit_callbacks(execute=True):
         transcript = jam_archive(jam_id=ended_jam.pk)  # a new version, rendered on commit
-    stored = TranscriptRendering.objects.get(transcript=transcript)
-    assert "Changed #RemoteJam" in stored.html and stored.html.count("<article") == 8
-    TranscriptRendering.objects.update(html=stored.html + "<!-- as stored -->")
-    memo_clear()  # a fresh process: the posts come from the stored rendering
-    page = replay(client, ended_jam)
-    assert stored.html + "<!-- as stored -->" in page
+    stored = {p.name: p.html for p in TranscriptPart.objects.filter(transcript=transcript)}
+    assert set(stored) == {"other/1", "q1/1", "q2/1", "play/1", "shapes"}
+    assert "Changed #RemoteJam" in stored["other/1"]
+    assert sum(stored[name].count("<article") for name in ("other/1", "q1/1", "q2/1")) == 8
+    assert stored["play/1"].count("<article") == 8
+    TranscriptPart.objects.filter(name="other/1").update(html=stored["other/1"] + "<!-- stored -->")
+    memo_clear()  # a fresh process: the parts come from the database
+    page = whole(client, ended_jam)
+    assert stored["other/1"] + "<!-- stored -->" in page
     assert page.count("<article") == rendered_live.count("<article")
-    # A rendering made by other templates is not used.
-    TranscriptRendering.objects.update(fingerprint="0" * 64, html="<p>stale</p>")
+    # Parts made by other templates are not used.
+    TranscriptPart.objects.update(fingerprint="0" * 64, html="<p>stale</p>")
     memo_clear()
-    page = replay(client, ended_jam)
+    page = whole(client, ended_jam)
     assert "<p>stale</p>" not in page and "Changed #RemoteJam" in page
 
 

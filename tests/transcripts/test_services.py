@@ -19,6 +19,7 @@ from jamhost.transcripts.snapshot import content_hash, snapshot_build, snapshot_
 from jamhost.transcripts.tasks import archive_jam, archive_sweep
 from tests.factories import live_jam
 from tests.transcripts.conftest import build_jam
+from tests.transcripts.pages import expand, read
 
 
 def all_exports(transcript: Transcript) -> dict[str, str]:
@@ -202,8 +203,7 @@ def test_a_missing_or_corrupt_snapshot_is_rebuilt_not_served(
     latest = Transcript.objects.filter(jam=ended_jam).order_by("-version").first()
     assert latest is not None and latest.content_hash == good.content_hash
     assert latest.version == (1 if damage == "missing" else 2)
-    page = client.get(f"/jams/{ended_jam.slug}/transcript/")
-    html = b"".join(page.streaming_content).decode()
+    html, _ = expand(client, read(client, f"/jams/{ended_jam.slug}/transcript/"))
     assert "Deep work" in html and "Shallow work" not in html
     # Once rebuilt, reads do not rebuild again.
     client.get(f"/jams/{ended_jam.slug}/transcript.csv")

@@ -33,6 +33,7 @@ TWEET_FIELDS = [
     "lang",
 ]
 USER_FIELDS = ["username", "name", "profile_image_url"]
+# edit_history_tweet_ids comes with every post without being asked for.
 
 
 class XError(Exception):
@@ -128,6 +129,9 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     except (requests.RequestException, ValueError) as exc:
         # ValueError: tweepy could not read the body of an error answer as JSON.
         raise XUnavailable(f"could not reach X ({type(exc).__name__})") from exc
+    except (AttributeError, TypeError, KeyError) as exc:
+        # tweepy could not read an error answer whose JSON is not an object (`null`, a list).
+        raise XUnavailable("X sent an error answer jamhost cannot read") from exc
 
 
 def body_json(response: requests.Response) -> dict[str, Any]:
@@ -143,29 +147,71 @@ def body_json(response: requests.Response) -> dict[str, Any]:
 
 @dataclass
 class SearchPage:
+    """One page of posts, with the rate-limit state X sent with it."""
+
     body: dict[str, Any]
     remaining: int | None
     reset_at: datetime | None
 
+    @property
+    def posts(self) -> list[Any]:
+        data = self.body.get("data")
+        return data if isinstance(data, list) else []
+
+
+def _page(response: requests.Response) -> SearchPage:
+    remaining_raw = response.headers.get("x-rate-limit-remaining", "")
+    remaining = int(remaining_raw) if remaining_raw.strip().isdigit() else None
+    return SearchPage(body=body_json(response), remaining=remaining, reset_at=_reset_at(response))
+
 
 def search_recent(
-    *, token: str, query: str, since_id: str = "", next_token: str = "", max_results: int = 100
+    *,
+    token: str,
+    query: str,
+    since_id: str = "",
+    next_token: str = "",
+    start_time: datetime | None = None,
+    max_results: int = 100,
 ) -> SearchPage:
+    """GET /2/tweets/search/recent. Without `start_time` X searches the last 7 days."""
     client = x_client(token)
     response = call(
         client.search_recent_tweets,
         query,
         since_id=since_id or None,
         next_token=next_token or None,
+        start_time=start_time,
         max_results=max_results,
         tweet_fields=TWEET_FIELDS,
         expansions=["author_id"],
         user_fields=USER_FIELDS,
         user_auth=False,
     )
-    remaining_raw = response.headers.get("x-rate-limit-remaining", "")
-    remaining = int(remaining_raw) if remaining_raw.strip().isdigit() else None
-    return SearchPage(body=body_json(response), remaining=remaining, reset_at=_reset_at(response))
+    return _page(response)
+
+
+def user_posts(
+    *,
+    token: str,
+    user_id: str,
+    start_time: datetime,
+    end_time: datetime | None = None,
+    max_results: int = 10,
+) -> SearchPage:
+    """GET /2/users/:id/tweets: the user's own latest posts in a time window (each post
+    returned is a billed read, so callers keep `max_results` small)."""
+    client = x_client(token)
+    response = call(
+        client.get_users_tweets,
+        user_id,
+        start_time=start_time,
+        end_time=end_time,
+        max_results=max_results,
+        tweet_fields=TWEET_FIELDS,
+        user_auth=False,
+    )
+    return _page(response)
 
 
 def post_create(*, token: str, text: str) -> dict[str, Any]:

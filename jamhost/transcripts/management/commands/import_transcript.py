@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -32,9 +32,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
         try:
-            payload = path.read_bytes()
+            source = path.open("rb")
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}.") from exc
+        with source:
+            self._import(path, source, options)
+
+    def _import(self, path: Path, source: BinaryIO, options: dict[str, Any]) -> None:
         host = get_user_model().objects.filter(username=options["host"]).first()
         if host is None:
             raise CommandError(f"There is no user “{options['host']}”. Create the account first.")
@@ -46,18 +50,18 @@ class Command(BaseCommand):
             host_handle=options["host_handle"],
             panelists=tuple(p for p in options["panelists"].split(",") if p.strip()),
         )
-        file_format = format_detect(filename=path.name, payload=payload, chosen=options["format"])
-        total = 0
+        file_format = format_detect(
+            filename=path.name, head=source.read(64), chosen=options["format"]
+        )
+        source.seek(0)
 
-        def progress(done: int, count: int) -> None:
-            nonlocal total
-            total = count
+        def progress(done: int, read: int) -> None:
             if options["verbosity"] > 1:
-                self.stdout.write(f"checked {done} of {count} rows")
+                self.stdout.write(f"checked {done} rows ({read:,} bytes)")
 
         try:
             rows = rows_read(
-                payload=payload, file_format=file_format, options=import_options, progress=progress
+                source=source, file_format=file_format, options=import_options, progress=progress
             )
             jam = transcript_import(owner=host, rows=rows, options=import_options)
         except ImportRefused as exc:
