@@ -67,9 +67,24 @@ def _count(keys: list[tuple[str, int]]) -> list[int]:
     return counts
 
 
+def _uncount(keys: list[str]) -> None:
+    """Take back one hit on each cache key."""
+    backend = caches["default"]
+    if isinstance(backend, SharedRedisCache):
+        pipe = backend.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.decr(backend.make_key(key))
+        pipe.execute()
+        return
+    for key in keys:
+        cache.decr(key)
+
+
 def _hits(limits: list[tuple[str, str, str]], what: str) -> None:
     """Count one request against each (scope, key, rate); raise Limited for the first
-    one over its rate."""
+    one over its rate. A request refused by one limit is not counted against the limits
+    after it: one person over their own limit (checked first) must not use up the
+    budget of everyone at their address (a venue's Wi-Fi is one address)."""
     now = time.time()
     counted = []
     for scope, key, rate in limits:
@@ -85,8 +100,16 @@ def _hits(limits: list[tuple[str, str, str]], what: str) -> None:
         scopes = ", ".join(scope for scope, *_ in counted)
         log.warning("rate limit %s not checked: the cache is unreachable", scopes, exc_info=True)
         return
-    for (_, _, limit, window, bucket), count in zip(counted, counts, strict=True):
+    for index, ((_, _, limit, window, bucket), count) in enumerate(
+        zip(counted, counts, strict=True)
+    ):
         if count > limit:
+            later = [cache_key for _, cache_key, *_ in counted[index + 1 :]]
+            if later:
+                try:
+                    _uncount(later)
+                except Exception:
+                    log.warning("rate limit: a refused request stayed counted", exc_info=True)
             raise Limited(retry_after=max(1, math.ceil((bucket + 1) * window - now)), what=what)
 
 

@@ -199,6 +199,24 @@ def test_compose_is_limited_per_address(cast: Cast, settings: Any) -> None:
     assert elsewhere.status_code == 302 and Post.objects.filter(body="from elsewhere").exists()
 
 
+def test_one_person_over_their_limit_leaves_their_address_its_budget(
+    cast: Cast, settings: Any
+) -> None:
+    """A whole venue posts from one address: the posts one person sends after reaching
+    their own limit are refused without counting against everyone else there."""
+    settings.RATE_COMPOSE_USER = "2/60"
+    settings.RATE_COMPOSE_ADDRESS = "4/60"
+    url = f"/jams/{cast.jam.slug}/live/compose/"
+    eager = cast.client("panelist")
+    for n in range(10):
+        eager.post(url, {"body": f"eager {n}", "question": "none"})
+    assert Post.objects.filter(body__startswith="eager").count() == 2
+    host = cast.client("host")
+    for n in range(2):
+        host.post(url, {"body": f"host {n}", "question": "none"})
+    assert Post.objects.filter(body__startswith="host").count() == 2  # 4 counted here
+
+
 def test_login_is_limited_per_username_and_per_address(cast: Cast, settings: Any) -> None:
     settings.RATE_LOGIN_USER = "3/300"
     settings.RATE_LOGIN_ADDRESS = "5/300"
