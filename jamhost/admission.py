@@ -16,8 +16,9 @@ answer (a post that is stored is reported as stored).
 Websockets are not counted (their consumers do their database work on Channels' own
 thread), health checks (ADMISSION_EXEMPT_PATHS) have a lane of their own, and transcript
 pages and exports (ADMISSION_SLOW_PATHS, which stream for as long as their reader takes)
-have WEB_SLOW_THREADS lanes of their own, so none of them is starved by a queue of posts
-and none of them can take every lane from the people posting.
+and link preview images have WEB_SLOW_THREADS lanes of their own, so none of them is
+starved by a queue of posts and none of them can take every lane from the people posting.
+Refusals are counted in jamhost_refused{reason="busy"} (jamhost.metrics).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext
+
+from jamhost import metrics
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +159,7 @@ class Admission:
         """Count refusals; log them at most once per LOG_EVERY seconds (a line per 503
         would add to the load that causes them)."""
         self.refused += 1
+        metrics.REFUSED.labels(reason="busy").inc()
         now = asyncio.get_running_loop().time()
         if now - self.logged_at >= LOG_EVERY:
             log.warning(

@@ -128,8 +128,10 @@ WEB_BACKLOG = env_int("WEB_BACKLOG", 64)
 WEB_BACKLOG_WAIT = env_float("WEB_BACKLOG_WAIT", 5.0)
 WEB_RETRY_AFTER = env_int("WEB_RETRY_AFTER", 2)
 ADMISSION_EXEMPT_PATHS = ("/healthz", "/metrics")
-# Transcript pages and exports stream for as long as their reader takes: lanes of their own.
-ADMISSION_SLOW_PATHS = r"^/jams/[^/]+/transcript[/.]"
+# Transcript pages and exports (streamed for as long as their reader takes) and link
+# preview images (drawn when first asked for, by crawlers in bursts when a link is
+# shared): lanes of their own.
+ADMISSION_SLOW_PATHS = r"^/jams/[^/]+/(transcript[/.]|card\.png$)"
 WEB_SLOW_THREADS = env_int("WEB_SLOW_THREADS", 2)
 
 if DATABASE_URL:

@@ -4,10 +4,12 @@ request threads, a bounded queue, and an immediate 503 with Retry-After beyond i
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from prometheus_client import REGISTRY
 
 from jamhost.admission import Admission
 
@@ -44,6 +46,10 @@ async def request(app: Any, path: str, kind: str = "http") -> dict[str, Any]:
     return {"status": start.get("status"), "headers": dict(start.get("headers", []))}
 
 
+def refused_busy() -> float:
+    return REGISTRY.get_sample_value("jamhost_refused_total", {"reason": "busy"}) or 0.0
+
+
 def admission(inner: SlowApp, **overrides: Any) -> Admission:
     options = dict(
         threads=2,
@@ -67,8 +73,10 @@ async def test_beyond_threads_and_backlog_a_request_is_refused_at_once() -> None
         await asyncio.sleep(0.01)
     loop = asyncio.get_running_loop()
     began = loop.time()
+    counted = refused_busy()
     refused = await request(app, "/wait")
     assert refused["status"] == 503
+    assert refused_busy() == counted + 1  # in /metrics
     assert refused["headers"][b"retry-after"] == b"2"
     assert loop.time() - began < 0.5  # at once, not after the queue's wait
     assert inner.started == 2  # the refused request never reached the application
@@ -144,3 +152,35 @@ async def test_slow_downloads_have_lanes_of_their_own() -> None:
     assert (await request(app, "/jams/x/transcript.json"))["status"] == 503  # queue full
     inner.release.set()
     assert [(await t)["status"] for t in (reader, posting, queued)] == [200, 200, 200]
+
+
+def test_the_slow_lanes_take_every_reader_path_and_no_posting_path() -> None:
+    """ADMISSION_SLOW_PATHS against the real URLs: transcript pages, parts, search,
+    exports and link preview images go to the readers' lanes; the room, the compose
+    box and everything else of a live jam do not."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    slow = re.compile(settings.ADMISSION_SLOW_PATHS)
+    readers = [
+        reverse("transcripts:replay", args=["j"]),
+        reverse("transcripts:search", args=["j"]),
+        reverse("transcripts:post", args=["j", 12]),
+        reverse("transcripts:section", args=["j", "q3"]),
+        reverse("transcripts:part", args=["j", 2, "q3", 1, 50]),
+        reverse("transcripts:play", args=["j", 2, 1]),
+        reverse("transcripts:export", args=["j", "csv"]),
+        reverse("transcripts:jam_card", args=["j"]),
+        reverse("transcripts:replay_card", args=["j"]),
+        reverse("transcripts:post_card", args=["j", 12]),
+        reverse("transcripts:section_card", args=["j", "q3"]),
+    ]
+    assert [path for path in readers if not slow.match(path)] == []
+    posting = [
+        reverse("live:room", args=["j"]),
+        reverse("live:compose", args=["j"]),
+        reverse("live:preview", args=["j"]),
+        "/jams/j/",
+        "/jams/transcript-talk/live/compose/",  # a slug that merely says "transcript"
+    ]
+    assert [path for path in posting if slow.match(path)] == []
