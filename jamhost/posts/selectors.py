@@ -42,8 +42,8 @@ def posts_after(*, jam: Jam, seq: int, audience: str) -> QuerySet[Post]:
 def post_text_sent_to_x_before(*, user: Any, text: str) -> bool:
     """Whether `user` already sent (or is sending) this exact text to X from any jam: X
     refuses the same text twice from one account, so the compose box warns first."""
-    if not getattr(user, "is_authenticated", False):
-        return False
+    if not getattr(user, "is_authenticated", False) or "\x00" in text:
+        return False  # no stored text holds a NUL (and PostgreSQL refuses one in a query)
     return Post.objects.filter(author_id=user.pk, text=text, network_status__in=SENT_TO_X).exists()
 
 
