@@ -1,6 +1,8 @@
 """The compose box counts in the browser, as X counts (X's twitter-text, vendored under
 static/), with no request per keystroke; the server's count still decides when posting,
-and the prefix follows the current question as it is released."""
+and the prefix follows the current question as it is released. The text it shows is the
+one the server builds (the same hashtag and answer-prefix rules, on X's reference cases),
+and it warns before a text already sent to X goes again."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from jamhost.jams.answers import FORMS
 from jamhost.posts.compose import compose_text, weighted_length
+from tests.conformance import conformance_cases, present
 from tests.e2e.conftest import LiveServer, new_context, watch_errors
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -23,6 +27,10 @@ from tests.factories import MembershipFactory, UserFactory, live_jam
 jam = live_jam(questions=2, released=1, slug="count-" + TAG, hashtag="Count" + TAG)
 panelist = UserFactory(username="counter_" + TAG)
 MembershipFactory(jam=jam, user=panelist)
+from jamhost.posts.models import Post
+from jamhost.posts.services import post_compose
+sent = post_compose(jam=jam, user=panelist, body="Sent to X already", question_number=None)
+Post.objects.filter(pk=sent.pk).update(network_status="published")  # as publishing leaves it
 print(json.dumps({"slug": jam.slug, "hashtag": jam.hashtag, "user": panelist.username}))
 """
 RELEASE = """
@@ -84,7 +92,67 @@ def test_the_counter_counts_as_x_in_the_browser(jamhost_server: LiveServer, brow
         page.get_by_role("button", name="Post", exact=True).click()
         expect(page.locator("#compose [role=status]")).to_have_text("Posted.")
         expect(page.locator("#stream .post-text", has_text="A2: Second answer")).to_have_count(1)
+        # A text this account already sent to X: the box warns before it goes again.
+        box.fill("")
+        page.get_by_label("Answering").select_option("none")
+        box.press_sequentially("Sent to X already")
+        identical = page.locator("#compose-count .compose-identical")
+        expect(identical).to_contain_text("X refuses the same text twice")
+        box.press_sequentially("!")
+        expect(identical).to_have_count(0)
         assert previews == []  # not one request per keystroke (nor any)
         assert problems == [], problems
+    finally:
+        context.close()
+
+
+def _bodies() -> list[str]:
+    cases = conformance_cases("extract.yml", "hashtags")
+    extract = [present(case.values[0])["text"] for case in cases]
+    return [
+        *extract,
+        *(form.replace("…", "my answer") for form in FORMS),
+        "A 3 no mark is no prefix",
+        "a3text",
+        "A1234: too many digits",
+        " \x1c A3: Python's whitespace\x85",
+        "A٣: another script's digit",
+        "#CAFE\u0301 decomposed",
+        "#straße and #STRASSE",
+        "dotless ı #I",
+        "line\r\nbreak",
+        "http://x.com/#tag in a URL",
+    ]
+
+
+def test_the_browser_builds_the_text_the_server_builds(
+    jamhost_server: LiveServer, browser: Any
+) -> None:
+    """static/js/compose-count.js against jamhost.posts.compose.compose_text: X's own
+    hashtag cases and the answer-prefix forms, with tags in several scripts and cases."""
+    tag = secrets.token_hex(3)
+    jam = json.loads(_shell(jamhost_server, SETUP, tag).strip().splitlines()[-1])
+    cases = [
+        [body, hashtag, number]
+        for body in _bodies()
+        for hashtag in ("hashtag", "Café", "Strasse", "i", "日本語", jam["hashtag"])
+        for number in (None, 3)
+    ]
+    context = new_context(browser)
+    page = context.new_page()
+    try:
+        page.goto(jamhost_server.url + "/accounts/login/")
+        page.get_by_label("Username").fill(jam["user"])
+        page.get_by_label("Password").fill("correct-horse-battery")
+        page.get_by_role("button", name="Log in").click()
+        page.goto(f"{jamhost_server.url}/jams/{jam['slug']}/live/")
+        page.wait_for_function("window.jamhostCompose !== undefined")
+        built = page.evaluate(
+            "cases => cases.map(([b, t, n]) => window.jamhostCompose.composeText(b, t, n))",
+            cases,
+        )
+        wanted = [compose_text(body=b, hashtag=t, question_number=n).text for b, t, n in cases]
+        differ = [(c, w, b) for c, w, b in zip(cases, wanted, built, strict=True) if w != b]
+        assert differ == [], differ[:5]
     finally:
         context.close()
