@@ -87,6 +87,9 @@ class Jam(models.Model):
         default=DeletedAuthorPolicy.ANONYMIZE,
         help_text="What becomes of a person's posts here when they delete their account.",
     )
+    # The sites (origins: scheme, host, port) that may show the jam's embed in a frame;
+    # see jams.embedding. Empty: no site but jamhost itself.
+    embed_origins = models.JSONField(default=list, blank=True)
     # Set with the change that outdates an archived jam's transcript (an account
     # deletion), cleared by the archive that supersedes it; the archive sweep re-archives
     # every jam still marked, so a lost or failed task only delays the new version.
