@@ -69,9 +69,7 @@ def embed_origin_clean(raw: str) -> str:
         ) from exc
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
-        raise ValidationError(
-            f"“{_shown(raw)}”: only http:// and https:// sites can show a jam."
-        )
+        raise ValidationError(f"“{_shown(raw)}”: only http:// and https:// sites can show a jam.")
     if port == 0:
         raise ValidationError(f"“{_shown(raw)}”: a port is a number from 1 to 65535.")
     if parts.username is not None or parts.password is not None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jamhost.live import views
+from jamhost.live import embed, views
 
 app_name = "live"
 urlpatterns = [
@@ -11,4 +11,6 @@ urlpatterns = [
     path("jams/<slug:slug>/live/extend/", views.extend, name="extend"),
     path("jams/<slug:slug>/live/start/", views.start_now, name="start"),
     path("jams/<slug:slug>/live/end/", views.end_now, name="end"),
+    path("jams/<slug:slug>/embed/", embed.embed, name="embed"),
+    path("jams/<slug:slug>/embed/setup/", embed.embed_setup, name="embed_setup"),
 ]

@@ -167,12 +167,15 @@
   });
   newButton.addEventListener("click", resume);
 
+  // The order is the reader's choice, remembered; an embed's comes from its snippet
+  // (data-order), and a frame on another site may not be allowed storage at all.
   var key = "jamhost:newest-first";
+  var fixedOrder = room.getAttribute("data-order");
   function applyOrder() { room.classList.toggle("newest-first", order.checked); }
-  order.checked = window.localStorage.getItem(key) === "1";
+  order.checked = fixedOrder ? fixedOrder === "newest" : window.localStorage.getItem(key) === "1";
   applyOrder();
   order.addEventListener("change", function () {
-    window.localStorage.setItem(key, order.checked ? "1" : "0");
+    if (!fixedOrder) window.localStorage.setItem(key, order.checked ? "1" : "0");
     applyOrder();
   });
 

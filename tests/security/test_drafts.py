@@ -1,5 +1,5 @@
 """A draft is its people's business: every page of it answers a non-member as the room
-does (404, as if it were not there), the big screen and the compose preview too."""
+does (404, as if it were not there), the big screen, the embed and the compose preview too."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ def draft_pages(slug: str) -> list[tuple[str, str, dict[str, str]]]:
     return [
         ("get", f"/jams/{slug}/live/", {}),
         ("get", f"/jams/{slug}/screen/", {}),
+        ("get", f"/jams/{slug}/embed/", {}),
         ("post", f"/jams/{slug}/live/preview/", {"body": "hi", "question": "auto"}),
     ]
 
