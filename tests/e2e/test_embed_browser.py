@@ -120,8 +120,7 @@ def test_the_embed_on_an_allowed_site_and_on_another(
             # Newest first, as the snippet asked: the newest post is shown above.
             texts = frame.locator("#stream article.post .post-text")
             first, second = (
-                texts.filter(has_text=t).bounding_box()
-                for t in ("First answer", "Second answer")
+                texts.filter(has_text=t).bounding_box() for t in ("First answer", "Second answer")
             )
             assert first and second and second["y"] < first["y"]
             # The script fitted the frame: it heard from the frame, from jamhost's origin.
