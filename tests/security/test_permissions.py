@@ -111,6 +111,15 @@ def _member_remove(cast: Cast, role: str) -> bool:
     return removed
 
 
+def _embed_sites(cast: Cast, role: str) -> bool:
+    response = cast.client(role).post(
+        f"/jams/{cast.jam.slug}/embed/setup/", {"origins": "https://news.example.org"}
+    )
+    changed = Jam.objects.get(pk=cast.jam.pk).embed_origins == ["https://news.example.org"]
+    assert changed or _refused(response), response.status_code
+    return changed
+
+
 def _admin(cast: Cast, role: str) -> bool:
     response = cast.client(role).get("/admin/")
     assert response.status_code in (200, 302)
@@ -161,6 +170,11 @@ ACTIONS = [
     Action(
         "watch the live room", frozenset(EVERYONE), _page(lambda c: f"/jams/{c.jam.slug}/live/")
     ),
+    Action(
+        "watch the embed of a jam",
+        frozenset(EVERYONE),
+        _page(lambda c: f"/jams/{c.jam.slug}/embed/"),
+    ),
     Action("post from the compose box", frozenset(SIGNED_IN), _compose),
     Action(
         "open the moderator console",
@@ -174,6 +188,7 @@ ACTIONS = [
     Action("release the next question", frozenset(HOSTS), _release_next),
     Action("end the jam", frozenset(HOSTS), _end),
     Action("remove a member", frozenset(HOSTS), _member_remove),
+    Action("choose the sites that may embed the jam", frozenset(HOSTS), _embed_sites),
     Action("use the admin", frozenset(STAFF), _admin),
     Action("download one's own posts", frozenset(SIGNED_IN), _download),
     Action("open the viewer socket", frozenset(EVERYONE), _live_socket, "websocket"),
