@@ -233,3 +233,19 @@ def test_signup_never_fails(db: Any, username: str, first_name: str, password: s
         "password2": password,
     }
     _answered(Client().post("/accounts/signup/", data), first_name)
+
+
+def test_embed_options_and_sites_with_every_naughty_string(cast: Cast) -> None:
+    host, anyone = cast.client("host"), Client()
+    for n, s in enumerate(NAUGHTY):
+        name = ("theme", "height", "show", "order")[n % 4]
+        text = _answered(anyone.get(f"/jams/{cast.jam.slug}/embed/", {name: s}), s)
+        assert "<form" not in text
+        response = host.post(f"/jams/{cast.jam.slug}/embed/setup/", {"origins": s})
+        _answered(response, s)
+        # Only an origin as jams.embedding writes it reaches the header: one directive.
+        policy = anyone.get(f"/jams/{cast.jam.slug}/embed/")["Content-Security-Policy"]
+        ancestors = policy.split("frame-ancestors", 1)[1]
+        assert ";" not in ancestors and policy.count("frame-ancestors") == 1, (s, policy)
+        for origin in ancestors.split()[1:]:
+            assert origin.startswith(("http://", "https://")), (s, origin)
