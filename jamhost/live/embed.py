@@ -103,11 +103,12 @@ def _room_path(jam: Jam) -> str:
 
 def embed_snippet(*, embed_url: str, script_url: str, title: str, height: int) -> str:
     """The HTML a host pastes into their page: the frame, and the script that fits its
-    height to what it shows (optional: without it the frame keeps `height`)."""
+    height to what it shows (optional: without it the frame keeps `height`). Not a lazy
+    frame: the script takes a frame that never says it loaded for a refused one."""
     # Every value escaped for an attribute.
     return format_html(
         '<iframe src="{}" title="{}" width="100%" height="{}" '
-        'style="border:0;max-width:100%" loading="lazy" data-jamhost-embed></iframe>\n'
+        'style="border:0;max-width:100%" data-jamhost-embed></iframe>\n'
         '<script src="{}" async></script>',
         embed_url,
         title,

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import LiveServer, new_context, watch_errors
+from tests.e2e.conftest import LiveServer, axe_check, new_context, watch_errors
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -174,6 +174,7 @@ def test_the_hosts_preview_is_the_embed_framed_by_jamhost(
         page.get_by_label("Password").fill("correct-horse-battery")
         page.get_by_role("button", name="Log in").click()
         expect(page.get_by_text("No site may show the embed yet")).to_be_visible()
+        violations = axe_check(page, "embed setup")
         preview = page.frame_locator("iframe.embed-preview")
         expect(preview.locator("#connection-status")).to_have_text("live")
         expect(page.locator("iframe.embed-preview")).to_have_attribute(
@@ -190,6 +191,11 @@ def test_the_hosts_preview_is_the_embed_framed_by_jamhost(
         expect(page.locator(".messages")).to_contain_text(
             "These sites may show the jam: https://news.example.org"
         )
+        # The embed itself, opened on its own, as a screen reader would meet it.
+        page.goto(f"{server.url}/jams/embed-{run}/embed/?theme=dark")
+        expect(page.locator("#connection-status")).to_have_text("live")
+        violations += axe_check(page, "embed, dark")
+        assert not violations, json.dumps(violations, indent=1)
         assert not problems, problems
     finally:
         context.close()
