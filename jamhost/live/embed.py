@@ -14,6 +14,9 @@ keeps frame-ancestors 'none' and X-Frame-Options DENY.
 
 from __future__ import annotations
 
+import logging
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,8 +26,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.clickjacking import xframe_options_exempt
 
+from jamhost import metrics
 from jamhost.csp import policy_framed_by
-from jamhost.jams.embedding import jam_embed_origins_set
+from jamhost.jams.embedding import embed_origin_clean, jam_embed_origins_set
 from jamhost.jams.models import Jam
 from jamhost.jams.permissions import can_edit, can_view
 from jamhost.links import absolute_url
@@ -39,6 +43,8 @@ from jamhost.live.embed_options import (
 )
 from jamhost.live.render import VIEWER, render_header
 from jamhost.posts.selectors import posts_for_room
+
+log = logging.getLogger(__name__)
 
 
 def _framed(response: HttpResponse, jam: Jam) -> HttpResponse:
@@ -69,6 +75,7 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
             status=400,
         )
         return _framed(response, jam)
+    _note_a_site_not_allowed(request, jam)
     rev = jam.rev  # read before the posts: the socket catches up from here
     pinned, stream = posts_for_room(jam=jam, audience=VIEWER)
     response = render(
@@ -89,6 +96,32 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
         },
     )
     return _framed(response, jam)
+
+
+def _framing_site(request: HttpRequest) -> str | None:
+    """The origin of the page that frames the embed, when the browser tells it: a frame's
+    request says `Sec-Fetch-Dest: iframe` and, unless that page forbids it, carries the
+    page's address (or origin) as Referer."""
+    if request.headers.get("Sec-Fetch-Dest") != "iframe":
+        return None
+    referer = urlsplit(request.headers.get("Referer", "")[:2000])
+    if not referer.scheme or not referer.netloc:
+        return None
+    try:
+        return embed_origin_clean(f"{referer.scheme}://{referer.netloc}")
+    except ValidationError:
+        return None
+
+
+def _note_a_site_not_allowed(request: HttpRequest, jam: Jam) -> None:
+    """One log line and a count (jamhost_refused{reason="embed_site"}) when a site the
+    host did not allow frames the embed: the browser will refuse to show it there."""
+    site = _framing_site(request)
+    own = absolute_url("/", request).rstrip("/")
+    if site is None or site == own or site in jam.embed_origins:
+        return
+    metrics.REFUSED.labels(reason="embed_site").inc()
+    log.info("the embed of jam %s was framed by %s, not one of its sites: refused", jam.pk, site)
 
 
 def _parent_origins(jam: Jam, request: HttpRequest) -> list[str]:

@@ -146,6 +146,12 @@ def test_the_embed_on_an_allowed_site_and_on_another(
             assert child.locator("#connection-status").count() == 0
             assert "Embedded" not in (child.content() or "")
             assert any("frame-ancestors" in m for m in console), console
+            # jamhost saw which site framed it (the browser's Sec-Fetch-Dest and Referer)
+            # and logged the refusal once.
+            noted = f"was framed by {other}, not one of its sites: refused"
+            log = server.log_path.read_text(encoding="utf-8", errors="replace")
+            assert log.count(noted) == 1, log[-2000:]
+            assert f"was framed by {allowed}" not in log
             page.screenshot(path=str(screenshots / "embed-refused.png"), full_page=True)
         finally:
             context.close()

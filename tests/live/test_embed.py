@@ -4,6 +4,7 @@ makes the snippet and sets the sites."""
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from jamhost.jams.embedding import jam_embed_origins_set
 from jamhost.jams.models import Jam, JamStatus, Role
@@ -263,3 +265,32 @@ def test_the_jams_edit_page_links_to_the_embed() -> None:
     client.force_login(jam.host)
     html = client.get(reverse("jams:edit", args=[jam.slug])).content.decode()
     assert setup_url(jam) in html
+
+
+def refused_embeds() -> float:
+    return REGISTRY.get_sample_value("jamhost_refused_total", {"reason": "embed_site"}) or 0.0
+
+
+def test_a_site_not_allowed_framing_the_embed_is_logged_and_counted(caplog) -> None:  # type: ignore[no-untyped-def]
+    jam = live_jam()
+    jam_embed_origins_set(jam=jam, text="https://news.example.org")
+    client = Client()
+    before = refused_embeds()
+    framed = {"HTTP_SEC_FETCH_DEST": "iframe"}
+    with caplog.at_level(logging.INFO, logger="jamhost.live.embed"):
+        # The allowed site, jamhost itself, a top-level visit, no Referer: nothing to note.
+        client.get(embed_url(jam), HTTP_REFERER="https://news.example.org/story/1", **framed)
+        client.get(embed_url(jam), HTTP_REFERER="http://testserver/jams/x/", **framed)
+        client.get(embed_url(jam), HTTP_REFERER="https://elsewhere.example/")
+        client.get(embed_url(jam), **framed)
+        assert refused_embeds() == before and not caplog.records
+        # Another site: the page is still answered (the browser refuses it), and noted.
+        response = client.get(
+            embed_url(jam), HTTP_REFERER="https://elsewhere.example/a/page?x=1", **framed
+        )
+    assert response.status_code == 200
+    assert refused_embeds() == before + 1
+    assert [r.getMessage() for r in caplog.records] == [
+        f"the embed of jam {jam.pk} was framed by https://elsewhere.example, "
+        "not one of its sites: refused"
+    ]
