@@ -104,13 +104,11 @@ def _framing_site(request: HttpRequest) -> str | None:
     page's address (or origin) as Referer."""
     if request.headers.get("Sec-Fetch-Dest") != "iframe":
         return None
-    referer = urlsplit(request.headers.get("Referer", "")[:2000])
-    if not referer.scheme or not referer.netloc:
-        return None
     try:
+        referer = urlsplit(request.headers.get("Referer", "")[:2000])
         return embed_origin_clean(f"{referer.scheme}://{referer.netloc}")
-    except ValidationError:
-        return None
+    except (ValueError, ValidationError):
+        return None  # none, or not a site's address: nothing to tell
 
 
 def _note_a_site_not_allowed(request: HttpRequest, jam: Jam) -> None:

@@ -92,6 +92,20 @@ def test_the_embed_shows_the_live_stream_read_only_without_a_session() -> None:
     assert not response.cookies
 
 
+def test_the_embeds_query_count_does_not_grow_with_posts(
+    django_assert_max_num_queries,
+) -> None:  # type: ignore[no-untyped-def]
+    jam = live_jam()
+    user = UserFactory()
+    for i in range(30):
+        post_compose(jam=jam, user=user, body=f"post {i}")
+    client = Client()
+    client.get(embed_url(jam))  # the header, rendered once per rev and cached
+    with django_assert_max_num_queries(4):
+        response = client.get(embed_url(jam, "?show=all"))
+    assert response.content.decode().count('class="post ') == 31
+
+
 def test_the_embed_of_a_draft_shows_nothing() -> None:
     jam = JamFactory(title="Secret plans")
     QuestionFactory(jam=jam, number=1, text="The unannounced question?")
@@ -283,6 +297,8 @@ def test_a_site_not_allowed_framing_the_embed_is_logged_and_counted(caplog) -> N
         client.get(embed_url(jam), HTTP_REFERER="http://testserver/jams/x/", **framed)
         client.get(embed_url(jam), HTTP_REFERER="https://elsewhere.example/")
         client.get(embed_url(jam), **framed)
+        for referer in ("http://[::1", "not an address", "https://user@x.example/", "x:"):
+            assert client.get(embed_url(jam), HTTP_REFERER=referer, **framed).status_code == 200
         assert refused_embeds() == before and not caplog.records
         # Another site: the page is still answered (the browser refuses it), and noted.
         response = client.get(
