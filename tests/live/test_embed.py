@@ -273,12 +273,15 @@ def test_the_host_sets_the_sites_and_a_wrong_one_is_a_form_error() -> None:
     assert Jam.objects.get(pk=jam.pk).embed_origins == ["https://news.example.org"]
 
 
-def test_the_jams_edit_page_links_to_the_embed() -> None:
+def test_the_jams_pages_link_the_host_to_the_embed() -> None:
     jam = live_jam()
     client = Client()
     client.force_login(jam.host)
-    html = client.get(reverse("jams:edit", args=[jam.slug])).content.decode()
-    assert setup_url(jam) in html
+    for name in ("jams:edit", "jams:detail"):
+        assert setup_url(jam) in client.get(reverse(name, args=[jam.slug])).content.decode()
+    assert (
+        setup_url(jam) not in Client().get(reverse("jams:detail", args=[jam.slug])).content.decode()
+    )
 
 
 def refused_embeds() -> float:
