@@ -37,7 +37,7 @@
 
   function refuse(frame) {
     if (frame.getAttribute("data-jamhost-state") === "shown") return;
-    if (frame.getAttribute("data-jamhost-state") === "refused") return;
+    if (frame.getAttribute("data-jamhost-state") === "refused" || !frame.parentNode) return;
     frame.setAttribute("data-jamhost-state", "refused");
     var url = frameUrl(frame);
     var notice = document.createElement("p");
