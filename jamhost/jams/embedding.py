@@ -111,6 +111,20 @@ def embed_origins_parse(text: str) -> list[str]:
     return origins
 
 
+def embed_origins_of(jam: Jam) -> list[str]:
+    """The sites that may show the jam's embed, as stored, less any entry that is not an
+    origin as embed_origin_clean writes it (a row changed by other means than
+    jam_embed_origins_set cannot put anything else into a header)."""
+    kept = []
+    for origin in jam.embed_origins if isinstance(jam.embed_origins, list) else []:
+        try:
+            if isinstance(origin, str) and embed_origin_clean(origin) == origin:
+                kept.append(origin)
+        except ValidationError:
+            continue
+    return kept
+
+
 def jam_embed_origins_set(*, jam: Jam, text: str) -> list[str]:
     """Replace the sites that may show the jam's embed with those in `text` (see
     embed_origins_parse); nothing changes when it raises. Returns the stored list."""

@@ -28,7 +28,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 
 from jamhost import metrics
 from jamhost.csp import policy_framed_by
-from jamhost.jams.embedding import embed_origin_clean, jam_embed_origins_set
+from jamhost.jams.embedding import embed_origin_clean, embed_origins_of, jam_embed_origins_set
 from jamhost.jams.models import Jam
 from jamhost.jams.permissions import can_edit, can_view
 from jamhost.links import absolute_url
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 
 def _framed(response: HttpResponse, jam: Jam) -> HttpResponse:
-    response["Content-Security-Policy"] = policy_framed_by(["'self'", *jam.embed_origins])
+    response["Content-Security-Policy"] = policy_framed_by(["'self'", *embed_origins_of(jam)])
     return response
 
 
@@ -116,7 +116,7 @@ def _note_a_site_not_allowed(request: HttpRequest, jam: Jam) -> None:
     host did not allow frames the embed: the browser will refuse to show it there."""
     site = _framing_site(request)
     own = absolute_url("/", request).rstrip("/")
-    if site is None or site == own or site in jam.embed_origins:
+    if site is None or site == own or site in embed_origins_of(jam):
         return
     metrics.REFUSED.labels(reason="embed_site").inc()
     log.info("the embed of jam %s was framed by %s, not one of its sites: refused", jam.pk, site)
@@ -125,7 +125,7 @@ def _note_a_site_not_allowed(request: HttpRequest, jam: Jam) -> None:
 def _parent_origins(jam: Jam, request: HttpRequest) -> list[str]:
     """Whom the frame tells its height (static/js/embed-frame.js): the sites that may
     show it, and jamhost itself (the host's preview)."""
-    return [absolute_url("/", request).rstrip("/"), *jam.embed_origins]
+    return [absolute_url("/", request).rstrip("/"), *embed_origins_of(jam)]
 
 
 def _room_path(jam: Jam) -> str:

@@ -73,6 +73,17 @@ def test_only_the_embed_may_be_framed_and_only_by_the_sites_the_host_allowed() -
         assert frame_ancestors(other) == "'none'", path
 
 
+def test_a_stored_entry_that_is_not_an_origin_never_reaches_the_header() -> None:
+    jam = live_jam()
+    # Written past jam_embed_origins_set (the shell, a bad migration): left out.
+    Jam.objects.filter(pk=jam.pk).update(
+        embed_origins=["https://ok.example", "https://x.example; script-src *", "HTTPS://A.B", 7]
+    )
+    response = Client().get(embed_url(jam))
+    assert frame_ancestors(response) == "'self' https://ok.example"
+    assert "script-src *" not in response["Content-Security-Policy"]
+
+
 def test_the_embed_shows_the_live_stream_read_only_without_a_session() -> None:
     jam, posts = jam_with_posts()
     client = Client()
