@@ -10,9 +10,10 @@ PostgreSQL, a Redis of the test's own.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import select
 import socket
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -54,28 +55,40 @@ def group_rss_mb(leader: int) -> float:
 
 def raw_post(port: int, head: str, body_chunks: Any = ()) -> tuple[str, int]:
     """Send a request head and then body chunks until the server answers; return the
-    answer's first bytes and how many body bytes went out before it came."""
+    answer's first bytes and how many body bytes went out before it came.
+
+    Sending and reading go together (select), so a server that is slow to read under load
+    is waited for, never mistaken for one that stopped reading."""
+    chunks = iter(body_chunks)
+    pending: bytes | None = b""
+    answer = b""
+    sent = 0
+    deadline = time.monotonic() + 60
     with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
         conn.sendall(head.encode())
-        sent = 0
-        conn.settimeout(0.05)
-        answer = b""
-        for chunk in body_chunks:
-            with contextlib.suppress(TimeoutError):
-                answer = conn.recv(65536)
-            if answer:
-                break
-            try:
-                conn.sendall(chunk)
-            except OSError:
-                break  # the server closed the connection after answering
-            sent += len(chunk)
-        conn.settimeout(30)
+        conn.setblocking(False)
         while b"\r\n\r\n" not in answer:
-            more = conn.recv(65536)
-            if not more:
-                break
-            answer += more
+            left = deadline - time.monotonic()
+            assert left > 0, f"no answer after {sent} body bytes: {answer[:200]!r}"
+            writers = [conn] if pending is not None else []
+            readable, writable, _ = select.select([conn], writers, [], left)
+            if readable:
+                more = conn.recv(65536)
+                if not more:
+                    break
+                answer += more
+            elif writable:
+                if not pending:
+                    pending = next(chunks, None)
+                    if pending is None:
+                        continue
+                try:
+                    done = conn.send(pending)
+                except OSError:
+                    pending = None  # the server closed the connection after answering
+                    continue
+                sent += done
+                pending = pending[done:]
         return answer.decode("latin-1"), sent
 
 
