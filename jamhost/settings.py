@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "jamhost.networks",
     "jamhost.transcripts",
     "jamhost.audience",
+    "jamhost.polls",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from typing import Any
+
+from jamhost.jams.models import Role
+from jamhost.polls.models import Poll
+from jamhost.polls.services import poll_launch
+from tests.factories import MembershipFactory, UserFactory, live_jam
+from tests.live.conftest import hub  # noqa: F401 (the live hub fixture, for socket tests)
+
+
+class PollRoom:
+    """A live jam with its host, a moderator and voters."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.jam = live_jam(**kwargs)
+        self.host = self.jam.host
+        self.moderator = MembershipFactory(jam=self.jam, role=Role.MODERATOR).user
+        self.voters = [UserFactory() for _ in range(4)]
+
+    def launch(self, options: tuple[str, ...] = ("Yes", "No", "Maybe"), minutes: int = 5) -> Poll:
+        return poll_launch(
+            jam=self.jam,
+            user=self.host,
+            text="Do you work remotely?",
+            options=list(options),
+            open_minutes=minutes,
+        )
