@@ -18,7 +18,9 @@ from jamhost.networks.usage import JamCost
 from jamhost.polls.models import Poll, PollOption
 
 _CACHE_SIZE = 512
-_cache: OrderedDict[tuple[int, int], str] = OrderedDict()
+# Keyed with the poll's creation time too: a database restored from backup (or a test's
+# fresh one) can hold another poll with the same id and rev.
+_cache: OrderedDict[tuple[int, object, int], str] = OrderedDict()
 
 
 def poll_key(poll_id: int) -> str:
@@ -55,7 +57,7 @@ def x_shares(poll: Poll) -> list[dict[str, object]]:
 
 def render_poll(poll: Poll, options: list[PollOption] | None = None) -> str:
     """The poll's fragment, rendered once per (poll, rev)."""
-    key = (poll.pk, poll.rev)
+    key = (poll.pk, poll.created_at, poll.rev)
     text = _cache.get(key)
     if text is None:
         text = render_to_string(

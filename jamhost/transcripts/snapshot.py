@@ -113,7 +113,8 @@ _POST_FIELDS = (
 
 
 def snapshot_build(jam: Jam) -> Snapshot:
-    """The jam's snapshot from the database: five queries, any number of posts."""
+    """The jam's snapshot from the database: a fixed number of queries whatever the number
+    of posts (five, and one more for polls when it has any: hooks.snapshot_parts)."""
     questions = list(
         jam.questions.filter(released_at__isnull=False)
         .order_by("number")
