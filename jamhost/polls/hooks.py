@@ -35,8 +35,10 @@ def polls_snapshot(jam: Any) -> dict[str, Any]:
             ],
         }
         if poll.x_results:
+            x_options = poll.x_results.get("options", [])
             entry["x"] = {
-                "options": poll.x_results.get("options", []),
+                "options": x_options,
+                "votes": sum(int(option.get("votes", 0)) for option in x_options),
                 "posts_read": poll.x_reads,
             }
         entries.append(entry)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
+from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 
 from jamhost.live import bus
 from jamhost.live.render import AUDIENCES
-from jamhost.networks.usage import JamCost
 from jamhost.polls.models import Poll, PollOption
 
 _CACHE_SIZE = 512
@@ -69,7 +70,7 @@ def render_poll(poll: Poll, options: list[PollOption] | None = None) -> str:
                     poll, list(poll.options.all()) if options is None else options
                 ),
                 "x_options": x_shares(poll),
-                "x_read_cost": JamCost(poll.x_reads, 0, 0).dollars,
+                "x_read_cost": f"{Decimal(str(settings.X_PRICE_READ)) * poll.x_reads:.3f}",
             },
         )
         _cache[key] = text

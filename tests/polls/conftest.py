@@ -7,6 +7,7 @@ from jamhost.polls.models import Poll
 from jamhost.polls.services import poll_launch
 from tests.factories import MembershipFactory, UserFactory, live_jam
 from tests.live.conftest import hub  # noqa: F401 (the live hub fixture, for socket tests)
+from tests.networks.conftest import x_server  # noqa: F401 (the X-compatible server fixture)
 
 
 class PollRoom:

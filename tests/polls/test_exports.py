@@ -87,3 +87,12 @@ def test_markdown_and_html_list_the_polls_escaped(client: Any, archived: Jam) ->
     assert '<section id="polls"' in html
     assert "Tea &lt;b&gt;" in html and "<b>" not in html.split('<section id="polls"')[1]
     assert 'style="width: 75%"' in html
+
+
+def test_the_replay_shows_the_polls_results_as_bars(client: Any, archived: Jam) -> None:
+    response = client.get(f"/jams/{archived.slug}/transcript/")
+    assert response.status_code == 200
+    page = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    polls = page.split('id="polls"', 1)[1]
+    assert "Tea &lt;b&gt;" in polls
+    assert 'style="width: 75%"' in polls and 'style="width: 25%"' in polls
