@@ -167,10 +167,9 @@ def poll_close_now(*, poll: Poll, user: Any, now: datetime | None = None) -> Pol
 
 def _option(poll: Poll, position: object) -> PollOption:
     count = poll.options.count()
-    try:
-        number = int(str(position).strip())
-    except (TypeError, ValueError):
-        number = None
+    # Only the form's own values, "1" to "4": not " 2", "+1", "1_0" or "٣", which int() takes.
+    raw = str(position)
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 2 else None
     option = poll.options.filter(position=number).first() if number is not None else None
     if option is None:
         raise ValidationError(
