@@ -235,3 +235,21 @@ def _recount(poll: Poll) -> None:
         each.votes = counts.get(each.pk, 0)
     PollOption.objects.bulk_update(options, ["votes"])
     poll.votes = sum(counts.values())
+
+
+def poll_votes_forget_user(*, user_id: int) -> list[int]:
+    """Delete every poll vote the user gave (their account is going) and store each poll's
+    new counts with a new rev, published after commit. Polls are taken in jam then poll
+    order (the order jam rows are locked in). Returns the polls recounted."""
+    with transaction.atomic():
+        poll_ids = list(
+            PollVote.objects.filter(user_id=user_id)
+            .order_by("poll__jam_id", "poll_id")
+            .values_list("poll_id", flat=True)
+        )
+        for poll_id in poll_ids:
+            poll = poll_locked(poll_id)
+            PollVote.objects.filter(poll=poll, user_id=user_id).delete()
+            _recount(poll)
+            poll_stamp(poll, "votes")
+    return poll_ids

@@ -201,3 +201,20 @@ def test_a_vote_in_a_poll_not_open_yet_is_refused() -> None:
     )
     with pytest.raises(ValidationError, match="not open yet"):
         poll_vote(poll_id=poll.pk, user=room.voters[0], option=1)
+
+
+def test_a_deleted_account_takes_its_poll_votes_with_it_and_counts_follow() -> None:
+    from jamhost.accounts.services import account_delete
+
+    room = PollRoom()
+    poll = room.launch()
+    leaver = UserFactory()
+    leaver.set_password("correct-horse-battery")
+    leaver.save()
+    poll_vote(poll_id=poll.pk, user=leaver, option=1)
+    poll_vote(poll_id=poll.pk, user=room.voters[0], option=1)
+    rev = Jam.objects.get(pk=room.jam.pk).rev
+    account_delete(user=leaver, password="correct-horse-battery")
+    assert counts(poll) == [1, 0, 0]
+    fresh = Poll.objects.get(pk=poll.pk)
+    assert fresh.votes == 1 and fresh.rev > rev
