@@ -29,10 +29,10 @@ from django.utils import timezone
 from jamhost.audience.flags import flags_forget_user
 from jamhost.audience.follows import follow_ups_export, follow_ups_forget_author
 from jamhost.audience.votes import votes_forget_user
-from jamhost.polls.services import poll_votes_forget_user
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import DeletedAuthorPolicy, Jam, JamStatus
 from jamhost.live.publish import post_changed_on_commit
+from jamhost.polls.services import poll_votes_forget_user
 from jamhost.posts.models import (
     AUTHOR_DELETED_REASON,
     DELETED_AUTHOR_PREFIX,
