@@ -15,6 +15,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
@@ -43,6 +44,10 @@ def poll_x_text(*, jam: Jam, text: str) -> str:
 
 def poll_x_check(*, jam: Jam, text: str) -> None:
     """Refuse (ValidationError) a poll for X that X would not take from this host."""
+    if not settings.X_CLIENT_ID:
+        raise ValidationError(
+            "This jamhost is not connected to X, so the poll can run in the room only."
+        )
     if network_status_for(user=jam.host) != NetworkStatus.QUEUED:
         raise ValidationError(
             "This poll cannot go to X: the host's X account is not connected. Connect X on "

@@ -159,3 +159,18 @@ def test_the_room_console_screen_and_embed_show_the_poll(client: Client) -> None
         assert f'id="poll-{poll.pk}"' in page.content.decode(), url
     assert "Launch a poll now" in host.get(f"/jams/{room.jam.slug}/live/").content.decode()
     assert "data-can-vote" not in client.get(f"/jams/{room.jam.slug}/live/").content.decode()
+
+
+def test_without_x_the_forms_offer_no_x_poll_and_a_forged_one_is_refused(settings: Any) -> None:
+    settings.X_CLIENT_ID = ""
+    room = PollRoom()
+    host = signed_in(room.host)
+    page = host.get(f"/jams/{room.jam.slug}/live/").content.decode()
+    assert "Launch a poll now" in page and 'name="on_x"' not in page
+    answer = host.post(
+        f"/jams/{room.jam.slug}/polls/launch/",
+        {"text": "Q?", "option": ["A", "B"], "minutes": "5", "on_x": "on"},
+        follow=True,
+    )
+    assert "not connected to X" in answer.content.decode()
+    assert not Poll.objects.exists()

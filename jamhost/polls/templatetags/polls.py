@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
 
 from jamhost.polls.live import render_poll
@@ -36,6 +37,7 @@ def poll_launch_form(context: Any, jam: Any) -> dict[str, Any]:
     return {
         "jam": jam,
         "option_slots": range(1, MAX_OPTIONS + 1),
+        "x_on": bool(settings.X_CLIENT_ID),
         "request": context.get("request"),
         "csrf_token": context.get("csrf_token"),
     }
@@ -51,6 +53,7 @@ def poll_run_sheet(context: Any, jam: Any) -> dict[str, Any]:
             .order_by("offset_minutes", "pk")
         ),
         "option_slots": range(1, MAX_OPTIONS + 1),
+        "x_on": bool(settings.X_CLIENT_ID),
         "request": context.get("request"),
         "csrf_token": context.get("csrf_token"),
     }
