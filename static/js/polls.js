@@ -13,8 +13,17 @@
     catch (e) { return ""; }
   }
 
+  var closeUrl = box.getAttribute("data-close-url");
+
   function prepare(poll) {
     var open = poll.getAttribute("data-state") === "open";
+    if (closeUrl && open && !poll.querySelector(".poll-close")) {
+      var close = document.createElement("button");
+      close.type = "button";
+      close.className = "poll-close";
+      close.textContent = "Close the poll now";
+      poll.querySelector(".poll-meta").appendChild(close);
+    }
     var chosen = mine[poll.getAttribute("data-poll")];
     poll.querySelectorAll(".poll-choose").forEach(function (button) {
       button.disabled = !open;
@@ -33,6 +42,17 @@
   }
 
   box.addEventListener("click", function (e) {
+    var closing = e.target.closest(".poll-close");
+    if (closing) {
+      var target = closing.closest(".poll");
+      if (!window.confirm("Close this poll now, for everyone?")) return;
+      fetch(closeUrl.replace("/polls/0/", "/polls/" + target.getAttribute("data-poll") + "/"), {
+        method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf() }
+      }).then(function (r) {
+        if (!r.ok) tell(target, "The poll could not be closed (" + r.status + ").", false);
+      });
+      return;
+    }
     var button = e.target.closest(".poll-choose");
     if (!button || button.disabled) return;
     var poll = button.closest(".poll");

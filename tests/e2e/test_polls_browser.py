@@ -1,7 +1,7 @@
 """A poll in real browsers on the demo jam: the host launches it from the room, it
 arrives on a viewer's screen live, the viewer votes and sees the bar move, the host's
-screen and the big screen follow; a vote for a closed poll is refused in words. No script
-or CSP errors, and no serious axe violations on the poll."""
+screen and the big screen follow. The host closes it early and the viewer can no longer
+vote. No script or CSP errors, and no serious axe violations on the poll."""
 
 from __future__ import annotations
 
@@ -81,6 +81,16 @@ def test_a_viewer_votes_and_sees_the_bar_move(
         expect(office.locator(".poll-fill")).to_have_attribute("style", "width: 0%")
         expect(poll.locator(".poll-total")).to_have_text("1 vote")
         guest.screenshot(path=str(screenshots / "poll-room.png"))
+
+        # The host closes it early: the guest's buttons stop working, the counts stay.
+        host.once("dialog", lambda dialog: dialog.accept())
+        host.locator("section.poll", has_text=QUESTION).get_by_role(
+            "button", name="Close the poll now"
+        ).click()
+        expect(poll).to_have_attribute("data-state", "closed")
+        expect(poll.locator(".poll-meta")).to_contain_text("Closed")
+        expect(home.get_by_role("button", name="Home")).to_be_disabled()
+        expect(home.locator(".poll-fill")).to_have_attribute("style", "width: 100%")
 
         bad = axe_check(guest, "poll in the room")
         assert not [v for v in bad if "poll" in " ".join(v["nodes"])], bad

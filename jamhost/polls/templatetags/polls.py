@@ -7,6 +7,8 @@ from typing import Any
 
 from django import template
 from django.conf import settings
+from django.urls import reverse
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from jamhost.polls.live import render_poll
@@ -16,9 +18,10 @@ register = template.Library()
 
 
 @register.simple_tag
-def jam_polls(jam: Any, user: Any = None) -> SafeString:
+def jam_polls(jam: Any, user: Any = None, can_close: bool = False) -> SafeString:
     """The jam's opened polls, newest first, each the live fragment; the container live.js
-    places new polls in. With a signed-in `user`, static/js/polls.js lets them vote.
+    places new polls in. With a signed-in `user`, static/js/polls.js lets them vote;
+    with `can_close`, close open polls early.
     One query (two when the jam has polls), whatever the number of posts."""
     polls = (
         Poll.objects.filter(jam_id=jam.pk)
@@ -29,7 +32,10 @@ def jam_polls(jam: Any, user: Any = None) -> SafeString:
     )
     inner = "".join(render_poll(poll) for poll in polls)
     voter = " data-can-vote" if user is not None and user.is_authenticated else ""
-    return mark_safe(f'<div id="polls" class="polls" aria-label="Polls"{voter}>{inner}</div>')
+    if can_close:  # the host and moderators get "Close the poll now" (polls.js)
+        url = reverse("polls:close", args=[jam.slug, 0])
+        voter += f' data-close-url="{escape(url)}"'
+    return mark_safe(f'<div id="polls" class="polls"{voter}>{inner}</div>')
 
 
 @register.inclusion_tag("polls/_launch.html", takes_context=True)
