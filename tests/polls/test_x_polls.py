@@ -123,3 +123,34 @@ def test_the_test_server_refuses_polls_x_would_refuse(x_server: Any, settings: A
         assert answer.status_code == 400, poll
         assert answer.json()["title"] == "Invalid Request"
     assert x_server.tweets_by(account.x_user_id) == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "creates"),
+    [("503_after_create", 1), ("drop_after_create", 1), ("503", 2), ("drop", 2)],
+)
+def test_an_x_poll_has_the_posts_bounded_bill_and_is_never_created_twice(
+    fault: str, creates: int, x_server: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from jamhost.networks.publishing import post_publish, publications_due
+
+    room = PollRoom()
+    account = link_x(x_server, room.host)
+    x_server.fault_next("/2/tweets", fault)
+    start = timezone.now()
+    poll = launch_on_x(room, django_capture_on_commit_callbacks)
+    now = start
+    for _ in range(120):  # ten minutes of the sweep, both clocks moving on
+        now += timedelta(seconds=5)
+        x_server.advance(5)
+        for post_id in publications_due(now=now):
+            post_publish(post_id=post_id, now=now)
+    sent = x_server.requests_to("/2/tweets", "POST")
+    assert len(sent) == creates <= 2
+    assert all(r[3]["poll"]["options"] == ["Vim", "Emacs", "Other"] for r in sent)
+    assert sum(x_server.served.values()) <= 30
+    polls_on_x = [t for t in x_server.tweets_by(account.x_user_id) if "attachments" in t]
+    assert len(polls_on_x) == 1  # one native poll, whatever X answered
+    post = Poll.objects.select_related("x_post").get(pk=poll.pk).x_post
+    assert post.network_status == NetworkStatus.PUBLISHED
+    assert post.network_post_id == polls_on_x[0]["id"]
