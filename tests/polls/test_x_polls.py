@@ -13,6 +13,7 @@ import requests
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from jamhost.networks.publishing import post_publish, publications_due
 from jamhost.networks.usage import jam_cost
 from jamhost.polls.live import render_poll
 from jamhost.polls.models import Poll, PollState, XPollState
@@ -132,8 +133,6 @@ def test_the_test_server_refuses_polls_x_would_refuse(x_server: Any, settings: A
 def test_an_x_poll_has_the_posts_bounded_bill_and_is_never_created_twice(
     fault: str, creates: int, x_server: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from jamhost.networks.publishing import post_publish, publications_due
-
     room = PollRoom()
     account = link_x(x_server, room.host)
     x_server.fault_next("/2/tweets", fault)
