@@ -9,12 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from jamhost.jams.models import Jam
 from jamhost.jams.permissions import can_view
 from jamhost.polls import services
-from jamhost.polls.models import Poll
+from jamhost.polls.models import Poll, PollVote
 
 FORM_OPTIONS = 4
 
@@ -45,6 +45,24 @@ def _options(request: HttpRequest) -> list[str]:
     if not any(o.strip() for o in given):
         given = request.POST.get("options", "").splitlines()
     return given
+
+
+@require_GET
+def mine(request: HttpRequest, slug: str) -> HttpResponse:
+    """What is yours in the jam's polls (the fragment is the same for everyone): the
+    option you voted for in each poll, by poll id."""
+    jam = _jam(request, slug)
+    votes: dict[str, int] = {}
+    if request.user.is_authenticated:
+        votes = {
+            str(poll_id): position
+            for poll_id, position in PollVote.objects.filter(
+                poll__jam=jam, user_id=request.user.pk
+            ).values_list("poll_id", "option__position")
+        }
+    response = JsonResponse({"votes": votes})
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_POST

@@ -76,4 +76,17 @@
 
   room.addEventListener("jamhost:poll", function (e) { prepare(e.detail); });
   box.querySelectorAll(".poll").forEach(prepare);
+  // Your votes from before this page was loaded (another tab, a reload).
+  var mineUrl = box.getAttribute("data-mine-url");
+  if (mineUrl) {
+    fetch(mineUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { votes: {} }; })
+      .then(function (answer) {
+        Object.keys(answer.votes || {}).forEach(function (id) {
+          if (mine[id] === undefined) mine[id] = String(answer.votes[id]);
+        });
+        box.querySelectorAll(".poll").forEach(prepare);
+      })
+      .catch(function () {});
+  }
 })();

@@ -91,6 +91,10 @@ def test_a_viewer_votes_and_sees_the_bar_move(
         expect(poll.locator(".poll-meta")).to_contain_text("Closed")
         expect(home.get_by_role("button", name="Home")).to_be_disabled()
         expect(home.locator(".poll-fill")).to_have_attribute("style", "width: 100%")
+        # After a reload the guest still sees which option was theirs.
+        guest.reload()
+        expect(home).to_have_class(re.compile(r"\bpoll-mine\b"))
+        expect(office).not_to_have_class(re.compile(r"\bpoll-mine\b"))
 
         bad = axe_check(guest, "poll in the room")
         assert not [v for v in bad if "poll" in " ".join(v["nodes"])], bad

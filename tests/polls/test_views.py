@@ -174,3 +174,15 @@ def test_without_x_the_forms_offer_no_x_poll_and_a_forged_one_is_refused(setting
     )
     assert "not connected to X" in answer.content.decode()
     assert not Poll.objects.exists()
+
+
+def test_mine_tells_each_person_their_own_votes_only() -> None:
+    room = PollRoom()
+    poll = room.launch()
+    client = signed_in(room.voters[0])
+    client.post(vote_url(poll), {"option": "3"}, **JSON)
+    signed_in(room.voters[1]).post(vote_url(poll), {"option": "1"}, **JSON)
+    mine = client.get(f"/jams/{room.jam.slug}/polls/mine.json")
+    assert mine.json() == {"votes": {str(poll.pk): 3}}
+    assert mine["Cache-Control"] == "private, no-store"
+    assert Client().get(f"/jams/{room.jam.slug}/polls/mine.json").json() == {"votes": {}}

@@ -31,7 +31,10 @@ def jam_polls(jam: Any, user: Any = None, can_close: bool = False) -> SafeString
         .order_by("-pk")
     )
     inner = "".join(render_poll(poll) for poll in polls)
-    voter = " data-can-vote" if user is not None and user.is_authenticated else ""
+    voter = ""
+    if user is not None and user.is_authenticated:
+        mine = escape(reverse("polls:mine", args=[jam.slug]))
+        voter = f' data-can-vote data-mine-url="{mine}"'
     if can_close:  # the host and moderators get "Close the poll now" (polls.js)
         url = reverse("polls:close", args=[jam.slug, 0])
         voter += f' data-close-url="{escape(url)}"'
