@@ -4,6 +4,7 @@ outcome. Every refusal is a sentence, never a 500, and changes nothing."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -15,6 +16,7 @@ from jamhost.jams.models import Jam
 from jamhost.jams.permissions import can_view
 from jamhost.polls import services
 from jamhost.polls.models import Poll, PollVote
+from jamhost.ratelimit import Limited, rate_hit
 
 FORM_OPTIONS = 4
 
@@ -70,6 +72,13 @@ def vote(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     jam = _jam(request, slug)
     status, ok = 200, True
     try:
+        if request.user.is_authenticated:
+            rate_hit(
+                scope="poll_vote",
+                key=str(request.user.pk),
+                rate=settings.RATE_POLL_VOTE_USER,
+                what="poll votes",
+            )
         _, changed = services.poll_vote(
             poll_id=pk, jam_id=jam.pk, user=request.user, option=request.POST.get("option", "")
         )
@@ -77,6 +86,8 @@ def vote(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         message = "Your vote is counted." if changed else "That is already your vote."
     except Poll.DoesNotExist:
         raise Http404("No such poll in this jam.") from None
+    except Limited as exc:
+        status, ok, message, chosen = 429, False, exc.message, ""
     except PermissionDenied as exc:
         status, ok, message, chosen = 403, False, str(exc), ""
     except ValidationError as exc:

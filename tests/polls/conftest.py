@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
+
+import pytest
 
 from jamhost.jams.models import Role
 from jamhost.polls.models import Poll
@@ -27,3 +30,15 @@ class PollRoom:
             options=list(options),
             open_minutes=minutes,
         )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings: Any) -> None:
+    # Vote limits count in the cache per user id, and ids come back in each test's fresh
+    # database: each test gets a private in-memory cache (the shared Redis is never flushed).
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"polls-{uuid.uuid4().hex}",
+        }
+    }

@@ -186,3 +186,16 @@ def test_mine_tells_each_person_their_own_votes_only() -> None:
     assert mine.json() == {"votes": {str(poll.pk): 3}}
     assert mine["Cache-Control"] == "private, no-store"
     assert Client().get(f"/jams/{room.jam.slug}/polls/mine.json").json() == {"votes": {}}
+
+
+def test_too_many_votes_at_once_are_refused_in_words(settings: Any) -> None:
+    settings.RATE_POLL_VOTE_USER = "2/60"
+    room = PollRoom()
+    poll = room.launch()
+    client = signed_in(room.voters[0])
+    assert client.post(vote_url(poll), {"option": "1"}, **JSON).status_code == 200
+    assert client.post(vote_url(poll), {"option": "2"}, **JSON).status_code == 200
+    refused = client.post(vote_url(poll), {"option": "3"}, **JSON)
+    assert refused.status_code == 429
+    assert refused.json()["message"].startswith("Too many poll votes for now: try again in")
+    assert PollVote.objects.get(poll=poll).option.position == 2
