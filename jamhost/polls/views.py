@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -94,6 +96,8 @@ def vote(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         status, ok, message, chosen = 400, False, " ".join(exc.messages), ""
     if _wants_json(request):
         return JsonResponse({"ok": ok, "message": message, "option": chosen}, status=status)
+    if status == 403:  # signed out: sign in, then back to the room
+        return redirect_to_login(reverse("live:room", args=[jam.slug]))
     (messages.success if ok else messages.error)(request, message)
     return _back(request, jam)
 
