@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "jamhost.networks",
     "jamhost.transcripts",
     "jamhost.audience",
+    "jamhost.polls",
 ]
 
 MIDDLEWARE = [
@@ -313,6 +314,8 @@ RATE_COMPOSE_USER = env_str("RATE_COMPOSE_USER", "20/60")
 RATE_COMPOSE_ADDRESS = env_str("RATE_COMPOSE_ADDRESS", "300/60")
 RATE_LOGIN_USER = env_str("RATE_LOGIN_USER", "5/300")
 RATE_LOGIN_ADDRESS = env_str("RATE_LOGIN_ADDRESS", "30/300")
+# Poll votes (and changes of vote) per signed-in person: each one reaches every screen.
+RATE_POLL_VOTE_USER = env_str("RATE_POLL_VOTE_USER", "10/60")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

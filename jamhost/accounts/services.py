@@ -32,6 +32,7 @@ from jamhost.audience.votes import votes_forget_user
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import DeletedAuthorPolicy, Jam, JamStatus
 from jamhost.live.publish import post_changed_on_commit
+from jamhost.polls.services import poll_votes_forget_user
 from jamhost.posts.models import (
     AUTHOR_DELETED_REASON,
     DELETED_AUTHOR_PREFIX,
@@ -150,6 +151,7 @@ def account_delete(*, user: Any, password: str) -> AccountDeleted:
         # Their votes and flags go with the account (before the cascade would drop them
         # without a word), and the counts on every screen follow.
         votes_forget_user(user_id=user.pk)
+        poll_votes_forget_user(user_id=user.pk)
         flags_forget_user(user_id=user.pk)
         follow_ups_forget_author(author_key=app_author_key(user.pk))
         # Its other sessions die with it: a session whose user is gone is anonymous.

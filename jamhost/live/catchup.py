@@ -11,6 +11,7 @@ joined its group before R was read.
 
 from __future__ import annotations
 
+from jamhost import hooks
 from jamhost.jams.models import Jam
 from jamhost.live.render import (
     HEADER_KEY,
@@ -66,6 +67,8 @@ def _parts(jam: Jam, audience: str, after: int, upto: int) -> list[Part]:
         .order_by("rev")
     )
     parts.extend((post.rev, post_key(post.pk), render_post(post, audience)) for post in posts)
+    for more in hooks.live_parts:  # objects other apps publish on this path (polls)
+        parts.extend(more(jam, audience, after, upto))
     # Stable: at a rev shared by the header and a post, the header comes first.
     parts.sort(key=lambda part: part[0])
     return parts

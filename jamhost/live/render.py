@@ -118,6 +118,8 @@ HEADER_KEY = "header"
 HEADER_START = '<section id="jam-header"'
 _POST_START = re.compile(r'<article class="post |<div class="post-removed"')
 _POST_ID = re.compile(r'\bid="post-(\d+)"|\bdata-post="(\d+)"')
+# A frame of one other object (a poll) names its key in its first tag.
+_LIVE_KEY = re.compile(r'\s*<[a-z]+\b[^>]*\bdata-live-key="([\w-]+)"')
 
 
 def post_key(post_id: int | str) -> str:
@@ -128,7 +130,10 @@ def frame_parts(text: str) -> list[tuple[str | None, str]]:
     """The objects a published frame carries, as (key, html), read from its text."""
     start = _POST_START.search(text)
     if start is None:
-        return [(HEADER_KEY if text.lstrip().startswith(HEADER_START) else None, text)]
+        if text.lstrip().startswith(HEADER_START):
+            return [(HEADER_KEY, text)]
+        keyed = _LIVE_KEY.match(text)
+        return [(keyed.group(1) if keyed else None, text)]
     parts: list[tuple[str | None, str]] = []
     head = text[: start.start()]
     if head.strip():

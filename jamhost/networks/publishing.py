@@ -35,6 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from jamhost.hooks import collect_x_create_fields
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.permissions import can_moderate
 from jamhost.jams.x_text import text_has_url
@@ -266,7 +267,7 @@ def _mark_unclear(publication: Publication, sent: datetime) -> None:
 def _create(post: Post, publication: Publication, *, token: str, now: datetime) -> str:
     _sending(publication, "create", now)
     try:
-        created = x.post_create(token=token, text=post.text)
+        created = x.post_create(token=token, text=post.text, **collect_x_create_fields(post))
     except x.XRateLimited as exc:
         # Nothing was created. After an unclear attempt, look rather than send again.
         if publication.unclear_since is not None:

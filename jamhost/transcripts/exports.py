@@ -2,7 +2,9 @@
 
 JSON is the snapshot itself (schema/transcript-v1.json). CSV has one row per post in the
 columns the importer reads back; a reply names the seq of the post it answers in
-`reply_to`. Markdown and the standalone HTML file follow the transcript's sections: each
+`reply_to`. A jam's polls follow the posts, one row each with source "poll" (the
+importer skips them), their results in the text; Markdown and HTML end with a Polls
+section. Markdown and the standalone HTML file follow the transcript's sections: each
 question, then featured and panelist answers, then the community, with each answer's
 replies marked as such and placed under it.
 """
@@ -109,7 +111,37 @@ def export_csv(snapshot: Snapshot) -> str:
                 post["reply_to"] if is_reply(post, shown) else "",
             ]
         )
+    for poll in snapshot.get("polls", []):
+        writer.writerow(
+            [
+                "",
+                parse_iso(poll["opened_at"]).strftime(CSV_TIME_FORMAT),
+                "",
+                snapshot["jam"]["host"]["handle"],
+                snapshot["jam"]["host"]["name"],
+                "host",
+                poll_summary(poll),
+                "poll",
+                "",
+                "false",
+                "false",
+                "",
+            ]
+        )
     return out.getvalue()
+
+
+def _results(options: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{o['label']}: {o['votes']} ({o['share']}%)" for o in _shares(options))
+
+
+def poll_summary(poll: dict[str, Any]) -> str:
+    """A poll and its results in one line of text: the room's, then X's when read."""
+    text = f"Poll: {poll['text']} — in the room, {poll['votes']} votes: {_results(poll['options'])}"
+    if "x" in poll:
+        reads = poll["x"]["posts_read"]
+        text += f" — on X ({reads} post read): {_results(poll['x']['options'])}"
+    return text
 
 
 # Everything Markdown (CommonMark, GitHub's too) would read as markup: emphasis, code,
@@ -203,6 +235,9 @@ def export_markdown(snapshot: Snapshot) -> str:
             lines += _md_with_replies(section, section.community, handles)
         if not section.answers:
             lines += ["", "_No answers._"]
+    if snapshot.get("polls"):
+        lines += ["", "## Polls", ""]
+        lines += [f"- {_md_escape(poll_summary(poll))}" for poll in snapshot["polls"]]
     lines.append("")
     return "\n".join(lines)
 
@@ -276,6 +311,14 @@ def export_html(snapshot: Snapshot) -> str:
             parts.append("<h3>Community</h3>\n")
             parts += _html_with_replies(section, section.community, "community", handles)
         sections.append((section, mark_safe("".join(parts))))  # every part escaped above
+    polls = [
+        {
+            **poll,
+            "results": _shares(poll["options"]),
+            "x_results": _shares(poll.get("x", {}).get("options", [])),
+        }
+        for poll in snapshot.get("polls", [])
+    ]
     start, ran = jam_ran(snapshot["jam"])
     return render_to_string(
         "transcripts/export.html",
@@ -286,8 +329,17 @@ def export_html(snapshot: Snapshot) -> str:
             "started": start,
             "ran": ran,
             "counts": transcript_counts(snapshot),
+            "polls": polls,
         },
     )
+
+
+def _shares(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    total = sum(option["votes"] for option in options)
+    return [
+        {**option, "share": round(100 * option["votes"] / total) if total else 0}
+        for option in options
+    ]
 
 
 def export_render(snapshot: Snapshot, *, fmt: str, content: str) -> str:

@@ -149,6 +149,10 @@ def _csv_lines(chunks: TextChunks) -> Iterator[str]:
         yield line
 
 
+# The export's rows for polls (source "poll"): results, not posts; an import skips them.
+POLL_SOURCE = "poll"
+
+
 def rows_from_csv(
     source: Readable, *, encoding: str = "", progress: Progress | None = None
 ) -> list[ImportRow]:
@@ -216,6 +220,8 @@ def _csv_rows(reader: Any, chunks: TextChunks, progress: Progress | None) -> lis
             )
             continue
         cells = dict(zip(header, (cell_read(c) for c in record), strict=True))
+        if cells.get("source", "").strip().lower() == POLL_SOURCE:
+            continue  # a poll's results, which the export writes after the posts: no post
         row = _csv_row(cells, start, problems)
         if row is not None:
             rows.append(row)

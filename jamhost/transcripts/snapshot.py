@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 
+from jamhost import hooks
 from jamhost.jams.models import Jam, Membership, Role
 from jamhost.posts.models import (
     DELETED_AUTHOR_PREFIX,
@@ -112,7 +113,8 @@ _POST_FIELDS = (
 
 
 def snapshot_build(jam: Jam) -> Snapshot:
-    """The jam's snapshot from the database: five queries, any number of posts."""
+    """The jam's snapshot from the database: a fixed number of queries whatever the number
+    of posts (five, and one more for polls when it has any: hooks.snapshot_parts)."""
     questions = list(
         jam.questions.filter(released_at__isnull=False)
         .order_by("number")
@@ -134,7 +136,7 @@ def snapshot_build(jam: Jam) -> Snapshot:
     )
     posts = [_post_entry(dict(zip(_POST_FIELDS, row, strict=True))) for row in rows]
     host = jam.host
-    return {
+    snapshot: Snapshot = {
         "schema": SCHEMA_ID,
         "schema_version": SCHEMA_VERSION,
         "jam": {
@@ -168,6 +170,9 @@ def snapshot_build(jam: Jam) -> Snapshot:
             "questions": len(questions),
         },
     }
+    for more in hooks.snapshot_parts:  # what other apps add to the record (polls)
+        snapshot.update(more(jam))
+    return snapshot
 
 
 def _post_entry(row: dict[str, Any]) -> dict[str, Any]:

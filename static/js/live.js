@@ -117,6 +117,21 @@
     room.dispatchEvent(new CustomEvent("jamhost:header", { detail: el, bubbles: true }));
   }
 
+  // A poll: replaced when newer than the one shown; a new one goes first in #polls.
+  function applyPoll(el) {
+    var existing = document.getElementById(el.id);
+    if (existing) {
+      if (revOf(existing) >= revOf(el)) return;
+      existing.replaceWith(el);
+    } else {
+      var polls = document.getElementById("polls");
+      if (!polls) return;
+      polls.prepend(el);
+    }
+    if (window.jamhostTime) window.jamhostTime.localize(el);
+    room.dispatchEvent(new CustomEvent("jamhost:poll", { detail: el, bubbles: true }));
+  }
+
   function apply(message) {
     var tpl = document.createElement("template");
     tpl.innerHTML = message;
@@ -125,6 +140,7 @@
       if (el.classList.contains("post")) applyPost(el);
       else if (el.classList.contains("post-removed")) applyRemoval(el);
       else if (el.id === "jam-header") applyHeader(el);
+      else if (el.classList.contains("poll")) applyPoll(el);
       else if (el.classList.contains("caught-up")) setConnection("open");
       else if (el.id) {
         var target = document.getElementById(el.id);

@@ -28,6 +28,7 @@ RESPONSE_SCHEMAS = {
     ("users_tweets", 200): "GetUsersPostsResponse",
     ("tweet_create", 201): "CreatePostsResponse",
     ("tweet_get", 200): "GetPostsByIdResponse",
+    ("tweets_lookup", 200): "GetPostsByIdsResponse",
     ("users_me", 200): "GetUsersMeResponse",
     ("rules_get", 200): "GetRulesResponse",
     ("rules_update", 200): "UpdateRulesResponse",

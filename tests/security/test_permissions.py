@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from jamhost.jams.models import Invite, Jam, Membership, Question
+from jamhost.polls.models import Poll, PollVote
+from jamhost.polls.services import poll_launch
 from jamhost.posts.models import Post, PostStatus
 from jamhost.posts.services import post_compose
 from tests.live.conftest import receive_until_caught_up, socket
@@ -154,6 +156,44 @@ async def _console_socket(cast: Cast, role: str) -> bool:
     return True
 
 
+def _poll_vote(cast: Cast, role: str) -> bool:
+    poll = poll_launch(
+        jam=cast.jam, user=cast.jam.host, text="Well?", options=["Yes", "No"], open_minutes=5
+    )
+    response = cast.client(role).post(
+        f"/jams/{cast.jam.slug}/polls/{poll.pk}/vote/", {"option": "1"}
+    )
+    assert response.status_code < 500
+    if PollVote.objects.filter(poll=poll).exists():
+        return True
+    assert _refused(response), response.status_code
+    return False
+
+
+def _poll_launch(cast: Cast, role: str) -> bool:
+    response = cast.client(role).post(
+        f"/jams/{cast.jam.slug}/polls/launch/",
+        {"text": "Now?", "option": ["Yes", "No"], "minutes": "5"},
+    )
+    assert response.status_code < 500
+    if Poll.objects.filter(jam=cast.jam, text="Now?").exists():
+        return True
+    assert _refused(response), response.status_code
+    return False
+
+
+def _poll_add(cast: Cast, role: str) -> bool:
+    response = cast.client(role).post(
+        f"/jams/{cast.jam.slug}/polls/add/",
+        {"text": "Later?", "option": ["Yes", "No"], "minutes": "5", "offset": "40"},
+    )
+    assert response.status_code < 500
+    if Poll.objects.filter(jam=cast.jam, text="Later?").exists():
+        return True
+    assert _refused(response), response.status_code
+    return False
+
+
 @dataclass(frozen=True)
 class Action:
     name: str
@@ -182,6 +222,9 @@ ACTIONS = [
         _page(lambda c: f"/jams/{c.jam.slug}/console/"),
     ),
     Action("hide a post", frozenset(MODERATORS), _hide),
+    Action("vote in a poll", frozenset(SIGNED_IN), _poll_vote),
+    Action("launch a poll", frozenset(MODERATORS), _poll_launch),
+    Action("add a poll to the run-sheet", frozenset(MODERATORS), _poll_add),
     Action("edit the jam", frozenset(HOSTS), _page(lambda c: f"/jams/{c.jam.slug}/edit/")),
     Action("add a question", frozenset(HOSTS), _question_add),
     Action("invite a panelist or moderator", frozenset(HOSTS), _invite),

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 from twitter_text import parse_tweet
 
 from testservers.x.accounts import AccountRoutes
+from testservers.x.polls import PollRoutes, poll_refused
 from testservers.x.stream import StreamRoutes
 from testservers.x.wire import Fault, parse_iso, problem, x_escape
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 ROUTES = {
     ("GET", "/2/tweets/search/recent"): "search_recent",
     ("POST", "/2/tweets"): "tweet_create",
+    ("GET", "/2/tweets"): "tweets_lookup",
     ("GET", "/2/users/me"): "users_me",
     ("POST", "/2/oauth2/token"): "oauth_token",
     ("GET", "/i/oauth2/authorize"): "oauth_authorize",
@@ -31,11 +33,18 @@ ROUTES = {
     ("GET", "/2/tweets/search/stream/rules"): "rules_get",
     ("POST", "/2/tweets/search/stream/rules"): "rules_update",
 }
-RATE_LIMITED = {"search_recent", "tweet_create", "users_tweets", "users_me", "tweet_get"}
+RATE_LIMITED = {
+    "search_recent",
+    "tweet_create",
+    "users_tweets",
+    "users_me",
+    "tweet_get",
+    "tweets_lookup",
+}
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
 
 
-class Handler(AccountRoutes, StreamRoutes):
+class Handler(AccountRoutes, StreamRoutes, PollRoutes):
     """Routes each request, applies rate windows and queued faults, and serves posts."""
 
     def _handle(self) -> None:
@@ -270,12 +279,19 @@ class Handler(AccountRoutes, StreamRoutes):
                 ),
             )
             return
+        poll = payload.get("poll")
+        refused = poll_refused(poll) if poll is not None else None
+        if refused is not None:
+            self._send(400, refused, route="tweet_create")
+            return
         with self.x.lock:
             if self.x.is_duplicate(user_id, text):
                 body = {"detail": DUPLICATE, "type": "about:blank", "title": "Forbidden"}
                 self._send(403, {**body, "status": 403})
                 return
             tid = self.x.tweet_add(user_id, text)
+            if poll is not None:
+                self.x.poll_attach(tid, poll["options"], poll["duration_minutes"])
             stored = self.x.tweets[int(tid)]
         if fault is not None and fault.after_create:
             if fault.kind == "slow_after_create":

@@ -32,6 +32,7 @@ RATE_LIMITS = {
     "users_tweets": 900,
     "users_me": 75,
     "tweet_get": 900,
+    "tweets_lookup": 900,
 }
 
 
@@ -72,6 +73,7 @@ class XEmulator:
         self.superseded: set[int] = set()  # edited away: no longer listed
         self.windows: dict[tuple[str, str], tuple[float, int]] = {}  # -> (start, used)
         self.served: dict[str, int] = {}  # posts returned, per route (what X bills)
+        self.polls: dict[str, dict[str, Any]] = {}  # poll id -> options, votes, end
 
     # Time ----------------------------------------------------------------------------
 
@@ -220,6 +222,29 @@ class XEmulator:
             self.visible_at[tid] = (now + self.search_lag, now + self.timeline_lag)
             self.stream_changed.notify_all()
             return str(tid)
+
+    def poll_attach(self, tweet_id: str, options: list[str], duration_minutes: int) -> str:
+        """A native poll on the post, open for `duration_minutes` from now."""
+        with self.lock:
+            self._next_id += 1 + secrets.randbelow(1000)
+            pid = str(self._next_id)
+            self.polls[pid] = {
+                "options": list(options),
+                "votes": [0] * len(options),
+                "duration_minutes": duration_minutes,
+                "end": self.now() + duration_minutes * 60,
+            }
+            self.tweets[int(tweet_id)]["attachments"] = {"poll_ids": [pid]}
+            return pid
+
+    def poll_votes_add(self, tweet_id: str, votes: list[int]) -> None:
+        """People on X vote in the post's poll: `votes[i]` more for option i + 1."""
+        with self.lock:
+            pid = self.tweets[int(tweet_id)]["attachments"]["poll_ids"][0]
+            poll = self.polls[pid]
+            if self.now() >= poll["end"]:
+                raise ValueError("the poll has closed")
+            poll["votes"] = [a + b for a, b in zip(poll["votes"], votes, strict=True)]
 
     def tweet_edit(self, tweet_id: str, text: str) -> str:
         """Edit a post as X does: a new post id whose edit history lists every version,

@@ -214,13 +214,46 @@ def user_posts(
     return _page(response)
 
 
-def post_create(*, token: str, text: str) -> dict[str, Any]:
-    """POST /2/tweets. Returns `data` ({id, text}); raises XError."""
-    response = call(x_client(token).create_tweet, text=text, user_auth=False)
+def post_create(*, token: str, text: str, poll: dict[str, Any] | None = None) -> dict[str, Any]:
+    """POST /2/tweets, with a native poll when `poll` is {options, duration_minutes}.
+    Returns `data` ({id, text}); raises XError."""
+    extra: dict[str, Any] = {}
+    if poll:
+        extra = {
+            "poll_options": list(poll["options"]),
+            "poll_duration_minutes": int(poll["duration_minutes"]),
+        }
+    response = call(x_client(token).create_tweet, text=text, user_auth=False, **extra)
     data = body_json(response).get("data")
     if not isinstance(data, dict) or not str(data.get("id", "")).isdigit():
         raise XUnavailable("X accepted the post but its answer has no post id")
     return data
+
+
+POLL_FIELDS = ["id", "options", "duration_minutes", "end_datetime", "voting_status"]
+
+
+def post_poll(*, token: str, post_id: str) -> tuple[dict[str, Any] | None, int]:
+    """GET /2/tweets?ids=…&expansions=attach_polls.poll_ids: the post's poll (options with
+    their votes, voting_status) or None, and the posts X returned (what it bills)."""
+    response = call(
+        x_client(token).get_tweets,
+        [post_id],
+        expansions=["attach_polls.poll_ids"],
+        poll_fields=POLL_FIELDS,
+        user_auth=False,
+    )
+    body = body_json(response)
+    data = body.get("data")
+    posts = data if isinstance(data, list) else []
+    includes = body.get("includes")
+    polls = includes.get("polls") if isinstance(includes, dict) else None
+    for post in posts:
+        attached = (post.get("attachments") or {}).get("poll_ids") or []
+        for poll in polls if isinstance(polls, list) else []:
+            if isinstance(poll, dict) and poll.get("id") in attached:
+                return poll, len(posts)
+    return None, len(posts)
 
 
 def user_me(*, token: str) -> dict[str, Any]:

@@ -1,0 +1,84 @@
+"""Votes at the same moment, on PostgreSQL with real threads: one vote per person
+whatever they send, every distinct vote counted, counts exact, and a poll closing while
+votes arrive counts exactly the votes that came before it."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from jamhost.polls.models import Poll, PollOption, PollState, PollVote
+from jamhost.polls.services import poll_close, poll_vote
+from tests.concurrency import race
+from tests.factories import UserFactory
+from tests.polls.conftest import PollRoom
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def counts(poll: Poll) -> list[int]:
+    return list(
+        PollOption.objects.filter(poll=poll).order_by("position").values_list("votes", flat=True)
+    )
+
+
+def test_one_person_voting_many_times_at_once_has_one_vote() -> None:
+    room = PollRoom()
+    poll = room.launch()
+    voter = room.voters[0]
+    results = race(
+        *[lambda n=n: poll_vote(poll_id=poll.pk, user=voter, option=n % 3 + 1) for n in range(8)]
+    )
+    assert all(isinstance(r, tuple) for r in results), results
+    assert PollVote.objects.filter(poll=poll).count() == 1
+    assert sum(counts(poll)) == 1 == Poll.objects.get(pk=poll.pk).votes
+    chosen = PollVote.objects.get(poll=poll).option.position
+    assert counts(poll)[chosen - 1] == 1
+
+
+def test_many_people_voting_at_once_are_all_counted_exactly() -> None:
+    room = PollRoom()
+    poll = room.launch()
+    voters = [UserFactory() for _ in range(12)]
+    results = race(
+        *[
+            lambda u=u, n=n: poll_vote(poll_id=poll.pk, user=u, option=n % 3 + 1)
+            for n, u in enumerate(voters)
+        ]
+    )
+    assert all(isinstance(r, tuple) and r[1] for r in results), results
+    assert counts(poll) == [4, 4, 4]
+    fresh = Poll.objects.get(pk=poll.pk)
+    assert fresh.votes == 12 == PollVote.objects.filter(poll=poll).count()
+    room.jam.refresh_from_db()
+    assert fresh.rev == room.jam.rev  # each vote took its own rev; the last is the newest
+
+
+def test_votes_and_changes_at_once_leave_true_counts() -> None:
+    room = PollRoom()
+    poll = room.launch()
+    movers, newcomers = [UserFactory() for _ in range(5)], [UserFactory() for _ in range(5)]
+    for user in movers:
+        poll_vote(poll_id=poll.pk, user=user, option=1)
+    calls = [lambda u=u: poll_vote(poll_id=poll.pk, user=u, option=2) for u in movers]
+    calls += [lambda u=u: poll_vote(poll_id=poll.pk, user=u, option=3) for u in newcomers]
+    results = race(*calls)
+    assert all(isinstance(r, tuple) for r in results), results
+    assert counts(poll) == [0, 5, 5]
+
+
+def test_a_poll_closing_while_votes_arrive_counts_exactly_those_before_it() -> None:
+    room = PollRoom()
+    poll = room.launch()
+    voters = [UserFactory() for _ in range(8)]
+    calls = [lambda u=u: poll_vote(poll_id=poll.pk, user=u, option=1) for u in voters]
+    calls.append(lambda: poll_close(poll=poll))
+    results = race(*calls)
+    counted = sum(1 for r in results[:-1] if isinstance(r, tuple) and r[1])
+    refused = [r for r in results[:-1] if isinstance(r, ValidationError)]
+    assert counted + len(refused) == 8, results
+    assert all("closed" in " ".join(r.messages) for r in refused)
+    fresh = Poll.objects.get(pk=poll.pk)
+    assert fresh.state == PollState.CLOSED
+    assert counts(poll) == [counted, 0, 0] and fresh.votes == counted
+    assert PollVote.objects.filter(poll=poll).count() == counted
