@@ -36,6 +36,11 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "schedule": interval,
             "options": {"expires": interval * 3},
         },
+        "drafts-sweep": {
+            "task": "jamhost.posts.tasks.drafts_sweep",
+            "schedule": interval,
+            "options": {"expires": interval * 3},
+        },
         "networks-sweep": {
             "task": "jamhost.networks.tasks.sweep",
             "schedule": interval,

@@ -1,0 +1,91 @@
+"""What hosts and panelists wished for, in a real browser: answers drafted ahead and sent
+on release or with one tap; (more flows below)."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import LiveServer, new_context, watch_errors
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+
+@pytest.fixture(scope="module")
+def people(jamhost_server: LiveServer) -> dict[str, Any]:
+    prefix = "hw" + secrets.token_hex(3)
+    out = jamhost_server.manage(
+        "shell", "-c", f"from tests.e2e.host_wishes_data import main; main({prefix!r})"
+    )
+    line = next(x for x in out.splitlines() if x.startswith("HOST-WISHES-DATA "))
+    return dict(json.loads(line.split(" ", 1)[1]))
+
+
+def log_in(page: Page, server: LiveServer, username: str, password: str, then: str) -> None:
+    page.goto(server.url + "/accounts/login/?next=" + then)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name=re.compile("Log in")).click()
+    expect(page.locator(".site-header .who")).to_have_text(f"@{username}")
+
+
+def test_answers_drafted_ahead(jamhost_server: LiveServer, browser: Any, people: dict) -> None:
+    server, slug = jamhost_server, people["live"]
+    context = new_context(browser)
+    page = context.new_page()
+    errors: list[str] = []
+    watch_errors(page, errors)
+    try:
+        log_in(page, server, people["panelist"], people["password"], f"/jams/{slug}/")
+        page.get_by_role("link", name="Draft your answers").click()
+        q2 = page.locator("#q2")
+        q2.get_by_label("New draft for Q2").fill("x" * 300)
+        q2.get_by_role("button", name="Save draft").click()
+        expect(page.locator(".errorlist")).to_contain_text("over the limit of 280")
+        page.locator("#q2").get_by_label("New draft for Q2").fill("Tapped when Q2 is out")
+        page.locator("#q2").get_by_role("button", name="Save draft").click()
+        expect(page.locator(".messages")).to_contain_text("Draft for Q2 saved.")
+        q3 = page.locator("#q3")
+        q3.get_by_label("New draft for Q3").fill("Goes out on release")
+        q3.get_by_label("Send on release").check()
+        q3.get_by_role("button", name="Save draft").click()
+        expect(page.locator("#q3 .draft-count")).to_contain_text("A3: Goes out on release")
+
+        page.goto(server.url + f"/jams/{slug}/live/")
+        expect(page.locator("#connection-status")).to_have_text("live")
+        expect(page.locator("#drafts-ready")).to_be_empty()
+        server.manage(
+            "shell", "-c", f"from tests.e2e.host_wishes_data import release; release({slug!r}, 2)"
+        )
+        send = page.get_by_role("button", name="Send Q2 answer")
+        expect(send).to_be_visible()  # the panel polls: no reload
+        send.click()
+        expect(page.locator(".messages")).to_contain_text("Your answer to Q2 is posted.")
+        expect(
+            page.locator("#stream article.post", has_text="A2: Tapped when Q2 is out")
+        ).to_have_count(1)
+        server.manage(
+            "shell", "-c", f"from tests.e2e.host_wishes_data import release; release({slug!r}, 3)"
+        )
+        # The sweep sends it; it arrives over the socket like any post.
+        expect(
+            page.locator("#stream article.post", has_text="A3: Goes out on release")
+        ).to_have_count(1)
+        expect(page.locator("#drafts-ready")).not_to_contain_text("Send Q3")
+
+        host_context = new_context(browser)
+        host = host_context.new_page()
+        log_in(host, server, people["host"], people["password"], f"/jams/{slug}/edit/")
+        host.get_by_role("link", name="Who has drafted answers").click()
+        row = host.locator("tr", has_text="question 2?")
+        expect(row).to_contain_text(f"@{people['panelist']}")
+        expect(row).to_contain_text("1 sent")
+        host_context.close()
+        assert errors == []
+    finally:
+        context.close()
