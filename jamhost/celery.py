@@ -36,6 +36,11 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "schedule": interval,
             "options": {"expires": interval * 3},
         },
+        "reminders-sweep": {
+            "task": "jamhost.jams.tasks.reminders",
+            "schedule": 30.0,
+            "options": {"expires": 30.0},
+        },
         "drafts-sweep": {
             "task": "jamhost.posts.tasks.drafts_sweep",
             "schedule": interval,

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 async def sweep_forever(interval: float) -> None:
     """The schedule sweep, and the archive and import sweeps every ARCHIVE_SWEEP_INTERVAL
     (as beat runs them in production)."""
+    from jamhost.jams.reminders import reminders_sweep
     from jamhost.jams.sweep import jams_sweep
     from jamhost.posts.drafts import drafts_send_released
     from jamhost.transcripts.tasks import archive_sweep, import_sweep_task
@@ -34,6 +35,10 @@ async def sweep_forever(interval: float) -> None:
             await sync_to_async(drafts_send_released, thread_sensitive=True)()
         except Exception:
             log.exception("drafts sweep failed")
+        try:
+            await sync_to_async(reminders_sweep, thread_sensitive=True)()
+        except Exception:
+            log.exception("reminders sweep failed")
         if loop.time() - archived_at >= settings.ARCHIVE_SWEEP_INTERVAL:
             archived_at = loop.time()
             try:

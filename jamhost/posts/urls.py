@@ -15,12 +15,12 @@ urlpatterns = [
         name="drafts_overview",
     ),
     path(
-        "jams/<slug:slug>/drafts/<int:draft_id>/send/",
+        "jams/<slug:slug>/drafts/<rowid:draft_id>/send/",
         draft_views.draft_send_view,
         name="draft_send",
     ),
     path(
-        "jams/<slug:slug>/drafts/<int:draft_id>/delete/",
+        "jams/<slug:slug>/drafts/<rowid:draft_id>/delete/",
         draft_views.draft_delete_view,
         name="draft_delete",
     ),

@@ -64,5 +64,14 @@ def release(slug: str, number: int) -> None:
     services.question_release(question=question)
 
 
+def remind(slug: str, hours_before: float) -> None:
+    """Run the reminders sweep as if it were `hours_before` the jam's start; the console
+    email backend prints what it sends."""
+    from jamhost.jams.reminders import reminders_sweep
+
+    jam = Jam.objects.get(slug=slug)
+    reminders_sweep(now=jam.starts_at - timedelta(hours=hours_before))
+
+
 def main(prefix: str) -> None:
     print("HOST-WISHES-DATA " + json.dumps(build(prefix)))

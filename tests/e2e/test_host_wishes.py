@@ -89,3 +89,48 @@ def test_answers_drafted_ahead(jamhost_server: LiveServer, browser: Any, people:
         assert errors == []
     finally:
         context.close()
+
+
+def test_rsvp_reminder_and_unsubscribe(
+    jamhost_server: LiveServer, browser: Any, people: dict
+) -> None:
+    server, slug = jamhost_server, people["upcoming"]
+    context = new_context(browser)
+    page = context.new_page()
+    errors: list[str] = []
+    watch_errors(page, errors)
+    try:
+        page.goto(server.url + f"/jams/{slug}/")
+        coming = page.locator(".coming")
+        expect(coming).to_have_text("1 person is coming.")  # the panelist
+        email = page.get_by_label("Email")
+        email.fill("not an address")
+        # The browser's own check first; without it the server's message.
+        email.evaluate("e => e.type = 'text'")
+        page.get_by_role("button", name="Remind me by email").click()
+        expect(page.locator(".messages")).to_contain_text("Enter a valid email address")
+        page.get_by_label("Email").fill("reader@example.org")
+        page.get_by_role("button", name="Remind me by email").click()
+        expect(page.locator(".messages")).to_contain_text("You will be reminded")
+        expect(coming).to_have_text("2 people are coming.")
+
+        printed = server.manage(
+            "shell", "-c", f"from tests.e2e.host_wishes_data import remind; remind({slug!r}, 23)"
+        )
+        to_reader = [m for m in printed.split("Subject: ") if "reader@example.org" in m]
+        assert len(to_reader) == 1 and to_reader[0].startswith("Starting in 24 hours")
+        assert f"/jams/{slug}/live/" in to_reader[0] and "text/calendar" in to_reader[0]
+        again = server.manage(
+            "shell", "-c", f"from tests.e2e.host_wishes_data import remind; remind({slug!r}, 22)"
+        )
+        assert "reader@example.org" not in again  # sent once
+        link = re.search(r"/reminders/unsubscribe/[^/\s]+/", to_reader[0])
+        assert link is not None
+        page.goto(server.url + link.group(0))
+        page.get_by_role("button", name="Unsubscribe").click()
+        expect(page.locator(".unsubscribed")).to_contain_text("reader@example.org")
+        page.goto(server.url + f"/jams/{slug}/")
+        expect(page.locator(".coming")).to_have_text("1 person is coming.")
+        assert errors == []
+    finally:
+        context.close()
