@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("jamhost.networks.urls")),
     path("", include("jamhost.transcripts.urls")),
     path("", include("jamhost.audience.urls")),
+    path("", include("jamhost.accounts.guest_urls")),
 ]
 
 handler404 = "jamhost.errors.not_found"

@@ -10,6 +10,13 @@ from jamhost.posts.weblinks import avatar_url
 AUTHOR_DELETED_REASON = "Its author deleted their account"
 
 
+# The status_reason of a post its author (a guest: jamhost.accounts.guests) took back.
+WITHDRAWN_REASON = "withdrawn by its author (a guest)"
+
+# The author_key of a guest's post starts with this (jamhost.accounts.guests).
+GUEST_AUTHOR_PREFIX = "guest:"
+
+
 # author_key of a post whose author deleted their account: "deleted:<post id>".
 DELETED_AUTHOR_PREFIX = "deleted:"
 
@@ -145,6 +152,10 @@ class Post(models.Model):
     def author_deleted(self) -> bool:
         """The author deleted their jamhost account: nothing links back to them."""
         return self.author_key.startswith(DELETED_AUTHOR_PREFIX)
+
+    @property
+    def is_guest(self) -> bool:
+        return self.author_key.startswith(GUEST_AUTHOR_PREFIX)
 
     @property
     def is_removed_with_author(self) -> bool:

@@ -134,3 +134,59 @@ def test_rsvp_reminder_and_unsubscribe(
         assert errors == []
     finally:
         context.close()
+
+
+def test_guest_posts_held_marked_and_taken_back(
+    jamhost_server: LiveServer, browser: Any, people: dict
+) -> None:
+    server, slug = jamhost_server, people["live"]
+    host_context, guest_context = new_context(browser), new_context(browser)
+    host, guest = host_context.new_page(), guest_context.new_page()
+    errors: list[str] = []
+    watch_errors(host, errors)
+    watch_errors(guest, errors)
+    try:
+        guest.goto(server.url + f"/jams/{slug}/live/")
+        expect(guest.locator("#guest-box")).to_have_count(0)  # not allowed yet
+        log_in(host, server, people["host"], people["password"], f"/jams/{slug}/edit/")
+        settings = host.locator("#guests")
+        settings.get_by_label("Let people post without an account").check()
+        expect(settings.get_by_label("Hold guests' posts")).to_be_checked()  # the default
+        settings.get_by_role("button", name="Save guest posting").click()
+        expect(host.locator(".messages")).to_contain_text("Guest posting saved.")
+        host.goto(server.url + f"/jams/{slug}/console/")
+        expect(host.locator("#connection-status")).to_have_text("live")
+
+        guest.goto(server.url + f"/jams/{slug}/live/")
+        box = guest.locator("#guest-box")
+        box.get_by_label("Your name").fill("PAT  PANEL")  # the panelist's name, shouted
+        box.get_by_role("button", name="Post as a guest").click()
+        expect(guest.locator(".messages")).to_contain_text("looks like the name of this jam's")
+        guest.locator("#guest-box").get_by_label("Your name").fill("Rae Reader")
+        guest.locator("#guest-box").get_by_role("button", name="Post as a guest").click()
+        expect(guest.locator(".messages")).to_contain_text("You are posting as Rae Reader (guest)")
+        guest.get_by_label("Your post").fill("Will there be a recording?")
+        guest.get_by_role("button", name="Post as guest").click()
+        expect(guest.locator(".messages")).to_contain_text("a moderator approves it")
+        expect(guest.locator(".guest-posts")).to_contain_text("(pending)")
+        in_stream = guest.locator("#stream article.post", has_text="Will there be a recording?")
+        expect(in_stream).to_have_count(0)  # held
+
+        held = host.locator("article.post", has_text="Will there be a recording?")
+        expect(held.locator(".badge.guest")).to_have_text("guest")
+        held.get_by_role("button", name="Approve").click()
+        expect(in_stream).to_have_count(1)  # live, no reload
+        expect(in_stream.locator(".badge.guest")).to_have_text("guest")
+        expect(in_stream.locator(".handle")).to_have_count(0)
+
+        guest.reload()
+        guest.locator(".guest-posts").get_by_role("button", name="Delete").click()
+        expect(guest.locator(".messages")).to_contain_text("Your post is deleted.")
+        expect(
+            guest.locator("#stream article.post", has_text="Will there be a recording?")
+        ).to_have_count(0)
+        expect(held).to_have_attribute("data-status", "hidden")
+        assert errors == []
+    finally:
+        host_context.close()
+        guest_context.close()
