@@ -73,5 +73,9 @@ def remind(slug: str, hours_before: float) -> None:
     reminders_sweep(now=jam.starts_at - timedelta(hours=hours_before))
 
 
+def end(slug: str) -> None:
+    services.jam_end(jam=Jam.objects.get(slug=slug))
+
+
 def main(prefix: str) -> None:
     print("HOST-WISHES-DATA " + json.dumps(build(prefix)))

@@ -1,5 +1,7 @@
 """What hosts and panelists wished for, in a real browser: answers drafted ahead and sent
-on release or with one tap; (more flows below)."""
+on release or with one tap; "Remind me", the reminder sent once and its unsubscribe link;
+guests held, marked and taking their post back; the recap and the host's thank-you post.
+The tests share one live jam and run in this order."""
 
 from __future__ import annotations
 
@@ -190,3 +192,35 @@ def test_guest_posts_held_marked_and_taken_back(
     finally:
         host_context.close()
         guest_context.close()
+
+
+def test_recap_and_thank_you(jamhost_server: LiveServer, browser: Any, people: dict) -> None:
+    server, slug = jamhost_server, people["live"]
+    server.manage("shell", "-c", f"from tests.e2e.host_wishes_data import end; end({slug!r})")
+    context = new_context(browser)
+    page = context.new_page()
+    errors: list[str] = []
+    watch_errors(page, errors)
+    try:
+        log_in(page, server, people["host"], people["password"], f"/jams/{slug}/")
+        page.get_by_role("link", name="The recap").click()
+        expect(page.locator("h1")).to_contain_text("Recap: Drafts jam")
+        q2 = page.locator("#recap-q2")
+        expect(q2).to_contain_text("A2: Tapped when Q2 is out")
+        expect(page.locator("#recap-q3")).to_contain_text("A3: Goes out on release")
+        thanks = page.locator(".contributors li", has_text="Pat Panel")
+        expect(thanks).to_contain_text(f"@{people['panelist']}")
+        expect(thanks.locator(".new-face")).to_have_text("new face")
+        # The guest took their only post back: not thanked, not counted.
+        expect(page.locator(".contributors")).not_to_contain_text("Rae Reader")
+        expect(page.locator(".recap-numbers")).to_have_text("2 posts by 1 person (2 on jamhost).")
+        markdown = page.request.get(server.url + f"/jams/{slug}/recap.md")
+        assert markdown.ok and "## Q2: Drafts jam: question 2?" in markdown.text()
+        page.get_by_role("button", name="Publish the thank-you post").click()
+        expect(page.locator(".messages")).to_contain_text("Your thank-you post is published")
+        expect(page.locator(".thank-you")).to_contain_text("Posted: “Thank you to everyone")
+        page.goto(server.url + f"/jams/{slug}/live/")
+        expect(page.locator("#stream article.post", has_text="The recap:")).to_have_count(1)
+        assert errors == []
+    finally:
+        context.close()
