@@ -166,3 +166,22 @@ def test_recap_pages_and_downloads(client: Any, ended_jam: Jam) -> None:
     done = client.post(thank, follow=True)
     assert "Your thank-you post is published" in done.text and "Posted: " in done.text
     assert Post.objects.filter(jam=ended_jam, client_key=f"recap:{ended_jam.pk}").count() == 1
+
+
+def test_the_transcript_exports_mark_guests_too(client: Any, ended_jam: Jam) -> None:
+    from jamhost.transcripts.services import jam_archive
+
+    post_insert(
+        jam=ended_jam,
+        author_key="guest:5",
+        author_handle="guest5",
+        author_name="Rae",
+        author_role=AuthorRole.PARTICIPANT,
+        body="Guest words",
+        text="Guest words #RemoteJam",
+    )
+    jam_archive(jam_id=ended_jam.pk)
+    md = client.get(reverse("transcripts:export", args=[ended_jam.slug, "md"])).content.decode()
+    assert "**Rae** (guest)" in md and "@guest5" not in md
+    html = client.get(reverse("transcripts:export", args=[ended_jam.slug, "html"])).content
+    assert b'<span class="badge guest">guest</span>' in html and b"@guest5" not in html
