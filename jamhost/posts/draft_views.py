@@ -3,6 +3,8 @@ panel, and the host's view of who has drafted for which question."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,6 +27,8 @@ from jamhost.posts.drafts import (
 )
 from jamhost.posts.models import AnswerDraft
 
+_ROW_ID = re.compile(r"[0-9]{1,18}")
+
 
 def _jam(request: HttpRequest, slug: str) -> Jam:
     jam = get_object_or_404(Jam.objects.select_related("host"), slug=slug)
@@ -39,6 +43,12 @@ def _drafting(request: HttpRequest, jam: Jam) -> None:
             "Only the jam's panelists and host can draft answers. "
             "Log in with the account that was invited as a panelist."
         )
+
+
+def _row_id(raw: str) -> bool:
+    """A database id as a form sends it: ASCII digits only (str.isdigit() takes "⁰⁴⁵"),
+    at most 18 of them, so a longer number is "not found", not an overflow."""
+    return bool(_ROW_ID.fullmatch(raw))
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -71,14 +81,14 @@ def drafts(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method != "POST":
         return _page(request, jam)
     raw_question = request.POST.get("question", "")
-    question = jam.questions.filter(pk=raw_question).first() if raw_question.isdigit() else None
+    question = jam.questions.filter(pk=raw_question).first() if _row_id(raw_question) else None
     if question is None:
         return _page(request, jam, errors=["Pick a question of this jam's run-sheet."])
     raw_draft = request.POST.get("draft", "")
     draft = None
     if raw_draft:
         draft = AnswerDraft.objects.filter(
-            pk=raw_draft if raw_draft.isdigit() else 0, question=question
+            pk=raw_draft if _row_id(raw_draft) else 0, question=question
         ).first()
         if draft is None:
             return _page(request, jam, errors=["This draft no longer exists."])
