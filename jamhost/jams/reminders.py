@@ -25,6 +25,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
+from jamhost import metrics
 from jamhost.jams.ics import jam_ical
 from jamhost.jams.models import (
     Jam,
@@ -195,6 +196,7 @@ class RemindersSweep:
     failed: list[tuple[int, str]] = field(default_factory=list)
 
 
+@metrics.timed_sweep("reminders")
 def reminders_sweep(*, now: datetime | None = None) -> RemindersSweep:
     """Send every reminder due now, once (see the module's docstring). Only scheduled
     jams are reminded of: a jam put back to draft (cancelled) is not, and a moved jam's

@@ -21,6 +21,7 @@ from jamhost.posts.drafts import (
     draft_delete,
     draft_save,
     draft_send,
+    drafts_flagged,
     drafts_of_author,
     drafts_overview,
     drafts_ready,
@@ -168,10 +169,15 @@ def drafts_ready_panel(request: HttpRequest, slug: str) -> HttpResponse:
     jam = _jam(request, slug)
     if jam_role(user=request.user, jam=jam) not in DRAFTING_ROLES:
         return HttpResponse("")
+    rows = drafts_of_author(jam=jam, author=request.user)
     return render(
         request,
         "posts/_drafts_ready.html",
-        {"jam": jam, "ready": drafts_ready(jam=jam, author=request.user)},
+        {
+            "jam": jam,
+            "ready": drafts_ready(jam=jam, author=request.user, rows=rows),
+            "flagged": drafts_flagged(rows),
+        },
     )
 
 

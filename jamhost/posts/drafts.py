@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from jamhost import metrics
 from jamhost.jams.answers import answer_number
 from jamhost.jams.models import Jam, JamStatus, Question, Role
 from jamhost.jams.permissions import jam_role
@@ -192,6 +193,7 @@ class DraftsSweep:
     refused: list[int]
 
 
+@metrics.timed_sweep("drafts")
 def drafts_send_released(*, now: datetime | None = None) -> DraftsSweep:
     """Send every draft marked "send on release" whose question is out in a live jam.
     Idempotent (see draft_send). A draft that cannot go out keeps its reason, shown to
@@ -245,12 +247,17 @@ def drafts_of_author(*, jam: Jam, author: Any) -> list[DraftRow]:
     ]
 
 
-def drafts_ready(*, jam: Jam, author: Any) -> list[DraftRow]:
+def drafts_ready(*, jam: Jam, author: Any, rows: list[DraftRow] | None = None) -> list[DraftRow]:
     """The author's unsent drafts whose question is out: ready to send with one tap."""
+    rows = drafts_of_author(jam=jam, author=author) if rows is None else rows
+    return [r for r in rows if not r.draft.is_sent and r.draft.question.is_released]
+
+
+def drafts_flagged(rows: list[DraftRow]) -> list[DraftRow]:
+    """Unsent drafts that no longer fit (the hashtag or question number changed), whose
+    question is not out yet: flagged to their panelist before the release."""
     return [
-        row
-        for row in drafts_of_author(jam=jam, author=author)
-        if not row.draft.is_sent and row.draft.question.is_released
+        r for r in rows if r.problem and not r.draft.is_sent and not r.draft.question.is_released
     ]
 
 

@@ -197,3 +197,19 @@ def test_pages_draft_send_and_overview(client) -> None:  # type: ignore[no-untyp
     page = client.get(overview)
     assert page.status_code == 200 and f"@{panelist.username}" in page.text
     assert "1 sent" in page.text
+
+
+def test_the_room_panel_flags_a_draft_made_too_long_before_release(client) -> None:  # type: ignore[no-untyped-def]
+    jam, panelist = _scheduled(hashtag="Ab")
+    q2 = jam.questions.get(number=2)
+    draft_save(author=panelist, question=q2, body="w" * 272)
+    panel = reverse("posts:drafts_ready", args=[jam.slug])
+    client.force_login(panelist)
+    assert "no longer fit" not in client.get(panel).text
+    jam.hashtag = "AMuchLongerTag"
+    jam.save()
+    flagged = client.get(panel).text
+    assert "Drafts that no longer fit" in flagged and "Q2: Too long now" in flagged
+    assert "#AMuchLongerTag" in flagged and "Shorten it by" in flagged
+    page = client.get(reverse("posts:drafts", args=[jam.slug])).text
+    assert "Some drafts no longer fit" in page
