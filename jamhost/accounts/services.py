@@ -30,7 +30,7 @@ from jamhost.audience.flags import flags_forget_user
 from jamhost.audience.follows import follow_ups_export, follow_ups_forget_author
 from jamhost.audience.votes import votes_forget_user
 from jamhost.jams.counters import jam_next_rev
-from jamhost.jams.models import DeletedAuthorPolicy, Jam, JamStatus
+from jamhost.jams.models import DeletedAuthorPolicy, Jam, JamStatus, Rsvp
 from jamhost.live.publish import post_changed_on_commit
 from jamhost.posts.models import (
     AUTHOR_DELETED_REASON,
@@ -152,6 +152,9 @@ def account_delete(*, user: Any, password: str) -> AccountDeleted:
         votes_forget_user(user_id=user.pk)
         flags_forget_user(user_id=user.pk)
         follow_ups_forget_author(author_key=app_author_key(user.pk))
+        # Reminders they asked for while signed in, or got as a panelist or moderator,
+        # stop: the address goes with the account (the row would keep only the address).
+        Rsvp.objects.filter(user_id=user.pk).delete()
         # Its other sessions die with it: a session whose user is gone is anonymous.
         user_model.objects.filter(pk=user.pk).delete()
         # Archived transcripts show names and counts: every archived jam touched gets a

@@ -181,3 +181,15 @@ def test_jam_page_rsvp_count_and_unsubscribe_pages(client) -> None:  # type: ign
     done = client.post("/" + path, {"List-Unsubscribe": "One-Click"})
     assert "Unsubscribed" in done.text and rsvp_count(jam=jam) == 0
     assert client.get("/reminders/unsubscribe/garbage/").status_code == 400
+
+
+def test_deleting_an_account_stops_its_reminders() -> None:
+    from jamhost.accounts.services import account_delete
+
+    jam = _scheduled()
+    ada = UserFactory(email="ada@example.org")
+    rsvp_create(jam=jam, email="ada@example.org", user=ada)
+    rsvp_create(jam=jam, email="other@example.org")
+    account_delete(user=ada, password="correct-horse-battery")
+    reminders_sweep(now=jam.starts_at - timedelta(hours=23))
+    assert [m.to for m in mail.outbox] == [["other@example.org"]]
