@@ -35,6 +35,7 @@ from jamhost.live.publish import post_changed_on_commit
 from jamhost.posts.models import (
     AUTHOR_DELETED_REASON,
     DELETED_AUTHOR_PREFIX,
+    AnswerDraft,
     Post,
     PostStatus,
     app_author_key,
@@ -93,6 +94,22 @@ def account_posts_export(*, user: Any) -> dict[str, Any]:
             for p in posts
         ],
         "follow_ups": follow_ups_export(user=user),
+        # Answers drafted ahead and not sent (a sent one is among the posts).
+        "answer_drafts": [
+            {
+                "jam": d.question.jam.slug,
+                "question": d.question.number,
+                "body": d.body,
+                "send_on_release": d.send_on_release,
+            }
+            for d in AnswerDraft.objects.filter(author_id=user.pk, sent_at__isnull=True)
+            .select_related("question__jam")
+            .order_by("pk")
+        ],
+        "reminders": [
+            {"jam": r.jam.slug, "email": r.email, "unsubscribed": r.unsubscribed_at is not None}
+            for r in Rsvp.objects.filter(user_id=user.pk).select_related("jam").order_by("pk")
+        ],
     }
 
 

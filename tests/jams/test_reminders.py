@@ -193,3 +193,20 @@ def test_deleting_an_account_stops_its_reminders() -> None:
     account_delete(user=ada, password="correct-horse-battery")
     reminders_sweep(now=jam.starts_at - timedelta(hours=23))
     assert [m.to for m in mail.outbox] == [["other@example.org"]]
+
+
+def test_the_account_download_holds_reminders_and_unsent_drafts(client) -> None:  # type: ignore[no-untyped-def]
+    from jamhost.jams.models import Question
+    from jamhost.posts.drafts import draft_save
+
+    jam = _scheduled()
+    question = Question.objects.create(jam=jam, number=1, text="Why?", offset_minutes=0)
+    ada = MembershipFactory(jam=jam, role=Role.PANELIST, user=UserFactory(email="a@ex.org")).user
+    rsvp_create(jam=jam, email="a@ex.org", user=ada)
+    draft_save(author=ada, question=question, body="Because", send_on_release=True)
+    client.force_login(ada)
+    data = client.get("/accounts/me/posts.json").json()
+    assert data["reminders"] == [{"jam": jam.slug, "email": "a@ex.org", "unsubscribed": False}]
+    assert data["answer_drafts"] == [
+        {"jam": jam.slug, "question": 1, "body": "Because", "send_on_release": True}
+    ]
