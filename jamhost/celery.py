@@ -36,8 +36,18 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "schedule": interval,
             "options": {"expires": interval * 3},
         },
+        "reminders-sweep": {
+            "task": "jamhost.jams.tasks.reminders",
+            "schedule": 30.0,
+            "options": {"expires": 30.0},
+        },
         "polls-sweep": {
             "task": "jamhost.polls.tasks.sweep",
+            "schedule": interval,
+            "options": {"expires": interval * 3},
+        },
+        "drafts-sweep": {
+            "task": "jamhost.posts.tasks.drafts_sweep",
             "schedule": interval,
             "options": {"expires": interval * 3},
         },

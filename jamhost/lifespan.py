@@ -17,23 +17,28 @@ log = logging.getLogger(__name__)
 
 
 async def sweep_forever(interval: float) -> None:
-    """The schedule sweep, and the archive and import sweeps every ARCHIVE_SWEEP_INTERVAL
-    (as beat runs them in production)."""
+    """The schedule, polls, drafts and reminders sweeps, and the archive and import sweeps
+    every ARCHIVE_SWEEP_INTERVAL (as beat runs them in production)."""
+    from jamhost.jams.reminders import reminders_sweep
     from jamhost.jams.sweep import jams_sweep
     from jamhost.polls.sweep import polls_sweep
+    from jamhost.posts.drafts import drafts_send_released
     from jamhost.transcripts.tasks import archive_sweep, import_sweep_task
 
     loop = asyncio.get_running_loop()
     archived_at = loop.time()
+    sweeps = (
+        ("schedule", jams_sweep),
+        ("polls", polls_sweep),
+        ("drafts", drafts_send_released),
+        ("reminders", reminders_sweep),
+    )
     while True:
-        try:
-            await sync_to_async(jams_sweep, thread_sensitive=True)()
-        except Exception:
-            log.exception("schedule sweep failed")
-        try:
-            await sync_to_async(polls_sweep, thread_sensitive=True)()
-        except Exception:
-            log.exception("polls sweep failed")
+        for name, sweep in sweeps:
+            try:
+                await sync_to_async(sweep, thread_sensitive=True)()
+            except Exception:
+                log.exception("%s sweep failed", name)
         if loop.time() - archived_at >= settings.ARCHIVE_SWEEP_INTERVAL:
             archived_at = loop.time()
             try:

@@ -310,6 +310,25 @@ CACHES = {
     )
 }
 # "<requests>/<seconds>" per signed-in user and per client address.
+# Email (reminders): printed to the console unless EMAIL_HOST names an SMTP server.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not env_bool("EMAIL_USE_SSL"))
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "jamhost <jamhost@localhost>")
+RATE_RSVP_ADDRESS = env_str("RATE_RSVP_ADDRESS", "20/3600")
+RATE_GUEST_POST_ADDRESS = env_str("RATE_GUEST_POST_ADDRESS", "10/60")
+RATE_GUEST_POST_JAM = env_str("RATE_GUEST_POST_JAM", "120/60")
+
 RATE_COMPOSE_USER = env_str("RATE_COMPOSE_USER", "20/60")
 RATE_COMPOSE_ADDRESS = env_str("RATE_COMPOSE_ADDRESS", "300/60")
 RATE_LOGIN_USER = env_str("RATE_LOGIN_USER", "5/300")

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("jamhost.transcripts.urls")),
     path("", include("jamhost.audience.urls")),
     path("", include("jamhost.polls.urls")),
+    path("", include("jamhost.accounts.guest_urls")),
 ]
 
 handler404 = "jamhost.errors.not_found"

@@ -30,12 +30,13 @@ from jamhost.audience.flags import flags_forget_user
 from jamhost.audience.follows import follow_ups_export, follow_ups_forget_author
 from jamhost.audience.votes import votes_forget_user
 from jamhost.jams.counters import jam_next_rev
-from jamhost.jams.models import DeletedAuthorPolicy, Jam, JamStatus
+from jamhost.jams.models import DeletedAuthorPolicy, Jam, JamStatus, Rsvp
 from jamhost.live.publish import post_changed_on_commit
 from jamhost.polls.services import poll_votes_forget_user
 from jamhost.posts.models import (
     AUTHOR_DELETED_REASON,
     DELETED_AUTHOR_PREFIX,
+    AnswerDraft,
     Post,
     PostStatus,
     app_author_key,
@@ -94,6 +95,22 @@ def account_posts_export(*, user: Any) -> dict[str, Any]:
             for p in posts
         ],
         "follow_ups": follow_ups_export(user=user),
+        # Answers drafted ahead and not sent (a sent one is among the posts).
+        "answer_drafts": [
+            {
+                "jam": d.question.jam.slug,
+                "question": d.question.number,
+                "body": d.body,
+                "send_on_release": d.send_on_release,
+            }
+            for d in AnswerDraft.objects.filter(author_id=user.pk, sent_at__isnull=True)
+            .select_related("question__jam")
+            .order_by("pk")
+        ],
+        "reminders": [
+            {"jam": r.jam.slug, "email": r.email, "unsubscribed": r.unsubscribed_at is not None}
+            for r in Rsvp.objects.filter(user_id=user.pk).select_related("jam").order_by("pk")
+        ],
     }
 
 
@@ -154,6 +171,9 @@ def account_delete(*, user: Any, password: str) -> AccountDeleted:
         poll_votes_forget_user(user_id=user.pk)
         flags_forget_user(user_id=user.pk)
         follow_ups_forget_author(author_key=app_author_key(user.pk))
+        # Reminders they asked for while signed in, or got as a panelist or moderator,
+        # stop: the address goes with the account (the row would keep only the address).
+        Rsvp.objects.filter(user_id=user.pk).delete()
         # Its other sessions die with it: a session whose user is gone is anonymous.
         user_model.objects.filter(pk=user.pk).delete()
         # Archived transcripts show names and counts: every archived jam touched gets a

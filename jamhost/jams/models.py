@@ -233,3 +233,48 @@ class Invite(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
+
+
+class ReminderKind(models.TextChoices):
+    DAY = "day", "24 hours before"
+    SOON = "soon", "15 minutes before"
+
+
+class Rsvp(models.Model):
+    """Someone to remind of a scheduled jam: who asked (`asked`), or one of its panelists
+    and moderators, enrolled without asking. Unsubscribing keeps the row, so the sweep
+    does not enrol a member again."""
+
+    jam = models.ForeignKey(Jam, on_delete=models.CASCADE, related_name="rsvps")
+    email = models.EmailField(help_text="Stored lower-cased.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    asked = models.BooleanField(default=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["jam", "email"], name="rsvp_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.email} for {self.jam_id}"
+
+
+class ReminderSent(models.Model):
+    """One reminder of one kind to one person about one start time. The unique constraint
+    is the claim that makes each reminder go out once, however many sweeps run; a jam
+    moved to a new start gets reminders for the new one."""
+
+    rsvp = models.ForeignKey(Rsvp, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=8, choices=ReminderKind.choices)
+    starts_at = models.DateTimeField(help_text="The start the reminder announced.")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rsvp", "kind", "starts_at"], name="reminder_sent_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reminder to {self.rsvp_id}"

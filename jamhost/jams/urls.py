@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from jamhost.jams import feeds, ics, views
+from jamhost.jams import feeds, ics, reminder_views, views
 
 
 class RowIdConverter:
@@ -27,6 +27,8 @@ urlpatterns = [
     path("invites/<str:token>/", views.invite_accept, name="invite_accept"),
     path("jams/<slug:slug>/", views.jam_detail, name="detail"),
     path("jams/<slug:slug>/calendar.ics", ics.jam_calendar, name="calendar"),
+    path("jams/<slug:slug>/remind/", reminder_views.rsvp, name="rsvp"),
+    path("reminders/unsubscribe/<str:token>/", reminder_views.unsubscribe, name="unsubscribe"),
     path("jams/<slug:slug>/edit/", views.jam_edit, name="edit"),
     path("jams/<slug:slug>/schedule/", views.jam_schedule, name="schedule"),
     path("jams/<slug:slug>/unschedule/", views.jam_unschedule, name="unschedule"),

@@ -20,6 +20,7 @@ from jamhost.jams import services
 from jamhost.jams.forms import InviteForm, JamForm, QuestionForm, add_service_errors
 from jamhost.jams.models import Invite, Jam, JamStatus, Membership, Question, Role
 from jamhost.jams.permissions import can_edit, can_moderate, can_see_run_sheet, can_view, jam_role
+from jamhost.jams.reminders import rsvp_count
 from jamhost.jams.selectors import (
     jam_list_for_user,
     jam_list_live,
@@ -69,6 +70,7 @@ def jam_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "role": jam_role(user=request.user, jam=jam),
             "can_edit": can_edit(user=request.user, jam=jam),
             "can_moderate": can_moderate(user=request.user, jam=jam),
+            "coming": rsvp_count(jam=jam) if jam.status == JamStatus.SCHEDULED else None,
         },
     )
 

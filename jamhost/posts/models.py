@@ -10,6 +10,13 @@ from jamhost.posts.weblinks import avatar_url
 AUTHOR_DELETED_REASON = "Its author deleted their account"
 
 
+# The status_reason of a post its author (a guest: jamhost.accounts.guests) took back.
+WITHDRAWN_REASON = "withdrawn by its author (a guest)"
+
+# The author_key of a guest's post starts with this (jamhost.accounts.guests).
+GUEST_AUTHOR_PREFIX = "guest:"
+
+
 # author_key of a post whose author deleted their account: "deleted:<post id>".
 DELETED_AUTHOR_PREFIX = "deleted:"
 
@@ -147,6 +154,10 @@ class Post(models.Model):
         return self.author_key.startswith(DELETED_AUTHOR_PREFIX)
 
     @property
+    def is_guest(self) -> bool:
+        return self.author_key.startswith(GUEST_AUTHOR_PREFIX)
+
+    @property
     def is_removed_with_author(self) -> bool:
         return self.status == PostStatus.HIDDEN and self.status_reason == AUTHOR_DELETED_REASON
 
@@ -177,6 +188,10 @@ class ModerationAction(models.TextChoices):
     # actor is the system), and a moderator dismissed a post's flags.
     FLAGGED = "flagged", "held back on flags"
     UNFLAGGED = "unflagged", "dismissed the flags on"
+    # Written by jamhost.posts.drafts: a panelist's drafted answer went out as a post.
+    DRAFT_SENT = "draft_sent", "sent a drafted answer"
+    # Written by jamhost.accounts.guests: a guest took back their own post.
+    WITHDRAW = "withdraw", "withdrew their own post"
 
 
 class AuditEntry(models.Model):
@@ -256,3 +271,53 @@ class Block(models.Model):
 
     def __str__(self) -> str:
         return f"@{self.author_handle} blocked in {self.jam_id}"
+
+
+class AnswerDraft(models.Model):
+    """A panelist's answer to a run-sheet question, written before the question is out.
+
+    It becomes a post only through the compose path (posts.drafts.draft_send), once: the
+    post it became is kept, and its client_key ("draft:<id>") is unique per jam, so a
+    send repeated by a second sweep or a double tap stores one post.
+    """
+
+    question = models.ForeignKey(
+        "jams.Question", on_delete=models.CASCADE, related_name="answer_drafts"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="answer_drafts"
+    )
+    body = models.TextField()
+    send_on_release = models.BooleanField(
+        default=False, help_text="Post it the moment its question is released."
+    )
+    post = models.OneToOneField(
+        Post, null=True, blank=True, on_delete=models.SET_NULL, related_name="draft"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # Why sending on release did not go through (too long after a hashtag change, the
+    # panelist no longer one): shown to the panelist, who can edit and send it again.
+    send_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["question__number", "created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["send_on_release"],
+                condition=models.Q(send_on_release=True, sent_at__isnull=True),
+                name="draft_waiting_for_release",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"draft by {self.author_id} for {self.question_id}"
+
+    @property
+    def client_key(self) -> str:
+        return f"draft:{self.pk}"
+
+    @property
+    def is_sent(self) -> bool:
+        return self.sent_at is not None

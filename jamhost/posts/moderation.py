@@ -34,6 +34,7 @@ from jamhost.jams.permissions import can_edit, can_moderate
 from jamhost.live.publish import jam_changed_on_commit, post_changed_on_commit
 from jamhost.networks.publishing import publication_release
 from jamhost.posts.models import (
+    WITHDRAWN_REASON,
     AuditEntry,
     AuthorRole,
     Block,
@@ -290,6 +291,8 @@ def post_restore(*, jam: Jam, actor: Any, post_id: int, key: str | None = None) 
                 "This post was removed when its author deleted their account; its words "
                 "are gone, so it cannot be shown again."
             )
+        if post.status_reason == WITHDRAWN_REASON:
+            raise ValidationError("Its author took this post back; it stays hidden.")
         post.status, post.status_reason = PostStatus.VISIBLE, ""
         return None
 

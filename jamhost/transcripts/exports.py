@@ -22,6 +22,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from jamhost.jams.models import duration_label, run_window
+from jamhost.posts.models import GUEST_AUTHOR_PREFIX
 from jamhost.posts.weblinks import web_url
 from jamhost.spreadsheets import SafeWriter
 from jamhost.transcripts.selectors import transcript_counts
@@ -169,7 +170,9 @@ def _md_link(url: str) -> str:
 
 def _md_post(post: dict) -> str:
     author = post["author"]
-    who = f"**{_md_escape(author['name'] or author['handle'])}** (@{author['handle']}"
+    # A guest has no handle anywhere: "(guest" takes the handle's place.
+    handle = "guest" if _is_guest(author) else f"@{author['handle']}"
+    who = f"**{_md_escape(author['name'] or author['handle'])}** ({handle}"
     if author["role"] != "participant":
         who += f", {author['role']}"
     who += ")"
@@ -184,6 +187,10 @@ def _md_post(post: dict) -> str:
     if link:
         line += f" ([link]({link}))"
     return line
+
+
+def _is_guest(author: dict[str, Any]) -> bool:
+    return str(author.get("key", "")).startswith(GUEST_AUTHOR_PREFIX)
 
 
 def _handles(snapshot: Snapshot) -> dict[int, str]:
@@ -288,7 +295,12 @@ def _html_post(post: dict[str, Any], kind: str, *, to: str = "") -> str:
     return (
         f'<article class="post {kind}" id="post-{post["seq"]}" data-seq="{post["seq"]}">'
         f'<header>{replying}<span class="name">{escape(author["name"] or author["handle"])}</span> '
-        f'<span class="handle">@{escape(author["handle"])}</span>{badges}'
+        + (
+            '<span class="badge guest">guest</span>'
+            if _is_guest(author)
+            else f'<span class="handle">@{escape(author["handle"])}</span>'
+        )
+        + f"{badges}"
         f'<time datetime="{escape(post["time"])}">{when}</time></header>'
         f'<p class="text">{_linked(post["text"])}</p></article>\n'
     )

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from jamhost.transcripts import replay_views, views
+from jamhost.transcripts import recap_views, replay_views, views
 
 
 class SectionConverter:
@@ -75,6 +75,9 @@ urlpatterns = [
         name="play",
     ),
     path("jams/<slug:slug>/transcript.<str:fmt>", views.transcript_export, name="export"),
+    path("jams/<slug:slug>/recap/", recap_views.recap_page, name="recap"),
+    path("jams/<slug:slug>/recap.<str:fmt>", recap_views.recap_download, name="recap_download"),
+    path("jams/<slug:slug>/recap/thank-you/", recap_views.recap_thank_you, name="recap_thank_you"),
     path("past/", views.past_jams, name="past"),
     path("import/", views.import_start, name="import"),
     path("import/<int:job_id>/", views.import_job, name="import_job"),

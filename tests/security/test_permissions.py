@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 
+from jamhost.accounts.models import GuestPolicy
+from jamhost.jams import services as jam_services
 from jamhost.jams.models import Invite, Jam, Membership, Question
 from jamhost.polls.models import Poll, PollVote
 from jamhost.polls.services import poll_launch
-from jamhost.posts.models import Post, PostStatus
+from jamhost.posts.models import AnswerDraft, Post, PostStatus
 from jamhost.posts.services import post_compose
 from tests.live.conftest import receive_until_caught_up, socket
 from tests.security.conftest import ROLES, Cast, make_cast
@@ -120,6 +122,31 @@ def _embed_sites(cast: Cast, role: str) -> bool:
     changed = Jam.objects.get(pk=cast.jam.pk).embed_origins == ["https://news.example.org"]
     assert changed or _refused(response), response.status_code
     return changed
+
+
+def _draft(cast: Cast, role: str) -> bool:
+    question = cast.jam.questions.get(number=3)
+    response = cast.client(role).post(
+        f"/jams/{cast.jam.slug}/drafts/", {"question": question.pk, "body": "ready early"}
+    )
+    made = AnswerDraft.objects.filter(question=question).exists()
+    assert made or _refused(response), response.status_code
+    return made
+
+
+def _guests_on(cast: Cast, role: str) -> bool:
+    response = cast.client(role).post(f"/jams/{cast.jam.slug}/guests/", {"enabled": "on"})
+    on = GuestPolicy.objects.filter(jam=cast.jam, enabled=True).exists()
+    assert on or _refused(response), response.status_code
+    return on
+
+
+def _thank_you(cast: Cast, role: str) -> bool:
+    jam_services.jam_end(jam=cast.jam)
+    response = cast.client(role).post(f"/jams/{cast.jam.slug}/recap/thank-you/")
+    posted = Post.objects.filter(jam=cast.jam, client_key=f"recap:{cast.jam.pk}").exists()
+    assert posted or _refused(response), response.status_code
+    return posted
 
 
 def _admin(cast: Cast, role: str) -> bool:
@@ -232,6 +259,14 @@ ACTIONS = [
     Action("end the jam", frozenset(HOSTS), _end),
     Action("remove a member", frozenset(HOSTS), _member_remove),
     Action("choose the sites that may embed the jam", frozenset(HOSTS), _embed_sites),
+    Action("draft answers ahead", frozenset({"panelist", "host"}), _draft),
+    Action(
+        "see who has drafted answers",
+        frozenset(HOSTS),
+        _page(lambda c: f"/jams/{c.jam.slug}/drafts/overview/"),
+    ),
+    Action("let guests post", frozenset(HOSTS), _guests_on),
+    Action("publish the recap's thank-you post", frozenset({"host"}), _thank_you),
     Action("use the admin", frozenset(STAFF), _admin),
     Action("download one's own posts", frozenset(SIGNED_IN), _download),
     Action("open the viewer socket", frozenset(EVERYONE), _live_socket, "websocket"),
