@@ -27,11 +27,12 @@ from jamhost.audience.rules import (
     require_signed_in,
 )
 from jamhost.jams.counters import jam_next_rev
+from jamhost.jams.locks import jam_lock
 from jamhost.jams.models import Jam
 from jamhost.jams.permissions import can_edit, can_moderate
 from jamhost.live.publish import post_changed_on_commit
 from jamhost.posts.models import AuditEntry, Kind, ModerationAction, Post, PostStatus
-from jamhost.posts.moderation import check_not_archived, jam_lock
+from jamhost.posts.moderation import check_not_archived
 
 # status_reason of a post the flags sent to pending; dismissing the flags undoes exactly
 # that, not a moderator's own decision.

@@ -23,7 +23,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 
-from jamhost.jams import services
+from jamhost.jams import run_sheet
 from jamhost.jams.answers import answer_number
 from jamhost.jams.hashtags import text_has_hashtag
 from jamhost.jams.models import Jam, JamStatus, Membership
@@ -150,7 +150,7 @@ def recording_play_post(*, slug: str, recording: Recording, post: RecordedPost) 
     question = jam.questions.filter(number=number).first() if number else None
     if post.kind == Kind.QUESTION:
         if question is not None and not question.is_released:
-            services.question_release(question=question)
+            run_sheet.question_release(question=question)
         return True
     user = get_user_model().objects.filter(username=post.handle).first()
     role = post.role

@@ -15,8 +15,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from jamhost import metrics
+from jamhost.jams.lifecycle import jam_end, jam_go_live
 from jamhost.jams.models import Jam, JamStatus
-from jamhost.jams.services import jam_end, jam_go_live, question_release
+from jamhost.jams.run_sheet import question_release
 
 log = logging.getLogger(__name__)
 

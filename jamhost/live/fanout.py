@@ -30,24 +30,23 @@ newer rev, so it is in history or on its way.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 import os
 import time
 import weakref
-from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import redis.asyncio as aioredis
 from channels.db import database_sync_to_async
 from django.conf import settings
 
 from jamhost import metrics
 from jamhost.live.bus import channel_name
-from jamhost.live.render import Part, frame_parts, frames_by_rev
+from jamhost.live.history import Group, LiveSocket
+from jamhost.live.redis_source import RedisSource
+from jamhost.live.render import Part
 
 if TYPE_CHECKING:
     from jamhost.jams.models import Jam
@@ -56,59 +55,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Frames a group keeps for catch-up: a minute of a busy jam. Older cursors read the rest
-# from the database (once per cursor, cached).
-HISTORY = 1200
 # Database slices (the part of a catch-up older than a group's history) kept per process.
 SLICES = 64
-
-
-class LiveSocket(Protocol):
-    def deliver(self, rev: int | None, text: str) -> None:
-        """Queue a frame for the socket; never blocks. rev None: not stamped."""
-
-
-@dataclass(eq=False)
-class Group:
-    jam_id: int
-    audience: str
-    sockets: set[LiveSocket] = field(default_factory=set)
-    last_rev: int | None = None
-    pending: dict[int, str] = field(default_factory=dict)
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
-    gap_task: asyncio.Task[None] | None = None
-    # Frames delivered after history_start, split into the objects they carry, and each
-    # object's newest rev: catch-up sends an object's newest state only, so the text of
-    # a post hidden since never reaches a socket that joins later.
-    history: deque[Part] = field(default_factory=deque)
-    history_start: int = 0
-    newest: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def key(self) -> tuple[int, str]:
-        return (self.jam_id, self.audience)
-
-    def delivered(self, rev: int, text: str) -> None:
-        """Hand a frame to every socket and keep it for sockets that join later."""
-        for socket in list(self.sockets):
-            socket.deliver(rev, text)
-        metrics.FRAMES_DELIVERED.inc(len(self.sockets))
-        for key, part in frame_parts(text):
-            self.history.append((rev, key, part))
-            if key is not None:
-                self.newest[key] = rev
-        while len(self.history) > HISTORY:
-            rev, key, _ = self.history.popleft()
-            self.history_start = rev
-            if key is not None and self.newest.get(key) == rev:
-                del self.newest[key]
-
-    def current(self, parts: Iterable[Part]) -> list[tuple[int, str]]:
-        """[(rev, html)] of the parts no newer frame in history supersedes."""
-        newest = self.newest
-        return frames_by_rev(
-            [part for part in parts if part[1] is None or newest.get(part[1], 0) <= part[0]]
-        )
 
 
 @database_sync_to_async
@@ -366,123 +314,6 @@ class Hub:
         self.groups.clear()
         if self.source is not None:
             await self.source.close()
-
-
-class RedisSource:
-    """One Redis subscription for the whole process; resubscribes after errors."""
-
-    def __init__(self, hub: Hub, url: str) -> None:
-        self.hub = hub
-        self.url = url
-        self.channels: set[str] = set()
-        self.confirmed: dict[str, asyncio.Event] = {}
-        self.client: aioredis.Redis | None = None
-        self.pubsub: aioredis.client.PubSub | None = None
-        self.reader: asyncio.Task[None] | None = None
-        self.prefix_len = len(settings.CHANNEL_PREFIX) + len(":live:")
-
-    async def subscribe(self, channel: str) -> None:
-        self.channels.add(channel)
-        event = self.confirmed.setdefault(channel, asyncio.Event())
-        if self.reader is None or self.reader.done():
-            self.reader = self.hub.task(self._run())
-        elif self.pubsub is not None:
-            with contextlib.suppress(Exception):
-                await self.pubsub.subscribe(channel)
-        # Frames published before Redis confirms could be missed: wait for it, but not
-        # for ever (with Redis down, the socket lives on catch-up and resyncs).
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout=2.0)
-
-    def unsubscribe(self, channel: str) -> None:
-        self.channels.discard(channel)
-        self.confirmed.pop(channel, None)
-        if self.pubsub is not None:
-            pubsub = self.pubsub
-            self.hub.loop.create_task(self._quietly(pubsub.unsubscribe(channel)))
-
-    @staticmethod
-    async def _quietly(awaitable: object) -> None:
-        with contextlib.suppress(Exception):
-            await awaitable  # type: ignore[misc]
-
-    async def _connect(self) -> None:
-        self.client = aioredis.Redis.from_url(
-            self.url, socket_connect_timeout=2, health_check_interval=10
-        )
-        self.pubsub = self.client.pubsub()
-        await self.pubsub.subscribe(*self.channels)
-
-    async def _teardown(self) -> None:
-        pubsub, client = self.pubsub, self.client
-        self.pubsub = self.client = None
-        for event in self.confirmed.values():
-            event.clear()
-        if pubsub is not None:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()
-        if client is not None:
-            with contextlib.suppress(Exception):
-                await client.aclose()
-
-    async def _run(self) -> None:
-        backoff = 0.1
-        lost = False
-        try:
-            while self.channels:
-                try:
-                    if self.pubsub is None:
-                        await self._connect()
-                        if lost:
-                            log.info("live: Redis subscription restored; resyncing")
-                            self.hub.resync_all()
-                            lost = False
-                    assert self.pubsub is not None
-                    message = await self.pubsub.get_message(timeout=1.0)
-                    backoff = 0.1
-                    if message is not None:
-                        self._handle(message)
-                except (aioredis.RedisError, OSError, RuntimeError) as exc:
-                    if not lost:
-                        log.warning("live: Redis subscription lost (%s); retrying", exc)
-                    lost = True
-                    await self._teardown()
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 2.0)
-        finally:
-            await self._teardown()
-
-    def _handle(self, message: dict[str, object]) -> None:
-        kind = message.get("type")
-        channel = message.get("channel")
-        if isinstance(channel, bytes):
-            channel = channel.decode()
-        if kind == "subscribe" and isinstance(channel, str):
-            event = self.confirmed.get(channel)
-            if event is not None:
-                event.set()
-            return
-        if kind != "message" or not isinstance(channel, str):
-            return
-        data = message.get("data")
-        if not isinstance(data, bytes):
-            return
-        try:
-            jam_part, audience = channel[self.prefix_len :].split(":", 1)
-            stamp, text = data.split(b":", 1)
-            rev_part, _, sent_part = stamp.partition(b"@")
-            sent_at = float(sent_part) if sent_part else None
-            self.hub.feed(int(jam_part), audience, int(rev_part), text.decode(), sent_at)
-        except ValueError:
-            log.warning("live: ignoring malformed frame on %s", channel)
-
-    async def close(self) -> None:
-        self.channels.clear()
-        if self.reader is not None:
-            self.reader.cancel()
-            with contextlib.suppress(BaseException):
-                await self.reader
-        await self._teardown()
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

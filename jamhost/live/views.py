@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
-from jamhost.jams import services as jam_services
+from jamhost.jams import lifecycle, run_sheet
 from jamhost.jams.forms import zone_from_name
 from jamhost.jams.models import Jam, JamStatus, Role
 from jamhost.jams.permissions import can_edit, can_moderate, can_view, jam_role
@@ -207,7 +207,7 @@ def _host_action(request: HttpRequest, slug: str) -> Jam:
 def release_next(request: HttpRequest, slug: str) -> HttpResponse:
     jam = _host_action(request, slug)
     try:
-        question = jam_services.question_release_next(jam=jam)
+        question = run_sheet.question_release_next(jam=jam)
         messages.success(request, f"Q{question.number} is out.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -223,7 +223,7 @@ def extend(request: HttpRequest, slug: str) -> HttpResponse:
         zone = None  # a clash is then told in UTC
     try:
         minutes = int(request.POST.get("minutes", "10"))
-        jam_services.jam_extend(jam=jam, minutes=minutes, time_zone=zone)
+        lifecycle.jam_extend(jam=jam, minutes=minutes, time_zone=zone)
         messages.success(request, f"The jam now runs {minutes} minutes longer.")
     except ValueError:
         messages.error(request, "Give the extension in whole minutes.")
@@ -236,7 +236,7 @@ def extend(request: HttpRequest, slug: str) -> HttpResponse:
 def start_now(request: HttpRequest, slug: str) -> HttpResponse:
     jam = _host_action(request, slug)
     try:
-        jam_services.jam_go_live(jam=jam)
+        lifecycle.jam_go_live(jam=jam)
         messages.success(request, "The jam is live.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -247,7 +247,7 @@ def start_now(request: HttpRequest, slug: str) -> HttpResponse:
 def end_now(request: HttpRequest, slug: str) -> HttpResponse:
     jam = _host_action(request, slug)
     try:
-        jam_services.jam_end(jam=jam)
+        lifecycle.jam_end(jam=jam)
         messages.success(request, "The jam has ended; its transcript is being archived.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

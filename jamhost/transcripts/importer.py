@@ -34,6 +34,7 @@ from jamhost.jams.hashtags import hashtag_clean, hashtag_key
 from jamhost.jams.models import Jam, JamStatus, Membership, Question, Role
 from jamhost.jams.services import jam_save_with_unique_slug
 from jamhost.posts.models import AuthorRole, Kind, Post, PostStatus
+from jamhost.transcripts.import_csv import rows_from_csv
 from jamhost.transcripts.import_parse import (
     ImportRefused,
     ImportRow,
@@ -42,10 +43,9 @@ from jamhost.transcripts.import_parse import (
     hashtag_guess,
     question_text,
     questions_assign,
-    rows_from_csv,
-    rows_from_x_json,
 )
 from jamhost.transcripts.import_stream import Readable
+from jamhost.transcripts.import_x import rows_from_x_json
 from jamhost.transcripts.models import ImportJob, ImportStatus
 from jamhost.transcripts.services import jam_archive
 from jamhost.transcripts.uploads import UploadReader, UploadTooLarge, upload_delete, upload_store

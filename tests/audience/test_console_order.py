@@ -37,7 +37,7 @@ process.stdout.write(JSON.stringify(order.map(o => o[1])));
 def test_unanswered_questions_first_most_upvoted_first(room) -> None:  # type: ignore[no-untyped-def]
     import re
 
-    from jamhost.posts.moderation import post_mark_answered
+    from jamhost.posts.post_moderation import post_mark_answered
 
     few, many, answered = (room.question(f"Question {n}?") for n in range(3))
     for voter in room.others[:3]:

@@ -60,7 +60,7 @@ def test_a_resent_reply_is_stored_once(room) -> None:  # type: ignore[no-untyped
 def test_replies_to_hidden_pending_or_other_jams_posts_are_refused(room) -> None:  # type: ignore[no-untyped-def]
     from django.contrib.auth.models import AnonymousUser
 
-    from jamhost.posts.moderation import post_hide
+    from jamhost.posts.post_moderation import post_hide
     from tests.audience.conftest import Room
 
     answer = room.answer()

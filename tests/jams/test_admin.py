@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 from django.contrib.admin.sites import site
 from django.urls import reverse
 
-from jamhost.jams import services
+from jamhost.jams import people
 from jamhost.jams.models import Invite, Jam, Membership, Question, Role
 from jamhost.posts.models import Post
 from tests.factories import MembershipFactory, UserFactory, live_jam
@@ -30,7 +30,7 @@ def test_every_model_has_an_admin(model) -> None:  # type: ignore[no-untyped-def
 @pytest.mark.parametrize("model", [Jam, Question, Membership, Invite, Post])
 def test_admin_lists_search_and_opens(admin_client, model) -> None:  # type: ignore[no-untyped-def]
     jam = live_jam(questions=2, released=1)
-    services.invite_create(jam=jam, role=Role.PANELIST, actor=jam.host)
+    people.invite_create(jam=jam, role=Role.PANELIST, actor=jam.host)
     meta = model._meta
     changelist = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
     assert admin_client.get(changelist).status_code == 200

@@ -12,7 +12,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.core.management import CommandError, call_command
 
-from jamhost.jams import services
+from jamhost.jams import lifecycle
 from jamhost.jams.models import Role
 from jamhost.jams.rehearsal import (
     DEMO_RECORDING,
@@ -137,7 +137,7 @@ def test_replay_stops_when_the_jam_is_no_longer_live() -> None:
     rec = recording_parse(recording(post("00:00", "one"), post("00:30", "two")))
 
     def end_the_jam(seconds: float) -> None:
-        services.jam_end(jam=jam)
+        lifecycle.jam_end(jam=jam)
 
     assert recording_replay(slug=jam.slug, recording=rec, speed=1, sleep=end_the_jam) == 1
     assert list(Post.objects.filter(jam=jam, kind=Kind.POST).values_list("body", flat=True)) == [

@@ -17,12 +17,12 @@ from django.test import Client
 from django.utils.functional import empty
 
 from jamhost.jams.models import Jam, Role
-from jamhost.live import fanout
+from jamhost.live import history
 from jamhost.live.auth import SocketAuthMiddlewareStack
 from jamhost.live.fanout import Shared
 from jamhost.live.render import VIEWER, frame_parts, render_header, render_post
 from jamhost.live.routing import websocket_urlpatterns
-from jamhost.posts.moderation import post_hide
+from jamhost.posts.post_moderation import post_hide
 from jamhost.posts.services import post_compose
 from tests.factories import JamFactory, MembershipFactory, live_jam
 from tests.live.conftest import (
@@ -147,7 +147,7 @@ async def test_catch_up_joins_the_database_part_and_the_recent_frames_without_ga
 ) -> None:
     """With a history of 3 frames, a cursor from before the group's history gets the older
     posts from the database and the rest from memory: each post once, in rev order."""
-    monkeypatch.setattr(fanout, "HISTORY", 3)
+    monkeypatch.setattr(history, "HISTORY", 3)
     jam, panelist = await make_jam()
     start = jam.rev
     watcher = socket(f"/ws/jams/{jam.slug}/live/?after={start}")

@@ -11,8 +11,8 @@ import pytest
 from channels.db import database_sync_to_async
 
 from jamhost.jams.models import Membership, ModerationMode, Role
+from jamhost.posts.jam_rules import jam_switch_moderation_mode
 from jamhost.posts.models import AuditEntry, Post, PostStatus
-from jamhost.posts.moderation import jam_switch_moderation_mode
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
 from tests.live.conftest import REMOVED, receive_until_caught_up, socket

@@ -9,7 +9,8 @@ from channels.db import database_sync_to_async
 from django.test import override_settings
 
 from jamhost.jams.models import Role
-from jamhost.jams.services import membership_remove, question_release
+from jamhost.jams.people import membership_remove
+from jamhost.jams.run_sheet import question_release
 from jamhost.posts.models import Post, PostStatus
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
