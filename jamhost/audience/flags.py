@@ -26,6 +26,7 @@ from jamhost.audience.rules import (
     require_not_blocked,
     require_signed_in,
 )
+from jamhost.core import events
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.locks import jam_lock
 from jamhost.jams.models import Jam
@@ -223,3 +224,9 @@ def jam_set_flag_threshold(*, jam: Jam, actor: Any, threshold: int | str) -> Jam
         Jam.objects.filter(pk=jam.pk).update(flag_threshold=value, updated_at=timezone.now())
     jam.flag_threshold = value
     return jam
+
+
+def on_post_shown(event: events.PostShown) -> Post:
+    """A moderator showed the post (posts.post_moderation): that answers its open flags."""
+    post, _ = flag_dismiss(post_id=event.post_id, actor=event.actor, jam_id=event.jam_id)
+    return post

@@ -9,8 +9,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from jamhost.core import events
 from jamhost.jams.models import Invite, Jam, Membership, Question
-from jamhost.live.publish import user_roles_changed_on_commit
 
 
 def _tell_consoles(members: set[tuple[int, int]]) -> None:
@@ -18,7 +18,7 @@ def _tell_consoles(members: set[tuple[int, int]]) -> None:
     notification itself: each (jam, user)'s open consoles re-check the role after commit,
     and someone who may no longer moderate is cut off."""
     for jam_id, user_id in sorted(members):
-        user_roles_changed_on_commit(jam_id=jam_id, user_id=user_id)
+        events.send_on_commit(events.UserRolesChanged(jam_id=jam_id, user_id=user_id))
 
 
 def _members(queryset: Any) -> set[tuple[int, int]]:

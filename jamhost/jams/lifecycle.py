@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from jamhost.core import events
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.locks import jam_lock
 from jamhost.jams.models import (
@@ -17,7 +18,6 @@ from jamhost.jams.models import (
     ModerationMode,
 )
 from jamhost.jams.services import MAX_DURATION_MINUTES, hashtag_check_available
-from jamhost.live.publish import jam_changed_on_commit
 
 TRANSITIONS: dict[str, set[str]] = {
     JamStatus.DRAFT: {JamStatus.SCHEDULED},
@@ -42,7 +42,7 @@ def jam_stamp_header(jam: Jam) -> None:
     """Take a rev for a change to the jam's header (status, current question, end)."""
     _, rev = jam_next_rev(jam_id=jam.pk, header_changed=True)
     jam.rev = jam.header_rev = rev
-    jam_changed_on_commit(jam)
+    events.send_on_commit(events.JamChanged(jam=jam, rev=rev))
 
 
 def jam_schedule(*, jam: Jam, now: datetime | None = None) -> Jam:
@@ -98,14 +98,8 @@ def jam_end(*, jam: Jam, now: datetime | None = None) -> Jam:
         jam.ended_at = now
         jam_stamp_header(jam)
         jam.save(update_fields=["status", "ended_at", "updated_at"])
-        transaction.on_commit(lambda: _archive_enqueue(jam.pk))
+        events.send_on_commit(events.JamEnded(jam_id=jam.pk))  # transcripts archives it
     return jam
-
-
-def _archive_enqueue(jam_id: int) -> None:
-    from jamhost.transcripts.tasks import archive_jam
-
-    archive_jam.delay(jam_id)
 
 
 def jam_extend(*, jam: Jam, minutes: int, time_zone: tzinfo | None = None) -> Jam:

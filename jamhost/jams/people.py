@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from jamhost.core import events
 from jamhost.jams.models import (
     Invite,
     Jam,
@@ -74,6 +75,4 @@ def membership_remove(*, jam: Jam, user_id: int, actor: Any) -> None:
         raise PermissionDenied("Only the host can remove people from the jam.")
     with transaction.atomic():
         Membership.objects.filter(jam=jam, user_id=user_id).delete()
-    from jamhost.live.publish import user_roles_changed_on_commit
-
-    user_roles_changed_on_commit(jam_id=jam.pk, user_id=user_id)
+    events.send_on_commit(events.UserRolesChanged(jam_id=jam.pk, user_id=user_id))

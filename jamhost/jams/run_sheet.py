@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from jamhost.core import events
 from jamhost.jams.lifecycle import jam_stamp_header
 from jamhost.jams.locks import jam_lock
 from jamhost.jams.models import (
@@ -155,10 +156,6 @@ def question_release(*, question: Question, now: datetime | None = None) -> Ques
     Idempotent: a question already released is returned unchanged, so two sweeps at once
     release it once (the jam row lock serialises them).
     """
-    from jamhost.networks.publishing import network_status_for, publication_enqueue
-    from jamhost.posts.models import AuthorRole, Kind
-    from jamhost.posts.services import post_insert
-
     now = now or timezone.now()
     with transaction.atomic():
         jam = jam_lock(question.jam)
@@ -171,20 +168,8 @@ def question_release(*, question: Question, now: datetime | None = None) -> Ques
         question.save(update_fields=["released_at"])
         jam.current_question = question
         jam.save(update_fields=["current_question", "updated_at"])
-        host = jam.host
-        post = post_insert(
-            jam=jam,
-            kind=Kind.QUESTION,
-            author=host,
-            author_role=AuthorRole.HOST,
-            body=question.text,
-            text=f"{question.label}: {question.text} {jam.tag}",
-            question=question,
-            now=now,
-            header_changed=True,
-            network_status=network_status_for(user=host),
-        )
-        publication_enqueue(post=post)  # from the host's X account, after commit
+        # The posts app inserts the host's post "Qn: … #tag" in this transaction.
+        events.send(events.QuestionReleased(jam=jam, question=question, now=now))
     return question
 
 

@@ -12,15 +12,9 @@ joined its group before R was read.
 from __future__ import annotations
 
 from jamhost.jams.models import Jam
-from jamhost.live.render import (
-    HEADER_KEY,
-    Part,
-    frames_by_rev,
-    post_key,
-    render_header,
-    render_post,
-)
+from jamhost.live.frames import HEADER_KEY, Part, frames_by_rev, post_key
 from jamhost.posts.models import Post
+from jamhost.posts.render import render_header, render_post
 
 # Catch-ups already computed, by (jam, the jam row's creation, audience, after, R). In a
 # connect storm (every socket reconnecting after a restart) most sockets ask for the same

@@ -37,19 +37,18 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
 from jamhost import metrics
+from jamhost.jams.models import Jam
 from jamhost.live.bus import channel_name
+from jamhost.live.catchup import frames_after, parts_between
+from jamhost.live.frames import Part
 from jamhost.live.history import Group, LiveSocket
 from jamhost.live.redis_source import RedisSource
-from jamhost.live.render import Part
-
-if TYPE_CHECKING:
-    from jamhost.jams.models import Jam
 
 log = logging.getLogger(__name__)
 
@@ -61,29 +60,21 @@ SLICES = 64
 
 @database_sync_to_async
 def _jam_revs(jam_ids: list[int]) -> dict[int, int]:
-    from jamhost.jams.models import Jam
-
     return dict(Jam.objects.filter(pk__in=jam_ids).values_list("pk", "rev"))
 
 
 @database_sync_to_async
 def _frames_after(jam_id: int, audience: str, after: int) -> tuple[int, list[tuple[int, str]]]:
-    from jamhost.live.catchup import frames_after
-
     return frames_after(jam_id=jam_id, audience=audience, after=after)
 
 
 @database_sync_to_async
 def _parts_between(jam_id: int, audience: str, after: int, upto: int) -> list[Part]:
-    from jamhost.live.catchup import parts_between
-
     return parts_between(jam_id=jam_id, audience=audience, after=after, upto=upto)
 
 
 @database_sync_to_async
 def _jam_by_slug(slug: str) -> Jam | None:
-    from jamhost.jams.models import Jam
-
     return Jam.objects.filter(slug=slug).first()
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from jamhost import metrics
-from jamhost.live.render import Part, frame_parts, frames_by_rev
+from jamhost.live.frames import Part, frame_parts, frames_by_rev
 
 # Frames a group keeps for catch-up: a minute of a busy jam. Older cursors read the rest
 # from the database (once per cursor, cached).

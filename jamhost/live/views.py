@@ -19,8 +19,8 @@ from jamhost.jams.forms import zone_from_name
 from jamhost.jams.models import Jam, JamStatus, Role
 from jamhost.jams.permissions import can_edit, can_moderate, can_view, jam_role
 from jamhost.jams.selectors import questions_released
-from jamhost.live.render import VIEWER, render_header
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text
+from jamhost.posts.render import VIEWER, render_header
 from jamhost.posts.selectors import (
     SENT_TO_X,
     post_text_sent_to_x_before,

@@ -35,6 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from jamhost.core import events
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.permissions import can_moderate
 from jamhost.jams.x_text import text_has_url
@@ -412,3 +413,12 @@ def publications_due(*, now: datetime, limit: int = 200) -> list[int]:
         .values_list("pk", flat=True)[:limit]
     )
     return list(due)
+
+
+# Subscribers to the posts app's events (NetworksConfig.ready) ----------------------------
+
+
+def subscribe() -> None:
+    events.subscribe(events.NetworkStatusAsked, lambda event: network_status_for(user=event.user))
+    events.subscribe(events.PublicationWanted, lambda event: publication_enqueue(post=event.post))
+    events.subscribe(events.PostModerated, lambda event: publication_release(post=event.post))

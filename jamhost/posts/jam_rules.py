@@ -8,12 +8,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from jamhost.core import events
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.lifecycle import jam_set_moderation_mode
 from jamhost.jams.locks import jam_lock
 from jamhost.jams.models import Jam, ModerationMode
 from jamhost.jams.permissions import can_edit
-from jamhost.live.publish import jam_changed_on_commit
 from jamhost.posts.models import ModerationAction
 from jamhost.posts.moderation import Outcome, already_applied, audit, check_moderator, resent
 
@@ -77,7 +77,7 @@ def jam_set_muted_words(
         _, jam.rev = jam_next_rev(jam_id=jam.pk, header_changed=True)
         jam.header_rev = jam.rev
         jam.save(update_fields=["muted_words", "updated_at"])
-        jam_changed_on_commit(jam)
+        events.send_on_commit(events.JamChanged(jam=jam, rev=jam.header_rev))
         audit(
             jam=jam,
             actor=actor,

@@ -27,11 +27,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from jamhost.core import events
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import Jam, JamStatus
 from jamhost.jams.permissions import can_moderate
-from jamhost.live.publish import post_changed_on_commit
-from jamhost.networks.publishing import publication_release
 from jamhost.posts.models import AuditEntry, Block, Post
 
 # The reason status_for_new_post gives a blocked author's post; unblocking restores
@@ -137,7 +136,7 @@ def audit(
 def stamp_and_publish(post: Post, jam: Jam) -> None:
     # The one place a moderation action changes a post: one held back from X until it
     # was shown goes out now (a pending post approved, a hidden one restored).
-    publication_release(post=post)
+    events.send(events.PostModerated(post=post))
     _, post.rev = jam_next_rev(jam_id=jam.pk)
     post.save(update_fields=[*STATE_FIELDS, "rev", "updated_at"])
-    post_changed_on_commit(post)
+    events.send_on_commit(events.PostChanged(post=post, rev=post.rev))

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from jamhost.core import events
 from jamhost.jams.locks import jam_lock
 from jamhost.jams.models import Jam
 from jamhost.posts.models import Kind, ModerationAction, Post, PostStatus
@@ -174,15 +175,14 @@ def _show(
     """Make a post visible (approve, restore). Showing a post is the moderator's answer to
     its open flags, so they are dismissed in the same transaction (with their own rev and
     audit entry); kept, the next single flag would send the post straight back to pending."""
-    from jamhost.audience.flags import flag_dismiss
-
     with transaction.atomic():
         outcome = _post_action(
             jam=jam, actor=actor, post_id=post_id, action=action, change=change, done=done, key=key
         )
         if outcome.changed:
-            post, _ = flag_dismiss(post_id=post_id, actor=actor, jam_id=jam.pk)
-            outcome = replace(outcome, post=post)
+            # The audience app dismisses the flags and answers with the post as it left it.
+            for post in events.send(events.PostShown(post_id=post_id, jam_id=jam.pk, actor=actor)):
+                outcome = replace(outcome, post=post)
     return outcome
 
 

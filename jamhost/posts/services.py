@@ -14,12 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from jamhost.core import events
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import Jam, JamStatus, Membership, ModerationMode, Question, Role
 from jamhost.jams.permissions import role_from_membership
 from jamhost.jams.x_text import x_refused_message
-from jamhost.live.publish import post_changed_on_commit
-from jamhost.networks.publishing import network_status_for, publication_enqueue
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text, is_blank
 from jamhost.posts.models import (
     AuthorRole,
@@ -30,6 +29,7 @@ from jamhost.posts.models import (
     Source,
     app_author_key,
 )
+from jamhost.posts.moderation import BLOCKED_REASON, author_is_blocked
 
 MAX_BODY_CHARS = 4000
 AUTO = "auto"
@@ -39,14 +39,25 @@ def author_key_for_user(user: Any) -> str:
     return app_author_key(user.pk)
 
 
+def network_status_for(*, user: Any) -> str:
+    """Where a new post by `user` goes: the networks app answers ("queued" when it goes to
+    X); a post stays local when nobody does."""
+    answers = events.send(events.NetworkStatusAsked(user=user))
+    return answers[0] if answers else NetworkStatus.LOCAL
+
+
+def publication_request(*, post: Post) -> None:
+    """Hand a just-stored post to the networks its author posts to (inside the caller's
+    transaction; the networks app sends it after commit)."""
+    events.send(events.PublicationWanted(post=post))
+
+
 def status_for_new_post(
     *, jam: Jam, author_role: str, author_key: str, text: str
 ) -> tuple[str, str]:
     """The status a new post arrives with, and why, under the jam's moderation rules."""
-    from jamhost.posts.moderation import author_is_blocked
-
     if author_is_blocked(jam=jam, author_key=author_key):
-        return PostStatus.HIDDEN, "author blocked"
+        return PostStatus.HIDDEN, BLOCKED_REASON
     if author_role in (AuthorRole.HOST, AuthorRole.PANELIST):
         return PostStatus.VISIBLE, ""
     lowered = text.lower()
@@ -148,7 +159,9 @@ def post_insert(
             network_status=network_status,
             network_post_id=network_post_id,
         )
-        post_changed_on_commit(post, header_jam=jam if header_changed else None)
+        events.send_on_commit(
+            events.PostChanged(post=post, rev=post.rev, header_jam=jam if header_changed else None)
+        )
     return post
 
 
@@ -355,7 +368,7 @@ def _store_composed(
                 reply_to=reply_to,
                 network_status=network_status_for(user=user),
             )
-            publication_enqueue(post=post)  # published to X after commit
+            publication_request(post=post)  # published to X after commit
         return post, False
     except IntegrityError:
         # The same form arrived twice at once: the first one stored it.
@@ -363,3 +376,28 @@ def _store_composed(
         if client_key and existing is not None:
             return existing, True
         raise
+
+
+def question_post_insert(*, jam: Jam, question: Question, now: datetime) -> Post:
+    """The host's post of a question just released ("Qn: … #tag"), inside the releasing
+    transaction (jams.run_sheet.question_release sends QuestionReleased); it goes out
+    from the host's X account after commit."""
+    host = jam.host
+    post = post_insert(
+        jam=jam,
+        kind=Kind.QUESTION,
+        author=host,
+        author_role=AuthorRole.HOST,
+        body=question.text,
+        text=f"{question.label}: {question.text} {jam.tag}",
+        question=question,
+        now=now,
+        header_changed=True,
+        network_status=network_status_for(user=host),
+    )
+    publication_request(post=post)  # from the host's X account, after commit
+    return post
+
+
+def on_question_released(event: events.QuestionReleased) -> None:
+    question_post_insert(jam=event.jam, question=event.question, now=event.now)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from jamhost.audience.votes import vote_add
-from jamhost.live.render import MODERATOR, render_post
+from jamhost.posts.render import MODERATOR, render_post
 
 pytestmark = pytest.mark.django_db
 CONSOLE_JS = Path(__file__).resolve().parents[2] / "static" / "js" / "console.js"

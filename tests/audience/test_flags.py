@@ -11,8 +11,8 @@ from django.urls import reverse
 from jamhost.audience.flags import flag_add, flag_dismiss, jam_set_flag_threshold
 from jamhost.audience.models import Flag
 from jamhost.audience.selectors import flag_reasons, flagged_posts
-from jamhost.live.render import MODERATOR, VIEWER, render_post
 from jamhost.posts.models import AuditEntry, Post, PostStatus
+from jamhost.posts.render import MODERATOR, VIEWER, render_post
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from jamhost.audience.replies import reply_compose
-from jamhost.live.render import VIEWER, render_post
 from jamhost.posts.models import Post, PostStatus, Source
+from jamhost.posts.render import VIEWER, render_post
 from jamhost.posts.services import post_insert
 
 pytestmark = pytest.mark.django_db

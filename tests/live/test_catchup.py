@@ -7,8 +7,8 @@ import pytest
 
 from jamhost.jams.models import Role
 from jamhost.live.catchup import frames_after
-from jamhost.live.render import VIEWER
 from jamhost.posts.post_moderation import post_hide
+from jamhost.posts.render import VIEWER
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, live_jam
 

@@ -20,9 +20,10 @@ from jamhost.jams.models import Jam, Role
 from jamhost.live import history
 from jamhost.live.auth import SocketAuthMiddlewareStack
 from jamhost.live.fanout import Shared
-from jamhost.live.render import VIEWER, frame_parts, render_header, render_post
+from jamhost.live.frames import frame_parts
 from jamhost.live.routing import websocket_urlpatterns
 from jamhost.posts.post_moderation import post_hide
+from jamhost.posts.render import VIEWER, render_header, render_post
 from jamhost.posts.services import post_compose
 from tests.factories import JamFactory, MembershipFactory, live_jam
 from tests.live.conftest import (

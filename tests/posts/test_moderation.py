@@ -8,10 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from jamhost.jams.models import ModerationMode, Role
 from jamhost.jams.people import membership_remove
-from jamhost.live.render import MODERATOR, VIEWER, render_post
 from jamhost.posts import author_moderation, jam_rules, moderation, post_moderation
 from jamhost.posts.console_selectors import panelist_answers, people_in_jam
 from jamhost.posts.models import AuditEntry, Block, ModerationAction, Post, PostStatus
+from jamhost.posts.render import MODERATOR, VIEWER, render_post
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
 

@@ -14,7 +14,8 @@ from django.core.management import CommandError, call_command
 
 from jamhost.jams import lifecycle
 from jamhost.jams.models import Role
-from jamhost.jams.rehearsal import (
+from jamhost.posts.models import AuthorRole, Kind, Post, Source
+from jamhost.posts.rehearsal import (
     DEMO_RECORDING,
     RecordingError,
     recording_load,
@@ -22,7 +23,6 @@ from jamhost.jams.rehearsal import (
     recording_replay,
     recording_replay_async,
 )
-from jamhost.posts.models import AuthorRole, Kind, Post, Source
 from tests.factories import JamFactory, MembershipFactory, UserFactory, live_jam
 from tests.live.conftest import hub, post_ids, receive_until_caught_up, socket  # noqa: F401
 

@@ -28,6 +28,7 @@ from jamhost.jams.answers import answer_number
 from jamhost.jams.hashtags import text_has_hashtag
 from jamhost.jams.models import Jam, JamStatus, Membership
 from jamhost.posts.models import AuthorRole, Kind, Source
+from jamhost.posts.services import post_insert
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +141,6 @@ def recording_play_post(*, slug: str, recording: Recording, post: RecordedPost) 
     """Put one recorded post into the live jam `slug`. Returns False once the jam is not
     live (the replay stops there). A question the jam does not have, or has already
     released, is skipped."""
-    from jamhost.posts.services import post_insert
-
     jam = Jam.objects.select_related("host").filter(slug=slug).first()
     if jam is None or jam.status != JamStatus.LIVE:
         return False
