@@ -23,23 +23,29 @@ from jamhost.posts.render import render_header, render_post
 # rev, so while the jam's rev is still R the rows with rev <= R are as they were; a change
 # committed after R was read arrives live with its newer rev, as without the cache.
 _SLICES = 256
-_slices: dict[tuple[int, object, str, int, int], list[tuple[int, str]]] = {}
+_slices: dict[tuple[int, object, str, int, int], list[Part]] = {}
 
 
 def frames_after(*, jam_id: int, audience: str, after: int) -> tuple[int, list[tuple[int, str]]]:
     """Return (R, [(rev, html), …]) in rev order for changes in (after, R]."""
+    upto, parts = parts_after(jam_id=jam_id, audience=audience, after=after)
+    return upto, frames_by_rev(parts)
+
+
+def parts_after(*, jam_id: int, audience: str, after: int) -> tuple[int, list[Part]]:
+    """Return (R, parts) in rev order for changes in (after, R], each with its key."""
     jam = Jam.objects.select_related("current_question").get(pk=jam_id)
     upto = jam.rev
     if after > upto:  # a cursor from another database (reset or restored): start over
         after = 0
     key = (jam_id, jam.created_at, audience, after, upto)
-    frames = _slices.get(key)
-    if frames is None:
-        frames = frames_by_rev(_parts(jam, audience, after, upto))
-        _slices[key] = frames
+    parts = _slices.get(key)
+    if parts is None:
+        parts = _parts(jam, audience, after, upto)
+        _slices[key] = parts
         if len(_slices) > _SLICES:
             _slices.pop(next(iter(_slices)), None)
-    return upto, frames
+    return upto, parts
 
 
 def parts_between(*, jam_id: int, audience: str, after: int, upto: int) -> list[Part]:

@@ -45,8 +45,8 @@ from django.conf import settings
 from jamhost import metrics
 from jamhost.jams.models import Jam
 from jamhost.live.bus import channel_name
-from jamhost.live.catchup import frames_after, parts_between
-from jamhost.live.frames import Part
+from jamhost.live.catchup import frames_after, parts_after, parts_between
+from jamhost.live.frames import Frame, Part, frames_of
 from jamhost.live.history import Group, LiveSocket
 from jamhost.live.redis_source import RedisSource
 
@@ -66,6 +66,11 @@ def _jam_revs(jam_ids: list[int]) -> dict[int, int]:
 @database_sync_to_async
 def _frames_after(jam_id: int, audience: str, after: int) -> tuple[int, list[tuple[int, str]]]:
     return frames_after(jam_id=jam_id, audience=audience, after=after)
+
+
+@database_sync_to_async
+def _parts_after(jam_id: int, audience: str, after: int) -> tuple[int, list[Part]]:
+    return parts_after(jam_id=jam_id, audience=audience, after=after)
 
 
 @database_sync_to_async
@@ -200,7 +205,7 @@ class Hub:
     # Frames -----------------------------------------------------------------------------
 
     def feed(
-        self, jam_id: int, audience: str, rev: int, text: str, sent_at: float | None = None
+        self, jam_id: int, audience: str, rev: int, frame: Frame, sent_at: float | None = None
     ) -> None:
         """A frame from the source (`sent_at`: when it was published). Runs on the hub's
         loop."""
@@ -211,7 +216,7 @@ class Hub:
             metrics.DELIVERY_LAG.observe(max(0.0, time.time() - sent_at))
         if group.last_rev is not None and rev <= group.last_rev:
             return
-        group.pending[rev] = text
+        group.pending[rev] = frame
         if group.last_rev is not None:
             self._drain(group)
 
@@ -248,13 +253,13 @@ class Hub:
         assert group.last_rev is not None
         metrics.HUB_RESYNCS.labels(reason=reason).inc()
         try:
-            upto, frames = await _frames_after(group.jam_id, group.audience, group.last_rev)
+            upto, parts = await _parts_after(group.jam_id, group.audience, group.last_rev)
         except Exception:
             log.warning("live resync of jam %s failed", group.jam_id, exc_info=True)
             return
-        for rev, text in frames:
+        for rev, frame in frames_of(parts):
             if rev > group.last_rev:
-                group.delivered(rev, text)
+                group.delivered(rev, frame)
                 group.last_rev = rev
         group.last_rev = max(group.last_rev, upto)
         log.info("live resync of jam %s %s up to rev %s", group.jam_id, group.audience, upto)
@@ -320,7 +325,7 @@ def get_hub() -> Hub:
 
 
 def feed_local_hubs(
-    *, jam_id: int, audience: str, rev: int, text: str, sent_at: float | None = None
+    *, jam_id: int, audience: str, rev: int, frame: Frame, sent_at: float | None = None
 ) -> None:
     """Embedded default: hand a frame to this process's hubs, from any thread.
 
@@ -331,7 +336,7 @@ def feed_local_hubs(
     for loop, hub in list(_hubs.items()):
         if (jam_id, audience) in hub.groups and not loop.is_closed():
             loop.call_soon_threadsafe(
-                hub.feed, jam_id, audience, rev, text, sent_at, context=contextvars.Context()
+                hub.feed, jam_id, audience, rev, frame, sent_at, context=contextvars.Context()
             )
 
 

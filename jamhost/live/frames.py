@@ -1,9 +1,8 @@
 """Live frames and the objects they carry. A frame is the jam's header, a post (or its
-removal marker), or the header followed by a post; catch-up works on its parts."""
+removal marker), or the header followed by a post, each part with its key beside its
+html; catch-up works on the parts."""
 
 from __future__ import annotations
-
-import re
 
 from django.utils.html import format_html
 
@@ -17,29 +16,58 @@ def caught_up_marker(rev: int) -> str:
 # else). A frame is the header, a post, or the header followed by a post (live.publish).
 Part = tuple[int, str | None, str]
 HEADER_KEY = "header"
-HEADER_START = '<section id="jam-header"'
-_POST_START = re.compile(r'<article class="post |<div class="post-removed"')
-_POST_ID = re.compile(r'\bid="post-(\d+)"|\bdata-post="(\d+)"')
+
+# A frame as the bus carries it: its objects in order, each (key, html). The publisher
+# names the keys (live.publish); nothing reads them back out of the html. The text a
+# socket receives is the html joined.
+Frame = tuple[tuple[str | None, str], ...]
 
 
 def post_key(post_id: int | str) -> str:
     return f"post-{post_id}"
 
 
-def frame_parts(text: str) -> list[tuple[str | None, str]]:
-    """The objects a published frame carries, as (key, html), read from its text."""
-    start = _POST_START.search(text)
-    if start is None:
-        return [(HEADER_KEY if text.lstrip().startswith(HEADER_START) else None, text)]
+def frame_text(frame: Frame) -> str:
+    return "".join(html for _, html in frame)
+
+
+def frame_encode(*, rev: int, sent_at: float, frame: Frame) -> str:
+    """The Redis payload: `<rev>@<publish time>|<key>=<chars>,…:<html>`, each key with the
+    length of its html (a key of None is empty). Keys and lengths hold no ':'."""
+    keys = ",".join(f"{key or ''}={len(html)}" for key, html in frame)
+    return f"{rev}@{sent_at:.3f}|{keys}:{frame_text(frame)}"
+
+
+def frame_decode(data: bytes) -> tuple[int, float | None, Frame]:
+    """(rev, publish time, frame) of a Redis payload; ValueError when it is malformed. A
+    payload without keys is one part without a key."""
+    stamp, body = data.split(b":", 1)
+    head, _, keys = stamp.partition(b"|")
+    rev_part, _, sent_part = head.partition(b"@")
+    text = body.decode()
+    if not keys:
+        return int(rev_part), float(sent_part) if sent_part else None, ((None, text),)
     parts: list[tuple[str | None, str]] = []
-    head = text[: start.start()]
-    if head.strip():
-        parts.append((HEADER_KEY if head.lstrip().startswith(HEADER_START) else None, head))
-    found = _POST_ID.search(text, start.start())
-    parts.append(
-        (post_key(found.group(1) or found.group(2)) if found else None, text[start.start() :])
-    )
-    return parts
+    start = 0
+    for item in keys.decode().split(","):
+        key, _, length = item.rpartition("=")
+        end = start + int(length)
+        parts.append((key or None, text[start:end]))
+        start = end
+    if start != len(text):
+        raise ValueError("the frame's keys do not cover its html")
+    return int(rev_part), float(sent_part) if sent_part else None, tuple(parts)
+
+
+def frames_of(parts: list[Part]) -> list[tuple[int, Frame]]:
+    """Parts (in rev order) as frames: the parts of one rev make one frame."""
+    frames: list[tuple[int, Frame]] = []
+    for rev, key, html in parts:
+        if frames and frames[-1][0] == rev:
+            frames[-1] = (rev, (*frames[-1][1], (key, html)))
+        else:
+            frames.append((rev, ((key, html),)))
+    return frames
 
 
 def frames_by_rev(parts: list[Part]) -> list[tuple[int, str]]:

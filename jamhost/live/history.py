@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from jamhost import metrics
-from jamhost.live.frames import Part, frame_parts, frames_by_rev
+from jamhost.live.frames import Frame, Part, frame_text, frames_by_rev
 
 # Frames a group keeps for catch-up: a minute of a busy jam. Older cursors read the rest
 # from the database (once per cursor, cached).
@@ -29,7 +29,7 @@ class Group:
     audience: str
     sockets: set[LiveSocket] = field(default_factory=set)
     last_rev: int | None = None
-    pending: dict[int, str] = field(default_factory=dict)
+    pending: dict[int, Frame] = field(default_factory=dict)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     gap_task: asyncio.Task[None] | None = None
     # Frames delivered after history_start, split into the objects they carry, and each
@@ -43,12 +43,13 @@ class Group:
     def key(self) -> tuple[int, str]:
         return (self.jam_id, self.audience)
 
-    def delivered(self, rev: int, text: str) -> None:
-        """Hand a frame to every socket and keep it for sockets that join later."""
+    def delivered(self, rev: int, frame: Frame) -> None:
+        """Hand a frame to every socket and keep its parts for sockets that join later."""
+        text = frame_text(frame)
         for socket in list(self.sockets):
             socket.deliver(rev, text)
         metrics.FRAMES_DELIVERED.inc(len(self.sockets))
-        for key, part in frame_parts(text):
+        for key, part in frame:
             self.history.append((rev, key, part))
             if key is not None:
                 self.newest[key] = rev

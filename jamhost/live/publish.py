@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from jamhost.core import events
 from jamhost.live import bus
+from jamhost.live.frames import HEADER_KEY, Frame, post_key
 from jamhost.posts.render import AUDIENCES, render_header, render_post_audiences
 
 if TYPE_CHECKING:
@@ -40,13 +41,14 @@ def user_roles_changed_on_commit(*, jam_id: int, user_id: int) -> None:
 
 def publish_post_changed(event: events.PostChanged) -> None:
     post, header_jam = event.post, event.header_jam
-    header = render_header(header_jam) if header_jam is not None else ""
-    frames = {aud: header + text for aud, text in render_post_audiences(post).items()}
+    header: Frame = ((HEADER_KEY, render_header(header_jam)),) if header_jam is not None else ()
+    key = post_key(post.pk)
+    frames = {aud: (*header, (key, html)) for aud, html in render_post_audiences(post).items()}
     bus.publish(jam_id=post.jam_id, rev=event.rev, frames=frames)
 
 
 def publish_jam_changed(event: events.JamChanged) -> None:
-    header = render_header(event.jam)
+    header: Frame = ((HEADER_KEY, render_header(event.jam)),)
     bus.publish(jam_id=event.jam.pk, rev=event.rev, frames=dict.fromkeys(AUDIENCES, header))
 
 

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import redis.asyncio as aioredis
 from django.conf import settings
 
+from jamhost.live.frames import frame_decode
+
 if TYPE_CHECKING:
     from jamhost.live.fanout import Hub
 
@@ -118,10 +120,8 @@ class RedisSource:
             return
         try:
             jam_part, audience = channel[self.prefix_len :].split(":", 1)
-            stamp, text = data.split(b":", 1)
-            rev_part, _, sent_part = stamp.partition(b"@")
-            sent_at = float(sent_part) if sent_part else None
-            self.hub.feed(int(jam_part), audience, int(rev_part), text.decode(), sent_at)
+            rev, sent_at, frame = frame_decode(data)
+            self.hub.feed(int(jam_part), audience, rev, frame, sent_at)
         except ValueError:
             log.warning("live: ignoring malformed frame on %s", channel)
 
