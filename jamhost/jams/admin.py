@@ -1,6 +1,8 @@
-"""Admin for jams. Status, hashtags, counters and released questions change only through
-the services (which reserve tags, check transitions and tell live screens), so the
-admin shows them read-only; jams and questions are created on the host's pages."""
+"""Admin for jams. Status, hashtags, counters, released questions and the moderation
+rules (mode, muted words) change only through the services (which reserve tags, check
+transitions, audit, take a rev and tell live screens), so the admin shows them
+read-only; jams and questions are created on the host's pages, rules changed on the
+jam's console."""
 
 from __future__ import annotations
 
@@ -59,6 +61,9 @@ class JamAdmin(admin.ModelAdmin):
         "duration_minutes",
         "status",
         "current_question",
+        # The console's jam_rules services audit these, take a rev and reach every screen.
+        "moderation_mode",
+        "muted_words",
         "last_seq",
         "rev",
         "header_rev",

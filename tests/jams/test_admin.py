@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from jamhost.jams import people
 from jamhost.jams.models import Invite, Jam, Membership, Question, Role
-from jamhost.posts.models import Post
+from jamhost.posts.models import AuditEntry, Post
 from tests.factories import MembershipFactory, UserFactory, live_jam
 from tests.live.conftest import hub, receive_until_caught_up, socket  # noqa: F401 (hub: a fixture)
 
@@ -48,6 +48,26 @@ def test_jam_counters_are_read_only(admin_client) -> None:  # type: ignore[no-un
         assert f'name="{field}"' not in html
     assert 'name="title"' in html
     assert admin_client.get(reverse("admin:jams_jam_add")).status_code == 403
+
+
+def test_the_moderation_rules_are_read_only_in_the_admin(admin_client) -> None:  # type: ignore[no-untyped-def]
+    """Mode and muted words change on the console (audited, with a rev, pushed live): the
+    jam's admin page shows them, and a saved form leaves them, the rev and the log alone."""
+    jam = live_jam(questions=1, released=1)
+    jam.muted_words = "spoiler"
+    jam.save(update_fields=["muted_words"])
+    url = reverse("admin:jams_jam_change", args=[jam.pk])
+    form = _form_values(admin_client, url)
+    assert "moderation_mode" not in form and "muted_words" not in form
+    assert "spoiler" in admin_client.get(url).content.decode()
+    rev = Jam.objects.get(pk=jam.pk).rev
+    form.update(moderation_mode="pre", muted_words="other", title="Renamed")
+    answer = admin_client.post(url, form)
+    assert answer.status_code == 302, answer.content[:2000]
+    jam.refresh_from_db()
+    assert (jam.title, jam.moderation_mode, jam.muted_words) == ("Renamed", "post", "spoiler")
+    assert jam.rev == rev
+    assert not AuditEntry.objects.filter(jam_id=jam.pk).exists()
 
 
 def test_a_released_question_is_read_only_in_the_admin(admin_client) -> None:  # type: ignore[no-untyped-def]
