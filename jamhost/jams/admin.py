@@ -16,7 +16,7 @@ from jamhost.jams.models import Invite, Jam, Membership, Question
 
 
 def _tell_consoles(members: set[tuple[int, int]]) -> None:
-    """Roles changed here bypass jams.services, so the admin sends the services'
+    """Roles changed here bypass jams.people, so the admin sends the services'
     notification itself: each (jam, user)'s open consoles re-check the role after commit,
     and someone who may no longer moderate is cut off."""
     for jam_id, user_id in sorted(members):

@@ -1,4 +1,4 @@
-"""Importing a past jam: rows read by import_parse become a new jam, archived at once.
+"""Importing a past jam: rows read by import_csv or import_x become a new jam, archived at once.
 
 All or nothing: the jam, its questions and posts and its transcript are written in one
 transaction, after every row has been checked. The file is read once, as a stream (see
