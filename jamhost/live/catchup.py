@@ -11,6 +11,10 @@ joined its group before R was read.
 
 from __future__ import annotations
 
+import threading
+
+from cachetools import LRUCache
+
 from jamhost.jams.models import Jam
 from jamhost.live.frames import HEADER_KEY, Part, frames_by_rev, post_key
 from jamhost.posts.models import Post
@@ -23,7 +27,8 @@ from jamhost.posts.render import render_header, render_post
 # rev, so while the jam's rev is still R the rows with rev <= R are as they were; a change
 # committed after R was read arrives live with its newer rev, as without the cache.
 _SLICES = 256
-_slices: dict[tuple[int, object, str, int, int], list[Part]] = {}
+_slices: LRUCache[tuple[int, object, str, int, int], list[Part]] = LRUCache(maxsize=_SLICES)
+_lock = threading.Lock()  # read from several database threads at once
 
 
 def frames_after(*, jam_id: int, audience: str, after: int) -> tuple[int, list[tuple[int, str]]]:
@@ -39,12 +44,12 @@ def parts_after(*, jam_id: int, audience: str, after: int) -> tuple[int, list[Pa
     if after > upto:  # a cursor from another database (reset or restored): start over
         after = 0
     key = (jam_id, jam.created_at, audience, after, upto)
-    parts = _slices.get(key)
+    with _lock:
+        parts = _slices.get(key)
     if parts is None:
         parts = _parts(jam, audience, after, upto)
-        _slices[key] = parts
-        if len(_slices) > _SLICES:
-            _slices.pop(next(iter(_slices)), None)
+        with _lock:
+            _slices[key] = parts
     return upto, parts
 
 

@@ -35,10 +35,10 @@ import logging
 import os
 import time
 import weakref
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from typing import Any, TypeVar
 
+from cachetools import LRUCache
 from channels.db import database_sync_to_async
 from django.conf import settings
 
@@ -111,7 +111,7 @@ class Hub:
         )
         self._check_task: asyncio.Task[None] | None = None
         self._shared = Shared()
-        self._slices: OrderedDict[Hashable, list[Part]] = OrderedDict()
+        self._slices: LRUCache[Hashable, list[Part]] = LRUCache(maxsize=SLICES)
 
     # Connecting -------------------------------------------------------------------------
 
@@ -151,8 +151,6 @@ class Hub:
             key, lambda: _parts_between(jam.pk, audience, after, upto)
         )
         self._slices[key] = parts
-        if len(self._slices) > SLICES:
-            self._slices.popitem(last=False)
         return parts
 
     # Membership -------------------------------------------------------------------------
