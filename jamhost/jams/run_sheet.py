@@ -17,7 +17,7 @@ from jamhost.jams.models import (
     JamStatus,
     Question,
 )
-from jamhost.jams.selectors import question_next
+from jamhost.jams.selectors import question_next, released_filter
 from jamhost.jams.x_text import x_refused_message
 
 
@@ -175,7 +175,7 @@ def question_release(*, question: Question, now: datetime | None = None) -> Ques
 
 def question_release_next(*, jam: Jam, now: datetime | None = None) -> Question:
     """Release the question the live header counts down to (selectors.question_next)."""
-    nxt = question_next(jam.questions.filter(released_at__isnull=True))
+    nxt = question_next(jam.questions.filter(released_filter(released=False)))
     if nxt is None:
         raise ValidationError("Every question has been released.")
     return question_release(question=nxt, now=now)

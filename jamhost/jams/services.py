@@ -152,6 +152,31 @@ def _validate_times(starts_at: datetime, duration_minutes: int) -> None:
         )
 
 
+def _validated(*, title: str, hashtag: str, starts_at: datetime, duration_minutes: int) -> str:
+    """The checks creating and editing a jam share: a title, a valid hashtag, a start and
+    a length in range. Returns the cleaned hashtag; raises ValidationError by field."""
+    errors: dict[str, list[str]] = {}
+    if not title.strip():
+        errors["title"] = ["Give the jam a title."]
+    tag = ""
+    try:
+        tag = hashtag_clean(hashtag)
+    except ValidationError as exc:
+        errors["hashtag"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    _validate_times(starts_at, duration_minutes)
+    return tag
+
+
+def _hashtag_reserve(**window: Any) -> None:
+    """hashtag_check_available, its refusal put on the form's hashtag field."""
+    try:
+        hashtag_check_available(**window)
+    except ValidationError as exc:
+        raise ValidationError({"hashtag": exc.messages}) from exc
+
+
 def jam_create(
     *,
     host: Any,
@@ -166,28 +191,17 @@ def jam_create(
 ) -> Jam:
     """Create a draft jam that reserves its hashtag for its window; the host is a member.
     A clash names the holder and its times in `time_zone` (the host's)."""
-    errors: dict[str, list[str]] = {}
-    if not title.strip():
-        errors["title"] = ["Give the jam a title."]
-    try:
-        tag = hashtag_clean(hashtag)
-    except ValidationError as exc:
-        errors["hashtag"] = exc.messages
-        tag = ""
-    if errors:
-        raise ValidationError(errors)
-    _validate_times(starts_at, duration_minutes)
+    tag = _validated(
+        title=title, hashtag=hashtag, starts_at=starts_at, duration_minutes=duration_minutes
+    )
     with transaction.atomic():
-        try:
-            hashtag_check_available(
-                hashtag=tag,
-                starts_at=starts_at,
-                duration_minutes=duration_minutes,
-                viewer=host,
-                time_zone=time_zone,
-            )
-        except ValidationError as exc:
-            raise ValidationError({"hashtag": exc.messages}) from exc
+        _hashtag_reserve(
+            hashtag=tag,
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            viewer=host,
+            time_zone=time_zone,
+        )
         jam = Jam(
             title=title.strip(),
             description=description.strip(),
@@ -221,30 +235,20 @@ def jam_update(
     A moderation mode or deletion policy left out (None or "") stays as it was."""
     if jam.status not in (JamStatus.DRAFT, JamStatus.SCHEDULED):
         raise ValidationError("A jam that has started can no longer be edited here.")
-    errors: dict[str, list[str]] = {}
-    if not title.strip():
-        errors["title"] = ["Give the jam a title."]
-    try:
-        tag = hashtag_clean(hashtag)
-    except ValidationError as exc:
-        errors["hashtag"] = exc.messages
-    if errors:
-        raise ValidationError(errors)
-    _validate_times(starts_at, duration_minutes)
+    tag = _validated(
+        title=title, hashtag=hashtag, starts_at=starts_at, duration_minutes=duration_minutes
+    )
     if jam.status == JamStatus.SCHEDULED and starts_at <= timezone.now():
         raise ValidationError({"starts_at": "A scheduled jam cannot be moved into the past."})
     with transaction.atomic():
-        try:
-            hashtag_check_available(
-                hashtag=tag,
-                starts_at=starts_at,
-                duration_minutes=duration_minutes,
-                exclude_jam_id=jam.pk,
-                viewer=actor,
-                time_zone=time_zone,
-            )
-        except ValidationError as exc:
-            raise ValidationError({"hashtag": exc.messages}) from exc
+        _hashtag_reserve(
+            hashtag=tag,
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            exclude_jam_id=jam.pk,
+            viewer=actor,
+            time_zone=time_zone,
+        )
         jam.title = title.strip()
         jam.description = description.strip()
         jam.hashtag = tag

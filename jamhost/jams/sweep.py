@@ -37,7 +37,7 @@ def jams_sweep(*, now: datetime | None = None) -> SweepResult:
         jam_go_live(jam=jam, now=now)
         result.opened.append(jam.pk)
     for jam in Jam.objects.filter(status=JamStatus.LIVE).prefetch_related("questions"):
-        due = [q for q in jam.questions.all() if q.released_at is None and q.release_at <= now]
+        due = [q for q in jam.questions.all() if not q.is_released and q.release_at <= now]
         for question in sorted(due, key=lambda q: q.number):
             try:
                 question_release(question=question, now=now)

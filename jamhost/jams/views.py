@@ -26,6 +26,7 @@ from jamhost.jams.selectors import (
     jam_list_past,
     jam_list_upcoming,
     jam_people,
+    released_of,
 )
 from jamhost.links import site_root
 
@@ -63,7 +64,7 @@ def jam_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "jams/detail.html",
         {
             "jam": jam,
-            "questions": questions if run_sheet else [q for q in questions if q.is_released],
+            "questions": questions if run_sheet else released_of(questions),
             "run_sheet": run_sheet,
             "panelists": panelists,
             "role": jam_role(user=request.user, jam=jam),

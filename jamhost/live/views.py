@@ -27,7 +27,7 @@ from jamhost.posts.selectors import (
     post_texts_sent_to_x,
     posts_for_room,
 )
-from jamhost.posts.services import AUTO, post_held_for_approval, post_send
+from jamhost.posts.services import AUTO, post_held_for_approval, post_send, question_default
 from jamhost.ratelimit import Limited, rate_check
 
 # A form sent again (a resend after a timeout, a double click) whose first send was stored.
@@ -174,11 +174,8 @@ def compose_preview(request: HttpRequest, slug: str) -> HttpResponse:
     except ValidationError:
         choice = None
     if choice == AUTO:
-        number = (
-            jam.current_question.number
-            if jam.current_question and role in (Role.HOST, Role.PANELIST)
-            else None
-        )
+        current = question_default(jam=jam, role=role)
+        number = current.number if current else None
     else:
         number = choice if isinstance(choice, int) else None
     composed = compose_text(body=body, hashtag=jam.hashtag, question_number=number)

@@ -81,7 +81,7 @@ def author_block(
             post.status, post.status_reason = PostStatus.HIDDEN, BLOCKED_REASON
             stamp_and_publish(post, jam)
         audit(
-            jam=jam,
+            jam_id=jam.pk,
             actor=actor,
             action=ModerationAction.BLOCK,
             before={"blocked": False},
@@ -129,7 +129,7 @@ def author_unblock(*, jam: Jam, actor: Any, author_key: str, key: str | None = N
             )
             stamp_and_publish(post, jam)
         audit(
-            jam=jam,
+            jam_id=jam.pk,
             actor=actor,
             action=ModerationAction.UNBLOCK,
             before={"blocked": True},

@@ -79,7 +79,7 @@ def jam_set_muted_words(
         jam.save(update_fields=["muted_words", "updated_at"])
         events.send_on_commit(events.JamChanged(jam=jam, rev=jam.header_rev))
         audit(
-            jam=jam,
+            jam_id=jam.pk,
             actor=actor,
             action=ModerationAction.MUTED_WORDS,
             before={"muted_words": current.splitlines()},
@@ -108,7 +108,7 @@ def jam_switch_moderation_mode(
             return Outcome(f"The jam is already in {locked.get_moderation_mode_display()}.", False)
         updated = jam_set_moderation_mode(jam=locked, mode=mode)
         audit(
-            jam=locked,
+            jam_id=locked.pk,
             actor=actor,
             action=ModerationAction.MODE,
             before={"moderation_mode": before},

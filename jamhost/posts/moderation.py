@@ -37,6 +37,8 @@ from jamhost.posts.models import AuditEntry, Block, Post
 # exactly the posts hidden for this reason, not ones a moderator hid by hand.
 BLOCKED_REASON = "author blocked"
 MAX_REASON_CHARS = 200
+# The actor_handle of what jamhost did by itself (a post sent to pending by its flags).
+SYSTEM_ACTOR = "jamhost"
 
 STATE_FIELDS = ("status", "status_reason", "pinned", "featured", "answered")
 
@@ -106,7 +108,7 @@ def clean_reason(reason: str) -> str:
 
 def audit(
     *,
-    jam: Jam,
+    jam_id: int,
     actor: Any,
     action: str,
     before: dict[str, Any],
@@ -117,13 +119,15 @@ def audit(
     reason: str = "",
     key: str | None = None,
 ) -> AuditEntry:
+    """The one way a moderation change is recorded: who (None: jamhost itself, as when
+    flags send a post to pending), what, when, the state before and after, and why."""
     return AuditEntry.objects.create(
-        jam_id=jam.pk,
+        jam_id=jam_id,
         post=post,
         author_key=author_key or (post.author_key if post else ""),
         author_handle=author_handle or (post.author_handle if post else ""),
         actor=actor,
-        actor_handle=actor.get_username(),
+        actor_handle=actor.get_username() if actor is not None else SYSTEM_ACTOR,
         action=action,
         before=before,
         after=after,

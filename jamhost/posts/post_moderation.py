@@ -66,7 +66,7 @@ def _post_action(
             return Outcome(nothing_to_do or "Nothing to change.", changed=False, post=post)
         stamp_and_publish(post, jam)
         audit(
-            jam=jam,
+            jam_id=jam.pk,
             actor=actor,
             action=action,
             before=before,

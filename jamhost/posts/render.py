@@ -4,13 +4,14 @@ connect storm replaying the same posts to many sockets renders each post once.""
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import threading
 from typing import TYPE_CHECKING
 
+from cachetools import LRUCache
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 
-from jamhost.jams.selectors import question_next
+from jamhost.jams.selectors import question_next, released_of
 from jamhost.posts.models import NetworkStatus
 
 if TYPE_CHECKING:
@@ -22,18 +23,19 @@ MODERATOR = "moderator"
 AUDIENCES = (VIEWER, MODERATOR)
 
 _CACHE_SIZE = 4096
-_cache: OrderedDict[tuple[str, int, int, str], str] = OrderedDict()
+_cache: LRUCache[tuple[str, int, int, str], str] = LRUCache(maxsize=_CACHE_SIZE)
+# Renders run in several threads (request threads, publishers after commit); the cache's
+# bookkeeping is not thread-safe, the render itself runs outside the lock.
+_lock = threading.Lock()
 
 
 def _cached(key: tuple[str, int, int, str], make: object) -> str:
-    text = _cache.get(key)
+    with _lock:
+        text = _cache.get(key)
     if text is None:
         text = make()  # type: ignore[operator]
-        _cache[key] = text
-        if len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    else:
-        _cache.move_to_end(key)
+        with _lock:
+            _cache[key] = text
     return text
 
 
@@ -91,7 +93,7 @@ def render_header(jam: Jam) -> str:
 
     def make() -> str:
         questions = list(jam.questions.all())
-        released = [q for q in questions if q.is_released]
+        released = released_of(questions)
         return render_to_string(
             "live/_header.html",
             {

@@ -35,6 +35,12 @@ MAX_BODY_CHARS = 4000
 AUTO = "auto"
 
 
+def question_default(*, jam: Jam, role: str | None) -> Question | None:
+    """The question a post answers when its author leaves the choice on "auto": only the
+    host's and panelists' posts follow the current question."""
+    return jam.current_question if role in (Role.HOST, Role.PANELIST) else None
+
+
 def author_key_for_user(user: Any) -> str:
     return app_author_key(user.pk)
 
@@ -287,8 +293,7 @@ def post_send(
     )
     current = None
     if question_number == AUTO:
-        # Only the host's and panelists' posts follow the current question.
-        current = jam.current_question if role in (Role.HOST, Role.PANELIST) else None
+        current = question_default(jam=jam, role=role)
         number = current.number if current else None
     else:
         number = int(question_number) if question_number not in (None, "") else None

@@ -21,6 +21,7 @@ from typing import Any
 from django.db.models import Count, Q
 
 from jamhost.jams.models import Jam, Membership, Role
+from jamhost.jams.selectors import released_filter
 from jamhost.posts.models import (
     DELETED_AUTHOR_PREFIX,
     Kind,
@@ -114,7 +115,7 @@ _POST_FIELDS = (
 def snapshot_build(jam: Jam) -> Snapshot:
     """The jam's snapshot from the database: five queries, any number of posts."""
     questions = list(
-        jam.questions.filter(released_at__isnull=False)
+        jam.questions.filter(released_filter())
         .order_by("number")
         .values_list("number", "text", "released_at")
     )
