@@ -3,8 +3,11 @@ idempotency, two moderators on one post, and who may do what."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.loader import render_to_string
 
 from jamhost.jams.models import ModerationMode, Role
 from jamhost.jams.people import membership_remove
@@ -337,3 +340,45 @@ def test_an_archived_jam_is_not_moderated_but_an_ended_one_is(jam, moderator) ->
     assert keep.status == PostStatus.VISIBLE and not keep.pinned and keep.rev == rev
     assert AuditEntry.objects.filter(jam=jam).count() == audited
     assert not Block.objects.filter(jam=jam).exists()
+
+
+# The actions a post allows: computed once on the server, shown by the template ---------
+
+
+def _buttons(post: Post) -> tuple[set[str], str]:
+    html = render_to_string("posts/_post.html", {"post": post, "audience": MODERATOR, "live": True})
+    shown = set(re.findall(r'name="action" value="(\w+)" data-shortcut', html))
+    listed = re.search(r'class="mod-actions"[^>]*data-actions="([^"]*)"', html)
+    assert listed is not None
+    return shown, listed.group(1)
+
+
+def test_the_console_shows_exactly_the_actions_the_post_allows(jam, panelist, moderator) -> None:  # type: ignore[no-untyped-def]
+    answer = post_compose(jam=jam, user=panelist, body="A2 an answer", question_number="2")
+    asked = post_compose(jam=jam, user=UserFactory(), body="Why so?")
+    states = []
+    for post, change in [
+        (answer, lambda: None),
+        (answer, lambda: post_moderation.post_pin(jam=jam, actor=moderator, post_id=answer.pk)),
+        (answer, lambda: post_moderation.post_feature(jam=jam, actor=moderator, post_id=answer.pk)),
+        (answer, lambda: post_moderation.post_hide(jam=jam, actor=moderator, post_id=answer.pk)),
+        (asked, lambda: None),
+        (
+            asked,
+            lambda: post_moderation.post_mark_answered(jam=jam, actor=moderator, post_id=asked.pk),
+        ),
+    ]:
+        change()
+        post.refresh_from_db()
+        shown, listed = _buttons(post)
+        assert shown == set(post.moderation_actions), (post.status, shown)
+        assert listed == " ".join(post.moderation_actions)
+        states.append(post.moderation_actions)
+    assert states[0] == ("block", "feature", "hide", "pin")
+    assert states[2] == ("block", "hide", "unfeature", "unpin")
+    assert states[3] == ("block", "restore")
+    assert "unanswer" in states[5] and "answer" in states[4]
+    # An audience question is no answer: not offered, and the service refuses it too.
+    assert "feature" not in states[5]
+    with pytest.raises(ValidationError):
+        post_moderation.post_feature(jam=jam, actor=moderator, post_id=asked.pk)
