@@ -118,6 +118,21 @@ def _renumber(jam: Jam, ordered_ids: list[int]) -> None:
         Question.objects.filter(pk=pk).update(number=index)
 
 
+def question_keeps_place(question: Question) -> bool:
+    """A released question keeps its place in the run-sheet: nothing moves past it. The
+    one rule question_reorder enforces and the run-sheet's move buttons follow."""
+    return question.is_released
+
+
+def question_can_swap(questions: list[Question], index: int, step: int) -> bool:
+    """Whether the question at `index` (of the run-sheet in order) may swap with the one
+    `step` away (-1: up, +1: down)."""
+    target = index + step
+    return 0 <= target < len(questions) and not (
+        question_keeps_place(questions[index]) or question_keeps_place(questions[target])
+    )
+
+
 def question_reorder(*, jam: Jam, ordered_ids: list[int]) -> list[Question]:
     """Put the jam's questions in this order. Released questions keep their numbers.
 
@@ -135,7 +150,7 @@ def question_reorder(*, jam: Jam, ordered_ids: list[int]) -> list[Question]:
         by_pk = {q.pk: q for q in questions}
         for position, (old, pk) in enumerate(zip(questions, ordered_ids, strict=True), 1):
             moved = by_pk[pk]
-            if (old.is_released or moved.is_released) and old.pk != pk:
+            if (question_keeps_place(old) or question_keeps_place(moved)) and old.pk != pk:
                 released = old if old.is_released else moved
                 raise ValidationError(
                     f"{released.label} is released and keeps its place; move only the "

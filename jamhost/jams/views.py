@@ -197,12 +197,9 @@ def jam_unschedule(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _questions_context(jam: Jam, /, **parts: Any) -> dict[str, Any]:
     questions = list(jam.questions.order_by("number"))
-    # A question moves only past questions not yet released (those keep their place).
     for index, question in enumerate(questions):
-        before = questions[index - 1] if index > 0 else None
-        after = questions[index + 1] if index + 1 < len(questions) else None
-        question.can_move_up = bool(before and not before.is_released)  # type: ignore[attr-defined]
-        question.can_move_down = bool(after and not after.is_released)  # type: ignore[attr-defined]
+        question.can_move_up = run_sheet.question_can_swap(questions, index, -1)  # type: ignore[attr-defined]
+        question.can_move_down = run_sheet.question_can_swap(questions, index, 1)  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "jam": jam,
         "questions": questions,
