@@ -7,6 +7,6 @@ class PostsConfig(AppConfig):
 
     def ready(self) -> None:
         from jamhost.core import events
-        from jamhost.posts.services import on_question_released
+        from jamhost.posts.question_posts import on_question_released
 
         events.subscribe(events.QuestionReleased, on_question_released)
