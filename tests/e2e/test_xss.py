@@ -53,7 +53,7 @@ print(json.dumps({"slug": jam.slug}))
 """
 
 PUSH = """
-from jamhost.jams import services as jam_services
+from jamhost.jams import run_sheet
 from jamhost.jams.models import Jam
 from jamhost.posts.services import post_compose
 from django.contrib.auth import get_user_model
