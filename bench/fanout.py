@@ -93,7 +93,7 @@ def jam_prepare(bench: Bench) -> None:
     from django.test import Client
     from django.utils import timezone
 
-    from jamhost.jams import services
+    from jamhost.jams import lifecycle, people, run_sheet, services
     from jamhost.jams.models import Role
 
     tag = secrets.token_hex(3)
@@ -108,12 +108,12 @@ def jam_prepare(bench: Bench) -> None:
         duration_minutes=300,
     )
     for n in range(3):
-        services.question_add(jam=jam, text=f"Benchmark question {n + 1}?", offset_minutes=n * 10)
-    services.jam_schedule(jam=jam)
-    jam = services.jam_go_live(jam=jam)
-    services.question_release(question=jam.questions.order_by("number").first())  # type: ignore[arg-type]
-    invite = services.invite_create(jam=jam, role=Role.MODERATOR, actor=host)
-    services.invite_accept(token=invite.token, user=moderator)
+        run_sheet.question_add(jam=jam, text=f"Benchmark question {n + 1}?", offset_minutes=n * 10)
+    lifecycle.jam_schedule(jam=jam)
+    jam = lifecycle.jam_go_live(jam=jam)
+    run_sheet.question_release(question=jam.questions.order_by("number").first())  # type: ignore[arg-type]
+    invite = people.invite_create(jam=jam, role=Role.MODERATOR, actor=host)
+    people.invite_accept(token=invite.token, user=moderator)
     client = Client()
     client.force_login(moderator)
     bench.jam_id, bench.slug, bench.poster_id = jam.pk, jam.slug, host.pk

@@ -61,7 +61,7 @@ def _create_pg_database(url: str) -> None:
 def build(posts: int) -> Any:
     from django.utils import timezone
 
-    from jamhost.jams import services
+    from jamhost.jams import lifecycle
     from jamhost.jams.models import Jam, JamStatus, Membership, Question, Role
     from jamhost.posts.models import AuthorRole, Kind, Post
     from tests.factories import UserFactory
@@ -129,7 +129,7 @@ def build(posts: int) -> Any:
         rows.append(post)
     Post.objects.bulk_create(rows, batch_size=2000)
     Jam.objects.filter(pk=jam.pk).update(last_seq=posts, rev=posts)
-    services.jam_end(jam=Jam.objects.get(pk=jam.pk), now=t0 + timedelta(minutes=60))
+    lifecycle.jam_end(jam=Jam.objects.get(pk=jam.pk), now=t0 + timedelta(minutes=60))
     return Jam.objects.get(pk=jam.pk)
 
 

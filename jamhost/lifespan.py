@@ -81,8 +81,8 @@ async def networks_forever(interval: float) -> None:
 async def demo_replay_forever() -> None:
     """The first-run demo (`make run`): the recorded jam plays into the demo jam, again
     and again while it is live, so a new user sees posts arrive."""
-    from jamhost.jams.management.commands.demo import DEMO_SLUG
-    from jamhost.jams.rehearsal import DEMO_RECORDING, recording_load, recording_replay_async
+    from jamhost.posts.management.commands.demo import DEMO_SLUG
+    from jamhost.posts.rehearsal import DEMO_RECORDING, recording_load, recording_replay_async
 
     recording = await sync_to_async(recording_load)(DEMO_RECORDING)
     await recording_replay_async(slug=DEMO_SLUG, recording=recording, loop=True)

@@ -6,41 +6,16 @@ layer, Celery tasks run in-process and the schedule sweep on the server's event 
 With DATABASE_URL and REDIS_URL it runs on PostgreSQL, Redis pub/sub and Celery workers.
 """
 
-import os
 import sys
 import warnings
 from pathlib import Path
 
 import dj_database_url
 
+from jamhost.core.env import env_bool, env_float, env_int, env_list, env_str
 from jamhost.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = env_str(name)
-    if not value:
-        return default
-    return value.lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    value = env_str(name)
-    return int(value) if value else default
-
-
-def env_float(name: str, default: float) -> float:
-    value = env_str(name)
-    return float(value) if value else default
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
 TESTING = "pytest" in sys.modules
@@ -77,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.syndication",
     "django_htmx",
     "channels",
+    "jamhost.core",
     "jamhost.accounts",
     "jamhost.jams",
     "jamhost.posts",

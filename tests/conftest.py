@@ -43,7 +43,7 @@ def _fast_live_settings(settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(autouse=True)
 def _clear_render_cache():  # type: ignore[no-untyped-def]
-    from jamhost.live import render
+    from jamhost.posts import render
 
     render._cache.clear()
     yield

@@ -61,14 +61,14 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 def live_jam(*, questions: int = 3, released: int = 1, **kwargs: object) -> Jam:
     """A live jam that started a few minutes ago, with `released` questions out."""
-    from jamhost.jams import services
+    from jamhost.jams import lifecycle, run_sheet
 
     now = timezone.now()
     jam = JamFactory(starts_at=now - timedelta(minutes=5), status=JamStatus.SCHEDULED, **kwargs)
     for n in range(1, questions + 1):
         QuestionFactory(jam=jam, number=n, offset_minutes=(n - 1) * 10 + 30)
-    services.jam_go_live(jam=jam, now=now)
+    lifecycle.jam_go_live(jam=jam, now=now)
     for question in jam.questions.order_by("number")[:released]:
-        services.question_release(question=question, now=now)
+        run_sheet.question_release(question=question, now=now)
     jam.refresh_from_db()
     return jam

@@ -41,6 +41,7 @@ from jamhost.posts.models import (
     PostStatus,
     app_author_key,
 )
+from jamhost.transcripts.tasks import archive_jam
 
 log = logging.getLogger(__name__)
 
@@ -211,8 +212,6 @@ def _supersede_transcripts(jam_ids: list[int]) -> None:
     acknowledged late, so a worker that dies mid-run hands it back); a failure to enqueue
     is logged, never raised: the jam is marked transcript_outdated, and the archive
     sweep enqueues it again until a new version is stored."""
-    from jamhost.transcripts.tasks import archive_jam
-
     for jam_id in jam_ids:
         try:
             archive_jam.delay(jam_id)

@@ -26,12 +26,14 @@ from jamhost.audience.rules import (
     require_not_blocked,
     require_signed_in,
 )
+from jamhost.core import events
 from jamhost.jams.counters import jam_next_rev
+from jamhost.jams.locks import jam_lock
 from jamhost.jams.models import Jam
 from jamhost.jams.permissions import can_edit, can_moderate
 from jamhost.live.publish import post_changed_on_commit
-from jamhost.posts.models import AuditEntry, Kind, ModerationAction, Post, PostStatus
-from jamhost.posts.moderation import check_not_archived, jam_lock
+from jamhost.posts.models import Kind, ModerationAction, Post, PostStatus
+from jamhost.posts.moderation import audit, check_not_archived
 
 # status_reason of a post the flags sent to pending; dismissing the flags undoes exactly
 # that, not a moderator's own decision.
@@ -40,7 +42,6 @@ FLAGGED_PREFIX = "flagged by "
 AUDIT_FLAGGED = ModerationAction.FLAGGED
 AUDIT_UNFLAGGED = ModerationAction.UNFLAGGED
 # Shown as the actor of an automatic step: nobody pressed a button.
-SYSTEM_ACTOR = "jamhost"
 MAX_THRESHOLD = 1000
 
 
@@ -64,18 +65,14 @@ def _state(post: Post) -> dict[str, Any]:
 def _audit(
     *, post: Post, action: str, before: dict[str, Any], actor: Any = None, reason: str = ""
 ) -> None:
-    AuditEntry.objects.create(
+    audit(
         jam_id=post.jam_id,
         post=post,
-        author_key=post.author_key,
-        author_handle=post.author_handle,
         actor=actor,
-        actor_handle=actor.get_username() if actor is not None else SYSTEM_ACTOR,
         action=action,
         before=before,
         after=_state(post),
         reason=reason[:200],
-        created_at=timezone.now(),
     )
 
 
@@ -222,3 +219,9 @@ def jam_set_flag_threshold(*, jam: Jam, actor: Any, threshold: int | str) -> Jam
         Jam.objects.filter(pk=jam.pk).update(flag_threshold=value, updated_at=timezone.now())
     jam.flag_threshold = value
     return jam
+
+
+def on_post_shown(event: events.PostShown) -> Post:
+    """A moderator showed the post (posts.post_moderation): that answers its open flags."""
+    post, _ = flag_dismiss(post_id=event.post_id, actor=event.actor, jam_id=event.jam_id)
+    return post

@@ -22,13 +22,12 @@ from jamhost.jams.x_text import x_refused_message
 from jamhost.networks.models import XAccount
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text, is_blank
 from jamhost.posts.models import AuthorRole, Post, PostStatus, Source
+from jamhost.posts.moderation import author_is_blocked
 from jamhost.posts.services import MAX_BODY_CHARS, post_store_composed
 
 
 def mention_for(parent: Post) -> str | None:
     """The X handle a reply to `parent` may mention, or None (see the module docstring)."""
-    from jamhost.posts.moderation import author_is_blocked
-
     if author_is_blocked(jam=parent.jam, author_key=parent.author_key):
         return None
     if parent.source == Source.X:

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from jamhost.jams.models import Jam, JamStatus
 from jamhost.posts.models import Post
+from jamhost.posts.moderation import author_is_blocked
 from jamhost.posts.services import author_key_for_user
 
 
@@ -24,8 +25,6 @@ def require_live(jam: Jam, what: str) -> None:
 
 
 def require_not_blocked(jam: Jam, user: Any) -> None:
-    from jamhost.posts.moderation import author_is_blocked
-
     if author_is_blocked(jam=jam, author_key=author_key_for_user(user)):
         raise PermissionDenied("The moderators have blocked you in this jam.")
 

@@ -1,6 +1,8 @@
-"""Admin for jams. Status, hashtags, counters and released questions change only through
-the services (which reserve tags, check transitions and tell live screens), so the
-admin shows them read-only; jams and questions are created on the host's pages."""
+"""Admin for jams. Status, hashtags, counters, released questions and the moderation
+rules (mode, muted words) change only through the services (which reserve tags, check
+transitions, audit, take a rev and tell live screens), so the admin shows them
+read-only; jams and questions are created on the host's pages, rules changed on the
+jam's console."""
 
 from __future__ import annotations
 
@@ -9,16 +11,16 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from jamhost.core import events
 from jamhost.jams.models import Invite, Jam, Membership, Question
-from jamhost.live.publish import user_roles_changed_on_commit
 
 
 def _tell_consoles(members: set[tuple[int, int]]) -> None:
-    """Roles changed here bypass jams.services, so the admin sends the services'
+    """Roles changed here bypass jams.people, so the admin sends the services'
     notification itself: each (jam, user)'s open consoles re-check the role after commit,
     and someone who may no longer moderate is cut off."""
     for jam_id, user_id in sorted(members):
-        user_roles_changed_on_commit(jam_id=jam_id, user_id=user_id)
+        events.send_on_commit(events.UserRolesChanged(jam_id=jam_id, user_id=user_id))
 
 
 def _members(queryset: Any) -> set[tuple[int, int]]:
@@ -59,6 +61,9 @@ class JamAdmin(admin.ModelAdmin):
         "duration_minutes",
         "status",
         "current_question",
+        # The console's jam_rules services audit these, take a rev and reach every screen.
+        "moderation_mode",
+        "muted_words",
         "last_seq",
         "rev",
         "header_rev",

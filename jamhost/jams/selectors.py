@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from typing import Any
 
+from cachetools import LRUCache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -14,18 +16,30 @@ from jamhost.jams.models import Invite, Jam, JamStatus, Membership, Question, Ro
 # they change only when a question is released, which takes a new header rev (a
 # released question cannot be edited, moved or deleted).
 _RELEASED_KEEP = 256
-_released: dict[tuple[int, Any, int], list[Question]] = {}
+_released: LRUCache[tuple[int, Any, int], list[Question]] = LRUCache(maxsize=_RELEASED_KEEP)
+_released_lock = threading.Lock()  # read from several request threads at once
+
+
+def released_of(questions: Iterable[Question]) -> list[Question]:
+    """Of these questions (already read), the released ones in the order given. With
+    released_filter, the one rule for which questions are released."""
+    return [q for q in questions if q.is_released]
+
+
+def released_filter(*, released: bool = True) -> Q:
+    """The released (or, with released=False, unreleased) questions, in a query."""
+    return Q(released_at__isnull=not released)
 
 
 def questions_released(*, jam: Jam) -> list[Question]:
     """The jam's released questions in order, read once per header rev per process."""
     key = (jam.pk, jam.created_at, jam.header_rev)
-    released = _released.get(key)
+    with _released_lock:
+        released = _released.get(key)
     if released is None:
-        released = [q for q in jam.questions.all() if q.is_released]
-        if len(_released) >= _RELEASED_KEEP:
-            _released.clear()
-        _released[key] = released
+        released = released_of(jam.questions.all())
+        with _released_lock:
+            _released[key] = released
     return released
 
 

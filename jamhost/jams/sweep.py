@@ -15,8 +15,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from jamhost import metrics
+from jamhost.jams.lifecycle import jam_end, jam_go_live
 from jamhost.jams.models import Jam, JamStatus
-from jamhost.jams.services import jam_end, jam_go_live, question_release
+from jamhost.jams.run_sheet import question_release
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def jams_sweep(*, now: datetime | None = None) -> SweepResult:
         jam_go_live(jam=jam, now=now)
         result.opened.append(jam.pk)
     for jam in Jam.objects.filter(status=JamStatus.LIVE).prefetch_related("questions"):
-        due = [q for q in jam.questions.all() if q.released_at is None and q.release_at <= now]
+        due = [q for q in jam.questions.all() if not q.is_released and q.release_at <= now]
         for question in sorted(due, key=lambda q: q.number):
             try:
                 question_release(question=question, now=now)

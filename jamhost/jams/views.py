@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from jamhost.jams import services
+from jamhost.jams import lifecycle, people, run_sheet, services
 from jamhost.jams.forms import InviteForm, JamForm, QuestionForm, add_service_errors
 from jamhost.jams.models import Invite, Jam, JamStatus, Membership, Question, Role
 from jamhost.jams.permissions import can_edit, can_moderate, can_see_run_sheet, can_view, jam_role
@@ -27,6 +27,7 @@ from jamhost.jams.selectors import (
     jam_list_past,
     jam_list_upcoming,
     jam_people,
+    released_of,
 )
 from jamhost.links import site_root
 
@@ -64,7 +65,7 @@ def jam_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "jams/detail.html",
         {
             "jam": jam,
-            "questions": questions if run_sheet else [q for q in questions if q.is_released],
+            "questions": questions if run_sheet else released_of(questions),
             "run_sheet": run_sheet,
             "panelists": panelists,
             "role": jam_role(user=request.user, jam=jam),
@@ -172,7 +173,7 @@ def _manage_context(request: HttpRequest, jam: Jam, /, **parts: Any) -> dict[str
 def jam_schedule(request: HttpRequest, slug: str) -> HttpResponse:
     jam = _jam_for_host(request, slug)
     try:
-        services.jam_schedule(jam=jam)
+        lifecycle.jam_schedule(jam=jam)
     except ValidationError as exc:
         messages.error(request, f"Not scheduled: {' '.join(exc.messages)}")
     else:
@@ -185,7 +186,7 @@ def jam_schedule(request: HttpRequest, slug: str) -> HttpResponse:
 def jam_unschedule(request: HttpRequest, slug: str) -> HttpResponse:
     jam = _jam_for_host(request, slug)
     try:
-        services.jam_unschedule(jam=jam)
+        lifecycle.jam_unschedule(jam=jam)
     except ValidationError as exc:
         messages.error(request, f"Not unscheduled: {' '.join(exc.messages)}")
     else:
@@ -198,12 +199,9 @@ def jam_unschedule(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _questions_context(jam: Jam, /, **parts: Any) -> dict[str, Any]:
     questions = list(jam.questions.order_by("number"))
-    # A question moves only past questions not yet released (those keep their place).
     for index, question in enumerate(questions):
-        before = questions[index - 1] if index > 0 else None
-        after = questions[index + 1] if index + 1 < len(questions) else None
-        question.can_move_up = bool(before and not before.is_released)  # type: ignore[attr-defined]
-        question.can_move_down = bool(after and not after.is_released)  # type: ignore[attr-defined]
+        question.can_move_up = run_sheet.question_can_swap(questions, index, -1)  # type: ignore[attr-defined]
+        question.can_move_down = run_sheet.question_can_swap(questions, index, 1)  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "jam": jam,
         "questions": questions,
@@ -246,7 +244,7 @@ def question_add(request: HttpRequest, slug: str) -> HttpResponse:
     form = QuestionForm(data=request.POST)
     if form.is_valid():
         try:
-            services.question_add(jam=jam, **form.cleaned_data)
+            run_sheet.question_add(jam=jam, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -271,7 +269,7 @@ def question_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     form = QuestionForm(data=request.POST, prefix_id=f"q{question.pk}")
     if form.is_valid():
         try:
-            services.question_update(question=question, **form.cleaned_data)
+            run_sheet.question_update(question=question, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -284,7 +282,7 @@ def question_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def question_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     jam, question = _question_for_host(request, slug, pk)
     try:
-        services.question_delete(question=question)
+        run_sheet.question_delete(question=question)
     except ValidationError as exc:
         return _questions_response(request, jam, question_error=" ".join(exc.messages))
     return _questions_response(request, jam)
@@ -324,7 +322,7 @@ def question_reorder(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _reorder(request: HttpRequest, jam: Jam, order: list[int]) -> HttpResponse:
     try:
-        services.question_reorder(jam=jam, ordered_ids=order)
+        run_sheet.question_reorder(jam=jam, ordered_ids=order)
     except ValidationError as exc:
         return _questions_response(request, jam, question_error=" ".join(exc.messages))
     return _questions_response(request, jam)
@@ -361,7 +359,7 @@ def invite_create(request: HttpRequest, slug: str) -> HttpResponse:
     invite = None
     if form.is_valid():
         try:
-            invite = services.invite_create(jam=jam, actor=request.user, **form.cleaned_data)
+            invite = people.invite_create(jam=jam, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
             # Refusals here are about the jam (it is over), not about a field.
             return _people_response(request, jam, people_error=" ".join(exc.messages))
@@ -377,7 +375,7 @@ def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse
         Membership.objects.select_related("user"), jam=jam, user_id=user_id
     )
     try:
-        services.membership_remove(jam=jam, user_id=membership.user_id, actor=request.user)
+        people.membership_remove(jam=jam, user_id=membership.user_id, actor=request.user)
     except ValidationError as exc:
         return _people_response(request, jam, people_error=" ".join(exc.messages))
     return _people_response(
@@ -409,7 +407,7 @@ def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            services.invite_accept(token=invite.token, user=request.user)
+            people.invite_accept(token=invite.token, user=request.user)
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:

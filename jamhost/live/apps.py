@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class LiveConfig(AppConfig):
     name = "jamhost.live"
     label = "live"
+
+    def ready(self) -> None:
+        from jamhost.live import publish
+
+        publish.subscribe()

@@ -11,17 +11,15 @@ joined its group before R was read.
 
 from __future__ import annotations
 
-from jamhost import hooks
+import threading
+
+from cachetools import LRUCache
+
+from jamhost.core import hooks
 from jamhost.jams.models import Jam
-from jamhost.live.render import (
-    HEADER_KEY,
-    Part,
-    frames_by_rev,
-    post_key,
-    render_header,
-    render_post,
-)
+from jamhost.live.frames import HEADER_KEY, Part, frames_by_rev, post_key
 from jamhost.posts.models import Post
+from jamhost.posts.render import render_header, render_post
 
 # Catch-ups already computed, by (jam, the jam row's creation, audience, after, R). In a
 # connect storm (every socket reconnecting after a restart) most sockets ask for the same
@@ -30,23 +28,30 @@ from jamhost.posts.models import Post
 # rev, so while the jam's rev is still R the rows with rev <= R are as they were; a change
 # committed after R was read arrives live with its newer rev, as without the cache.
 _SLICES = 256
-_slices: dict[tuple[int, object, str, int, int], list[tuple[int, str]]] = {}
+_slices: LRUCache[tuple[int, object, str, int, int], list[Part]] = LRUCache(maxsize=_SLICES)
+_lock = threading.Lock()  # read from several database threads at once
 
 
 def frames_after(*, jam_id: int, audience: str, after: int) -> tuple[int, list[tuple[int, str]]]:
     """Return (R, [(rev, html), …]) in rev order for changes in (after, R]."""
+    upto, parts = parts_after(jam_id=jam_id, audience=audience, after=after)
+    return upto, frames_by_rev(parts)
+
+
+def parts_after(*, jam_id: int, audience: str, after: int) -> tuple[int, list[Part]]:
+    """Return (R, parts) in rev order for changes in (after, R], each with its key."""
     jam = Jam.objects.select_related("current_question").get(pk=jam_id)
     upto = jam.rev
     if after > upto:  # a cursor from another database (reset or restored): start over
         after = 0
     key = (jam_id, jam.created_at, audience, after, upto)
-    frames = _slices.get(key)
-    if frames is None:
-        frames = frames_by_rev(_parts(jam, audience, after, upto))
-        _slices[key] = frames
-        if len(_slices) > _SLICES:
-            _slices.pop(next(iter(_slices)), None)
-    return upto, frames
+    with _lock:
+        parts = _slices.get(key)
+    if parts is None:
+        parts = _parts(jam, audience, after, upto)
+        with _lock:
+            _slices[key] = parts
+    return upto, parts
 
 
 def parts_between(*, jam_id: int, audience: str, after: int, upto: int) -> list[Part]:

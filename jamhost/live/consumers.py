@@ -32,8 +32,9 @@ from jamhost.live.bus import layer_group, user_group
 from jamhost.live.catchup import frames_after
 from jamhost.live.eager import eager_start
 from jamhost.live.fanout import get_hub
-from jamhost.live.render import MODERATOR, VIEWER, caught_up_marker
+from jamhost.live.frames import caught_up_marker
 from jamhost.posts.actions import notice_html, socket_action
+from jamhost.posts.render import MODERATOR, VIEWER
 
 log = logging.getLogger(__name__)
 

@@ -41,7 +41,7 @@ from jamhost.live.embed_options import (
     EmbedOptions,
     embed_options_parse,
 )
-from jamhost.live.render import VIEWER, render_header
+from jamhost.posts.render import VIEWER, render_header
 from jamhost.posts.selectors import posts_for_room
 
 log = logging.getLogger(__name__)

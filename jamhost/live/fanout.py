@@ -30,112 +30,56 @@ newer rev, so it is in history or on its way.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 import os
 import time
 import weakref
-from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
+from typing import Any, TypeVar
 
-import redis.asyncio as aioredis
+from cachetools import LRUCache
 from channels.db import database_sync_to_async
 from django.conf import settings
 
 from jamhost import metrics
+from jamhost.jams.models import Jam
 from jamhost.live.bus import channel_name
-from jamhost.live.render import Part, frame_parts, frames_by_rev
-
-if TYPE_CHECKING:
-    from jamhost.jams.models import Jam
+from jamhost.live.catchup import frames_after, parts_after, parts_between
+from jamhost.live.frames import Frame, Part, frames_of
+from jamhost.live.history import Group, LiveSocket
+from jamhost.live.redis_source import RedisSource
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Frames a group keeps for catch-up: a minute of a busy jam. Older cursors read the rest
-# from the database (once per cursor, cached).
-HISTORY = 1200
 # Database slices (the part of a catch-up older than a group's history) kept per process.
 SLICES = 64
 
 
-class LiveSocket(Protocol):
-    def deliver(self, rev: int | None, text: str) -> None:
-        """Queue a frame for the socket; never blocks. rev None: not stamped."""
-
-
-@dataclass(eq=False)
-class Group:
-    jam_id: int
-    audience: str
-    sockets: set[LiveSocket] = field(default_factory=set)
-    last_rev: int | None = None
-    pending: dict[int, str] = field(default_factory=dict)
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
-    gap_task: asyncio.Task[None] | None = None
-    # Frames delivered after history_start, split into the objects they carry, and each
-    # object's newest rev: catch-up sends an object's newest state only, so the text of
-    # a post hidden since never reaches a socket that joins later.
-    history: deque[Part] = field(default_factory=deque)
-    history_start: int = 0
-    newest: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def key(self) -> tuple[int, str]:
-        return (self.jam_id, self.audience)
-
-    def delivered(self, rev: int, text: str) -> None:
-        """Hand a frame to every socket and keep it for sockets that join later."""
-        for socket in list(self.sockets):
-            socket.deliver(rev, text)
-        metrics.FRAMES_DELIVERED.inc(len(self.sockets))
-        for key, part in frame_parts(text):
-            self.history.append((rev, key, part))
-            if key is not None:
-                self.newest[key] = rev
-        while len(self.history) > HISTORY:
-            rev, key, _ = self.history.popleft()
-            self.history_start = rev
-            if key is not None and self.newest.get(key) == rev:
-                del self.newest[key]
-
-    def current(self, parts: Iterable[Part]) -> list[tuple[int, str]]:
-        """[(rev, html)] of the parts no newer frame in history supersedes."""
-        newest = self.newest
-        return frames_by_rev(
-            [part for part in parts if part[1] is None or newest.get(part[1], 0) <= part[0]]
-        )
-
-
 @database_sync_to_async
 def _jam_revs(jam_ids: list[int]) -> dict[int, int]:
-    from jamhost.jams.models import Jam
-
     return dict(Jam.objects.filter(pk__in=jam_ids).values_list("pk", "rev"))
 
 
 @database_sync_to_async
 def _frames_after(jam_id: int, audience: str, after: int) -> tuple[int, list[tuple[int, str]]]:
-    from jamhost.live.catchup import frames_after
-
     return frames_after(jam_id=jam_id, audience=audience, after=after)
 
 
 @database_sync_to_async
-def _parts_between(jam_id: int, audience: str, after: int, upto: int) -> list[Part]:
-    from jamhost.live.catchup import parts_between
+def _parts_after(jam_id: int, audience: str, after: int) -> tuple[int, list[Part]]:
+    return parts_after(jam_id=jam_id, audience=audience, after=after)
 
+
+@database_sync_to_async
+def _parts_between(jam_id: int, audience: str, after: int, upto: int) -> list[Part]:
     return parts_between(jam_id=jam_id, audience=audience, after=after, upto=upto)
 
 
 @database_sync_to_async
 def _jam_by_slug(slug: str) -> Jam | None:
-    from jamhost.jams.models import Jam
-
     return Jam.objects.filter(slug=slug).first()
 
 
@@ -167,7 +111,7 @@ class Hub:
         )
         self._check_task: asyncio.Task[None] | None = None
         self._shared = Shared()
-        self._slices: OrderedDict[Hashable, list[Part]] = OrderedDict()
+        self._slices: LRUCache[Hashable, list[Part]] = LRUCache(maxsize=SLICES)
 
     # Connecting -------------------------------------------------------------------------
 
@@ -207,8 +151,6 @@ class Hub:
             key, lambda: _parts_between(jam.pk, audience, after, upto)
         )
         self._slices[key] = parts
-        if len(self._slices) > SLICES:
-            self._slices.popitem(last=False)
         return parts
 
     # Membership -------------------------------------------------------------------------
@@ -261,7 +203,7 @@ class Hub:
     # Frames -----------------------------------------------------------------------------
 
     def feed(
-        self, jam_id: int, audience: str, rev: int, text: str, sent_at: float | None = None
+        self, jam_id: int, audience: str, rev: int, frame: Frame, sent_at: float | None = None
     ) -> None:
         """A frame from the source (`sent_at`: when it was published). Runs on the hub's
         loop."""
@@ -272,7 +214,7 @@ class Hub:
             metrics.DELIVERY_LAG.observe(max(0.0, time.time() - sent_at))
         if group.last_rev is not None and rev <= group.last_rev:
             return
-        group.pending[rev] = text
+        group.pending[rev] = frame
         if group.last_rev is not None:
             self._drain(group)
 
@@ -309,13 +251,13 @@ class Hub:
         assert group.last_rev is not None
         metrics.HUB_RESYNCS.labels(reason=reason).inc()
         try:
-            upto, frames = await _frames_after(group.jam_id, group.audience, group.last_rev)
+            upto, parts = await _parts_after(group.jam_id, group.audience, group.last_rev)
         except Exception:
             log.warning("live resync of jam %s failed", group.jam_id, exc_info=True)
             return
-        for rev, text in frames:
+        for rev, frame in frames_of(parts):
             if rev > group.last_rev:
-                group.delivered(rev, text)
+                group.delivered(rev, frame)
                 group.last_rev = rev
         group.last_rev = max(group.last_rev, upto)
         log.info("live resync of jam %s %s up to rev %s", group.jam_id, group.audience, upto)
@@ -368,123 +310,6 @@ class Hub:
             await self.source.close()
 
 
-class RedisSource:
-    """One Redis subscription for the whole process; resubscribes after errors."""
-
-    def __init__(self, hub: Hub, url: str) -> None:
-        self.hub = hub
-        self.url = url
-        self.channels: set[str] = set()
-        self.confirmed: dict[str, asyncio.Event] = {}
-        self.client: aioredis.Redis | None = None
-        self.pubsub: aioredis.client.PubSub | None = None
-        self.reader: asyncio.Task[None] | None = None
-        self.prefix_len = len(settings.CHANNEL_PREFIX) + len(":live:")
-
-    async def subscribe(self, channel: str) -> None:
-        self.channels.add(channel)
-        event = self.confirmed.setdefault(channel, asyncio.Event())
-        if self.reader is None or self.reader.done():
-            self.reader = self.hub.task(self._run())
-        elif self.pubsub is not None:
-            with contextlib.suppress(Exception):
-                await self.pubsub.subscribe(channel)
-        # Frames published before Redis confirms could be missed: wait for it, but not
-        # for ever (with Redis down, the socket lives on catch-up and resyncs).
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout=2.0)
-
-    def unsubscribe(self, channel: str) -> None:
-        self.channels.discard(channel)
-        self.confirmed.pop(channel, None)
-        if self.pubsub is not None:
-            pubsub = self.pubsub
-            self.hub.loop.create_task(self._quietly(pubsub.unsubscribe(channel)))
-
-    @staticmethod
-    async def _quietly(awaitable: object) -> None:
-        with contextlib.suppress(Exception):
-            await awaitable  # type: ignore[misc]
-
-    async def _connect(self) -> None:
-        self.client = aioredis.Redis.from_url(
-            self.url, socket_connect_timeout=2, health_check_interval=10
-        )
-        self.pubsub = self.client.pubsub()
-        await self.pubsub.subscribe(*self.channels)
-
-    async def _teardown(self) -> None:
-        pubsub, client = self.pubsub, self.client
-        self.pubsub = self.client = None
-        for event in self.confirmed.values():
-            event.clear()
-        if pubsub is not None:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()
-        if client is not None:
-            with contextlib.suppress(Exception):
-                await client.aclose()
-
-    async def _run(self) -> None:
-        backoff = 0.1
-        lost = False
-        try:
-            while self.channels:
-                try:
-                    if self.pubsub is None:
-                        await self._connect()
-                        if lost:
-                            log.info("live: Redis subscription restored; resyncing")
-                            self.hub.resync_all()
-                            lost = False
-                    assert self.pubsub is not None
-                    message = await self.pubsub.get_message(timeout=1.0)
-                    backoff = 0.1
-                    if message is not None:
-                        self._handle(message)
-                except (aioredis.RedisError, OSError, RuntimeError) as exc:
-                    if not lost:
-                        log.warning("live: Redis subscription lost (%s); retrying", exc)
-                    lost = True
-                    await self._teardown()
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 2.0)
-        finally:
-            await self._teardown()
-
-    def _handle(self, message: dict[str, object]) -> None:
-        kind = message.get("type")
-        channel = message.get("channel")
-        if isinstance(channel, bytes):
-            channel = channel.decode()
-        if kind == "subscribe" and isinstance(channel, str):
-            event = self.confirmed.get(channel)
-            if event is not None:
-                event.set()
-            return
-        if kind != "message" or not isinstance(channel, str):
-            return
-        data = message.get("data")
-        if not isinstance(data, bytes):
-            return
-        try:
-            jam_part, audience = channel[self.prefix_len :].split(":", 1)
-            stamp, text = data.split(b":", 1)
-            rev_part, _, sent_part = stamp.partition(b"@")
-            sent_at = float(sent_part) if sent_part else None
-            self.hub.feed(int(jam_part), audience, int(rev_part), text.decode(), sent_at)
-        except ValueError:
-            log.warning("live: ignoring malformed frame on %s", channel)
-
-    async def close(self) -> None:
-        self.channels.clear()
-        if self.reader is not None:
-            self.reader.cancel()
-            with contextlib.suppress(BaseException):
-                await self.reader
-        await self._teardown()
-
-
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
 
 
@@ -498,7 +323,7 @@ def get_hub() -> Hub:
 
 
 def feed_local_hubs(
-    *, jam_id: int, audience: str, rev: int, text: str, sent_at: float | None = None
+    *, jam_id: int, audience: str, rev: int, frame: Frame, sent_at: float | None = None
 ) -> None:
     """Embedded default: hand a frame to this process's hubs, from any thread.
 
@@ -509,7 +334,7 @@ def feed_local_hubs(
     for loop, hub in list(_hubs.items()):
         if (jam_id, audience) in hub.groups and not loop.is_closed():
             loop.call_soon_threadsafe(
-                hub.feed, jam_id, audience, rev, text, sent_at, context=contextvars.Context()
+                hub.feed, jam_id, audience, rev, frame, sent_at, context=contextvars.Context()
             )
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.utils.html import format_html
 
-from jamhost.live.render import MODERATOR, VIEWER
+from jamhost.posts.render import MODERATOR, VIEWER
 
 if TYPE_CHECKING:
     from jamhost.live.fanout import Hub

@@ -14,20 +14,20 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
-from jamhost.jams import services as jam_services
+from jamhost.jams import lifecycle, run_sheet
 from jamhost.jams.forms import zone_from_name
 from jamhost.jams.models import Jam, JamStatus, Role
 from jamhost.jams.permissions import can_edit, can_moderate, can_view, jam_role
 from jamhost.jams.selectors import questions_released
-from jamhost.live.render import VIEWER, render_header
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text
+from jamhost.posts.render import VIEWER, render_header
 from jamhost.posts.selectors import (
     SENT_TO_X,
     post_text_sent_to_x_before,
     post_texts_sent_to_x,
     posts_for_room,
 )
-from jamhost.posts.services import AUTO, post_held_for_approval, post_send
+from jamhost.posts.services import AUTO, post_held_for_approval, post_send, question_default
 from jamhost.ratelimit import Limited, rate_check
 
 # A form sent again (a resend after a timeout, a double click) whose first send was stored.
@@ -174,11 +174,8 @@ def compose_preview(request: HttpRequest, slug: str) -> HttpResponse:
     except ValidationError:
         choice = None
     if choice == AUTO:
-        number = (
-            jam.current_question.number
-            if jam.current_question and role in (Role.HOST, Role.PANELIST)
-            else None
-        )
+        current = question_default(jam=jam, role=role)
+        number = current.number if current else None
     else:
         number = choice if isinstance(choice, int) else None
     composed = compose_text(body=body, hashtag=jam.hashtag, question_number=number)
@@ -207,7 +204,7 @@ def _host_action(request: HttpRequest, slug: str) -> Jam:
 def release_next(request: HttpRequest, slug: str) -> HttpResponse:
     jam = _host_action(request, slug)
     try:
-        question = jam_services.question_release_next(jam=jam)
+        question = run_sheet.question_release_next(jam=jam)
         messages.success(request, f"Q{question.number} is out.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -223,7 +220,7 @@ def extend(request: HttpRequest, slug: str) -> HttpResponse:
         zone = None  # a clash is then told in UTC
     try:
         minutes = int(request.POST.get("minutes", "10"))
-        jam_services.jam_extend(jam=jam, minutes=minutes, time_zone=zone)
+        lifecycle.jam_extend(jam=jam, minutes=minutes, time_zone=zone)
         messages.success(request, f"The jam now runs {minutes} minutes longer.")
     except ValueError:
         messages.error(request, "Give the extension in whole minutes.")
@@ -236,7 +233,7 @@ def extend(request: HttpRequest, slug: str) -> HttpResponse:
 def start_now(request: HttpRequest, slug: str) -> HttpResponse:
     jam = _host_action(request, slug)
     try:
-        jam_services.jam_go_live(jam=jam)
+        lifecycle.jam_go_live(jam=jam)
         messages.success(request, "The jam is live.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -247,7 +244,7 @@ def start_now(request: HttpRequest, slug: str) -> HttpResponse:
 def end_now(request: HttpRequest, slug: str) -> HttpResponse:
     jam = _host_action(request, slug)
     try:
-        jam_services.jam_end(jam=jam)
+        lifecycle.jam_end(jam=jam)
         messages.success(request, "The jam has ended; its transcript is being archived.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

@@ -35,7 +35,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from jamhost.hooks import collect_x_create_fields
+from jamhost.core import events
+from jamhost.core.hooks import collect_x_create_fields
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.permissions import can_moderate
 from jamhost.jams.x_text import text_has_url
@@ -413,3 +414,12 @@ def publications_due(*, now: datetime, limit: int = 200) -> list[int]:
         .values_list("pk", flat=True)[:limit]
     )
     return list(due)
+
+
+# Subscribers to the posts app's events (NetworksConfig.ready) ----------------------------
+
+
+def subscribe() -> None:
+    events.subscribe(events.NetworkStatusAsked, lambda event: network_status_for(user=event.user))
+    events.subscribe(events.PublicationWanted, lambda event: publication_enqueue(post=event.post))
+    events.subscribe(events.PostModerated, lambda event: publication_release(post=event.post))

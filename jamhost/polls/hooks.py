@@ -1,4 +1,4 @@
-"""What polls add to the apps below it, through jamhost.hooks: their frames in live
+"""What polls add to the apps below it, through jamhost.core.hooks: their frames in live
 catch-up, their results in the transcript snapshot, X's `poll` field when the post that
 carries a poll goes to X."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from jamhost import hooks
+from jamhost.core import hooks
 from jamhost.polls.live import poll_parts
 from jamhost.polls.models import Poll, PollState
 from jamhost.polls.x_polls import poll_x_fields

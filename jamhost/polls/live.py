@@ -1,27 +1,30 @@
 """Polls on the posts' live path. A poll's fragment (templates/polls/_poll.html) is the
 same for every audience and every socket; it carries `data-rev` and
-`data-live-key="poll-<id>"`, so the hub keeps only its newest state for catch-up
-(live.render.frame_parts) and live.js applies it only when newer than the one shown.
-Catch-up from the database reads polls through the live_parts hook (jamhost.hooks)."""
+`data-live-key="poll-<id>"`. The bus carries that key beside the html, so the hub keeps
+only the poll's newest state for catch-up, and live.js applies it only when newer than
+the one shown.
+Catch-up from the database reads polls through the live_parts hook (jamhost.core.hooks)."""
 
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict
+import threading
 from decimal import Decimal
 
+from cachetools import LRUCache
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 
 from jamhost.live import bus
-from jamhost.live.render import AUDIENCES
 from jamhost.polls.models import Poll, PollOption
+from jamhost.posts.render import AUDIENCES
 
 _CACHE_SIZE = 512
 # Keyed with the poll's creation time too: a database restored from backup (or a test's
 # fresh one) can hold another poll with the same id and rev.
-_cache: OrderedDict[tuple[int, object, int], str] = OrderedDict()
+_cache: LRUCache[tuple[int, object, int], str] = LRUCache(_CACHE_SIZE)
+_lock = threading.Lock()  # rendered from several database threads at once
 
 
 def poll_key(poll_id: int) -> str:
@@ -59,7 +62,8 @@ def x_shares(poll: Poll) -> list[dict[str, object]]:
 def render_poll(poll: Poll, options: list[PollOption] | None = None) -> str:
     """The poll's fragment, rendered once per (poll, rev)."""
     key = (poll.pk, poll.created_at, poll.rev)
-    text = _cache.get(key)
+    with _lock:
+        text = _cache.get(key)
     if text is None:
         text = render_to_string(
             "polls/_poll.html",
@@ -73,9 +77,8 @@ def render_poll(poll: Poll, options: list[PollOption] | None = None) -> str:
                 "x_read_cost": f"{Decimal(str(settings.X_PRICE_READ)) * poll.x_reads:.3f}",
             },
         )
-        _cache[key] = text
-        if len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+        with _lock:
+            _cache[key] = text
     return text
 
 
@@ -87,8 +90,8 @@ def poll_changed_on_commit(poll: Poll) -> None:
     options = list(PollOption.objects.filter(poll_id=poll.pk).order_by("position"))
 
     def publish() -> None:
-        text = render_poll(state, options)
-        bus.publish(jam_id=state.jam_id, rev=state.rev, frames=dict.fromkeys(AUDIENCES, text))
+        part = (poll_key(state.pk), render_poll(state, options))
+        bus.publish(jam_id=state.jam_id, rev=state.rev, frames=dict.fromkeys(AUDIENCES, (part,)))
 
     transaction.on_commit(publish)
 

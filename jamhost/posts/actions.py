@@ -20,19 +20,19 @@ from django.utils.html import format_html
 
 from jamhost.jams.models import Jam
 from jamhost.jams.permissions import can_moderate
-from jamhost.posts import moderation
+from jamhost.posts import author_moderation, jam_rules, moderation, post_moderation
 from jamhost.posts.models import Post
 
 POST_ACTIONS: dict[str, Callable[..., moderation.Outcome]] = {
-    "approve": moderation.post_approve,
-    "hide": moderation.post_hide,
-    "restore": moderation.post_restore,
-    "pin": moderation.post_pin,
-    "unpin": moderation.post_unpin,
-    "feature": moderation.post_feature,
-    "unfeature": moderation.post_unfeature,
-    "answer": moderation.post_mark_answered,
-    "unanswer": moderation.post_mark_unanswered,
+    "approve": post_moderation.post_approve,
+    "hide": post_moderation.post_hide,
+    "restore": post_moderation.post_restore,
+    "pin": post_moderation.post_pin,
+    "unpin": post_moderation.post_unpin,
+    "feature": post_moderation.post_feature,
+    "unfeature": post_moderation.post_unfeature,
+    "answer": post_moderation.post_mark_answered,
+    "unanswer": post_moderation.post_mark_unanswered,
 }
 OTHER_ACTIONS = ("block", "unblock", "muted_words", "mode")
 MAX_FIELD_CHARS = 4000
@@ -83,7 +83,7 @@ def action_apply(*, jam: Jam, actor: Any, fields: Mapping[str, Any]) -> moderati
         post_id = _number(fields, "post")
         key = _key(fields, action, str(post_id))
         if action == "hide":
-            return moderation.post_hide(
+            return post_moderation.post_hide(
                 jam=jam,
                 actor=actor,
                 post_id=post_id,
@@ -100,16 +100,18 @@ def action_apply(*, jam: Jam, actor: Any, fields: Mapping[str, Any]) -> moderati
             author_key = _text(fields, "author")
             key = _key(fields, action, author_key)
         if action == "block":
-            return moderation.author_block(
+            return author_moderation.author_block(
                 jam=jam,
                 actor=actor,
                 author_key=author_key,
                 reason=_text(fields, "reason", required=False),
                 key=key,
             )
-        return moderation.author_unblock(jam=jam, actor=actor, author_key=author_key, key=key)
+        return author_moderation.author_unblock(
+            jam=jam, actor=actor, author_key=author_key, key=key
+        )
     if action == "muted_words":
-        return moderation.jam_set_muted_words(
+        return jam_rules.jam_set_muted_words(
             jam=jam,
             actor=actor,
             words=_text(fields, "muted_words", required=False),
@@ -117,7 +119,7 @@ def action_apply(*, jam: Jam, actor: Any, fields: Mapping[str, Any]) -> moderati
             key=_key(fields, action, "jam"),
         )
     if action == "mode":
-        return moderation.jam_switch_moderation_mode(
+        return jam_rules.jam_switch_moderation_mode(
             jam=jam, actor=actor, mode=_text(fields, "mode"), key=_key(fields, action, "jam")
         )
     raise ValidationError(f"There is no console action called “{action[:30]}”.")

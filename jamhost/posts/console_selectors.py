@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Max, Q, QuerySet
 
 from jamhost.jams.models import Jam, Membership, Question, Role
+from jamhost.jams.selectors import released_filter
 from jamhost.posts.models import AuditEntry, Block, Kind, Post, PostStatus
 
 AUDIT_PAGE_SIZE = 50
@@ -71,7 +72,7 @@ def panelist_answers(*, jam: Jam) -> list[QuestionAnswers]:
         .select_related("user")
         .order_by("user__username")
     )
-    questions = list(jam.questions.filter(released_at__isnull=False).order_by("number"))
+    questions = list(jam.questions.filter(released_filter()).order_by("number"))
     answered = set(
         Post.objects.filter(
             jam=jam,

@@ -169,6 +169,28 @@ class Post(models.Model):
             and "?" in self.body
         )
 
+    @property
+    def moderation_actions(self) -> tuple[str, ...]:
+        """The one-click actions the console offers for this post as it is now, computed
+        here once: the moderation template shows these buttons and console.js presses
+        only these (the services still refuse an action that no longer fits)."""
+        actions: set[str] = set()
+        if self.status == PostStatus.PENDING:
+            actions.add("approve")
+        if self.status != PostStatus.HIDDEN:
+            actions.add("hide")
+        elif not self.is_removed_with_author and self.status_reason != WITHDRAWN_REASON:
+            actions.add("restore")
+        if self.status == PostStatus.VISIBLE:
+            actions.add("unpin" if self.pinned else "pin")
+            if self.question_id is not None and self.kind == Kind.POST:
+                actions.add("unfeature" if self.featured else "feature")
+        if self.is_audience_question:
+            actions.add("unanswer" if self.answered else "answer")
+        if self.kind == Kind.POST and self.author_role != AuthorRole.HOST:
+            actions.add("block")
+        return tuple(sorted(actions))
+
 
 class ModerationAction(models.TextChoices):
     APPROVE = "approve", "approved"

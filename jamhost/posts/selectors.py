@@ -8,8 +8,8 @@ from django.db.models import Q, QuerySet
 
 from jamhost.jams.hashtags import text_has_hashtag
 from jamhost.jams.models import Jam
-from jamhost.live.render import VIEWER
 from jamhost.posts.models import NetworkStatus, Post, PostStatus
+from jamhost.posts.render import VIEWER
 
 ROOM_PAGE_SIZE = 200
 # A post in these states went (or is going) to X under its author's account.

@@ -14,12 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from jamhost.core import events
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import Jam, JamStatus, Membership, ModerationMode, Question, Role
 from jamhost.jams.permissions import role_from_membership
 from jamhost.jams.x_text import x_refused_message
-from jamhost.live.publish import post_changed_on_commit
-from jamhost.networks.publishing import network_status_for, publication_enqueue
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text, is_blank
 from jamhost.posts.models import (
     AuthorRole,
@@ -30,23 +29,41 @@ from jamhost.posts.models import (
     Source,
     app_author_key,
 )
+from jamhost.posts.moderation import BLOCKED_REASON, author_is_blocked
 
 MAX_BODY_CHARS = 4000
 AUTO = "auto"
+
+
+def question_default(*, jam: Jam, role: str | None) -> Question | None:
+    """The question a post answers when its author leaves the choice on "auto": only the
+    host's and panelists' posts follow the current question."""
+    return jam.current_question if role in (Role.HOST, Role.PANELIST) else None
 
 
 def author_key_for_user(user: Any) -> str:
     return app_author_key(user.pk)
 
 
+def network_status_for(*, user: Any) -> str:
+    """Where a new post by `user` goes: the networks app answers ("queued" when it goes to
+    X); a post stays local when nobody does."""
+    answers = events.send(events.NetworkStatusAsked(user=user))
+    return answers[0] if answers else NetworkStatus.LOCAL
+
+
+def publication_request(*, post: Post) -> None:
+    """Hand a just-stored post to the networks its author posts to (inside the caller's
+    transaction; the networks app sends it after commit)."""
+    events.send(events.PublicationWanted(post=post))
+
+
 def status_for_new_post(
     *, jam: Jam, author_role: str, author_key: str, text: str
 ) -> tuple[str, str]:
     """The status a new post arrives with, and why, under the jam's moderation rules."""
-    from jamhost.posts.moderation import author_is_blocked
-
     if author_is_blocked(jam=jam, author_key=author_key):
-        return PostStatus.HIDDEN, "author blocked"
+        return PostStatus.HIDDEN, BLOCKED_REASON
     if author_role in (AuthorRole.HOST, AuthorRole.PANELIST):
         return PostStatus.VISIBLE, ""
     lowered = text.lower()
@@ -148,7 +165,9 @@ def post_insert(
             network_status=network_status,
             network_post_id=network_post_id,
         )
-        post_changed_on_commit(post, header_jam=jam if header_changed else None)
+        events.send_on_commit(
+            events.PostChanged(post=post, rev=post.rev, header_jam=jam if header_changed else None)
+        )
     return post
 
 
@@ -274,8 +293,7 @@ def post_send(
     )
     current = None
     if question_number == AUTO:
-        # Only the host's and panelists' posts follow the current question.
-        current = jam.current_question if role in (Role.HOST, Role.PANELIST) else None
+        current = question_default(jam=jam, role=role)
         number = current.number if current else None
     else:
         number = int(question_number) if question_number not in (None, "") else None
@@ -355,7 +373,7 @@ def _store_composed(
                 reply_to=reply_to,
                 network_status=network_status_for(user=user),
             )
-            publication_enqueue(post=post)  # published to X after commit
+            publication_request(post=post)  # published to X after commit
         return post, False
     except IntegrityError:
         # The same form arrived twice at once: the first one stored it.

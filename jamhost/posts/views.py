@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from jamhost.jams.models import Jam, ModerationMode, Role
 from jamhost.jams.permissions import can_edit, can_moderate, can_view, jam_role
-from jamhost.live.render import MODERATOR, render_header
+from jamhost.jams.selectors import released_of
 from jamhost.posts.actions import action_apply, notice_html
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH
 from jamhost.posts.console_selectors import (
@@ -21,6 +21,7 @@ from jamhost.posts.console_selectors import (
     people_in_jam,
     posts_for_screen,
 )
+from jamhost.posts.render import MODERATOR, render_header
 from jamhost.posts.screen import join_url, qr_svg
 from jamhost.posts.selectors import posts_for_room
 from jamhost.posts.services import AUTO
@@ -56,7 +57,7 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
     rev = jam.rev  # read before the posts: the socket catches up from here
     pinned, stream = posts_for_room(jam=jam, audience=MODERATOR)
     role = jam_role(user=request.user, jam=jam)
-    released = [q for q in jam.questions.all() if q.is_released]
+    released = released_of(jam.questions.all())
     return render(
         request,
         "live/console.html",

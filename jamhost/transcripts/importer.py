@@ -1,4 +1,4 @@
-"""Importing a past jam: rows read by import_parse become a new jam, archived at once.
+"""Importing a past jam: rows read by import_csv or import_x become a new jam, archived at once.
 
 All or nothing: the jam, its questions and posts and its transcript are written in one
 transaction, after every row has been checked. The file is read once, as a stream (see
@@ -34,6 +34,7 @@ from jamhost.jams.hashtags import hashtag_clean, hashtag_key
 from jamhost.jams.models import Jam, JamStatus, Membership, Question, Role
 from jamhost.jams.services import jam_save_with_unique_slug
 from jamhost.posts.models import AuthorRole, Kind, Post, PostStatus
+from jamhost.transcripts.import_csv import rows_from_csv
 from jamhost.transcripts.import_parse import (
     ImportRefused,
     ImportRow,
@@ -42,10 +43,9 @@ from jamhost.transcripts.import_parse import (
     hashtag_guess,
     question_text,
     questions_assign,
-    rows_from_csv,
-    rows_from_x_json,
 )
 from jamhost.transcripts.import_stream import Readable
+from jamhost.transcripts.import_x import rows_from_x_json
 from jamhost.transcripts.models import ImportJob, ImportStatus
 from jamhost.transcripts.services import jam_archive
 from jamhost.transcripts.uploads import UploadReader, UploadTooLarge, upload_delete, upload_store

@@ -10,14 +10,15 @@ has passed the check.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
+
+from cachetools import LRUCache
 
 from jamhost.transcripts.snapshot import Snapshot
 
 MAX_ENTRIES = 4
-_entries: OrderedDict[tuple[int, str], Parsed] = OrderedDict()
+_entries: LRUCache[tuple[int, str], Parsed] = LRUCache(maxsize=MAX_ENTRIES)
 _lock = threading.Lock()
 
 
@@ -29,19 +30,13 @@ class Parsed:
 
 def parsed_get(key: tuple[int, str]) -> Parsed | None:
     with _lock:
-        entry = _entries.get(key)
-        if entry is not None:
-            _entries.move_to_end(key)
-        return entry
+        return _entries.get(key)
 
 
 def parsed_put(key: tuple[int, str], snapshot: Snapshot) -> Parsed:
     with _lock:
         entry = _entries.get(key) or Parsed(snapshot)
         _entries[key] = entry
-        _entries.move_to_end(key)
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
         return entry
 
 

@@ -22,8 +22,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from jamhost.jams.models import Question
-from jamhost.live.render import VIEWER
 from jamhost.posts.models import Post, PostStatus
+from jamhost.posts.render import VIEWER
 from jamhost.transcripts.layout import (
     PAGE_POSTS,
     PART_POSTS,

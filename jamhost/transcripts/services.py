@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from jamhost.jams.counters import jam_next_rev
+from jamhost.jams.lifecycle import TRANSITIONS
 from jamhost.jams.models import Jam, JamStatus
-from jamhost.jams.services import TRANSITIONS
 from jamhost.live.publish import jam_changed_on_commit
 from jamhost.transcripts.layout import layout_cached
 from jamhost.transcripts.memo import Parsed, parsed_get, parsed_put

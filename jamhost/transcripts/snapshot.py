@@ -20,8 +20,9 @@ from typing import Any
 
 from django.db.models import Count, Q
 
-from jamhost import hooks
+from jamhost.core import hooks
 from jamhost.jams.models import Jam, Membership, Role
+from jamhost.jams.selectors import released_filter
 from jamhost.posts.models import (
     DELETED_AUTHOR_PREFIX,
     Kind,
@@ -116,7 +117,7 @@ def snapshot_build(jam: Jam) -> Snapshot:
     """The jam's snapshot from the database: a fixed number of queries whatever the number
     of posts (five, and one more for polls when it has any: hooks.snapshot_parts)."""
     questions = list(
-        jam.questions.filter(released_at__isnull=False)
+        jam.questions.filter(released_filter())
         .order_by("number")
         .values_list("number", "text", "released_at")
     )

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from jamhost import metrics
+from jamhost.core import events
 from jamhost.jams.models import Jam
 from jamhost.transcripts.importer import import_job_run, import_sweep
 from jamhost.transcripts.selectors import jams_awaiting_archive, jams_with_outdated_transcripts
@@ -71,3 +72,8 @@ def import_transcript(job_id: int) -> None:
 def import_sweep_task() -> None:
     """Fail imports whose task was lost, so none shows "Queued" forever."""
     import_sweep()
+
+
+def archive_enqueue(event: events.JamEnded) -> None:
+    """A jam ended (jams.lifecycle.jam_end, after commit): archive it on a worker."""
+    archive_jam.delay(event.jam_id)

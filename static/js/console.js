@@ -155,8 +155,11 @@
   function press(shortcut) {
     var el = selectedId && document.getElementById(selectedId);
     if (!el) return;
-    var button = el.querySelector('.mod-actions [data-shortcut="' + shortcut + '"]');
-    if (!button) return;
+    var form = el.querySelector(".mod-actions");
+    var button = form && form.querySelector('[data-shortcut="' + shortcut + '"]');
+    // The post's allowed actions, as the server computed them (Post.moderation_actions).
+    var allowed = form ? (form.getAttribute("data-actions") || "").split(" ") : [];
+    if (!button || allowed.indexOf(button.value) < 0) return;
     if (shortcut === "b" && !window.confirm(button.textContent.trim() + " for this jam?")) return;
     button.click();
   }

@@ -17,10 +17,10 @@ from jamhost.accounts.services import AccountDeleted, account_delete
 from jamhost.audience.flags import flag_add
 from jamhost.audience.models import Flag, Vote
 from jamhost.audience.votes import vote_add
+from jamhost.jams.lifecycle import jam_end
 from jamhost.jams.models import DeletedAuthorPolicy, Jam
-from jamhost.jams.services import jam_end
 from jamhost.posts.models import AUTHOR_DELETED_REASON, Post, PostStatus
-from jamhost.posts.moderation import post_restore
+from jamhost.posts.post_moderation import post_restore
 from jamhost.posts.services import post_compose
 from jamhost.transcripts.models import Transcript
 from jamhost.transcripts.services import jam_archive

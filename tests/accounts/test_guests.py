@@ -20,9 +20,9 @@ from jamhost.accounts.guests import (
 )
 from jamhost.accounts.models import Guest
 from jamhost.jams.models import Role
-from jamhost.live.render import VIEWER, render_post
 from jamhost.posts.models import AuditEntry, ModerationAction, Post, PostStatus
-from jamhost.posts.moderation import post_approve, post_restore
+from jamhost.posts.post_moderation import post_approve, post_restore
+from jamhost.posts.render import VIEWER, render_post
 from tests.factories import MembershipFactory, UserFactory, live_jam
 
 pytestmark = pytest.mark.django_db

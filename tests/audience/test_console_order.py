@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from jamhost.audience.votes import vote_add
-from jamhost.live.render import MODERATOR, render_post
+from jamhost.posts.render import MODERATOR, render_post
 
 pytestmark = pytest.mark.django_db
 CONSOLE_JS = Path(__file__).resolve().parents[2] / "static" / "js" / "console.js"
@@ -37,7 +37,7 @@ process.stdout.write(JSON.stringify(order.map(o => o[1])));
 def test_unanswered_questions_first_most_upvoted_first(room) -> None:  # type: ignore[no-untyped-def]
     import re
 
-    from jamhost.posts.moderation import post_mark_answered
+    from jamhost.posts.post_moderation import post_mark_answered
 
     few, many, answered = (room.question(f"Question {n}?") for n in range(3))
     for voter in room.others[:3]:

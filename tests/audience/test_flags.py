@@ -11,8 +11,8 @@ from django.urls import reverse
 from jamhost.audience.flags import flag_add, flag_dismiss, jam_set_flag_threshold
 from jamhost.audience.models import Flag
 from jamhost.audience.selectors import flag_reasons, flagged_posts
-from jamhost.live.render import MODERATOR, VIEWER, render_post
 from jamhost.posts.models import AuditEntry, Post, PostStatus
+from jamhost.posts.render import MODERATOR, VIEWER, render_post
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,7 @@ def test_dismissing_flags_restores_what_the_flags_did_and_is_audited(room) -> No
 
 
 def test_flags_of_an_archived_jam_cannot_be_dismissed(room) -> None:  # type: ignore[no-untyped-def]
-    from jamhost.jams.services import jam_end
+    from jamhost.jams.lifecycle import jam_end
     from jamhost.transcripts.services import jam_archive
 
     post = room.answer()
@@ -113,7 +113,7 @@ def test_dismissing_leaves_a_moderators_own_decision_alone(room) -> None:  # typ
 def test_refusals(room) -> None:  # type: ignore[no-untyped-def]
     from django.contrib.auth.models import AnonymousUser
 
-    from jamhost.posts.moderation import post_hide
+    from jamhost.posts.post_moderation import post_hide
 
     post = room.question()
     with pytest.raises(ValidationError, match="your own post"):
@@ -131,7 +131,7 @@ def test_refusals(room) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_blocked_people_cannot_flag(room) -> None:  # type: ignore[no-untyped-def]
-    from jamhost.posts.moderation import author_block
+    from jamhost.posts.author_moderation import author_block
 
     troll = room.others[3]
     room.question("I was here?", user=troll)
@@ -169,7 +169,7 @@ def test_the_audit_panel_and_admin_name_what_the_flags_did(room, client, admin_c
 
 
 def test_approving_a_post_the_flags_held_back_dismisses_its_flags(room) -> None:  # type: ignore[no-untyped-def]
-    from jamhost.posts.moderation import post_approve
+    from jamhost.posts.post_moderation import post_approve
 
     room.jam.flag_threshold = 2
     room.jam.save(update_fields=["flag_threshold"])
@@ -198,7 +198,7 @@ def test_approving_a_post_the_flags_held_back_dismisses_its_flags(room) -> None:
 
 
 def test_restoring_a_flagged_post_dismisses_its_flags(room) -> None:  # type: ignore[no-untyped-def]
-    from jamhost.posts.moderation import post_hide, post_restore
+    from jamhost.posts.post_moderation import post_hide, post_restore
 
     room.jam.flag_threshold = 2
     room.jam.save(update_fields=["flag_threshold"])

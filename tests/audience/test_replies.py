@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from jamhost.audience.replies import reply_compose
-from jamhost.live.render import VIEWER, render_post
 from jamhost.posts.models import Post, PostStatus, Source
+from jamhost.posts.render import VIEWER, render_post
 from jamhost.posts.services import post_insert
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,7 @@ def test_a_resent_reply_is_stored_once(room) -> None:  # type: ignore[no-untyped
 def test_replies_to_hidden_pending_or_other_jams_posts_are_refused(room) -> None:  # type: ignore[no-untyped-def]
     from django.contrib.auth.models import AnonymousUser
 
-    from jamhost.posts.moderation import post_hide
+    from jamhost.posts.post_moderation import post_hide
     from tests.audience.conftest import Room
 
     answer = room.answer()

@@ -48,7 +48,7 @@ def test_only_audience_questions_can_be_upvoted(room) -> None:  # type: ignore[n
 def test_refusals_own_question_anonymous_hidden_other_jam(room) -> None:  # type: ignore[no-untyped-def]
     from django.contrib.auth.models import AnonymousUser
 
-    from jamhost.posts.moderation import post_hide
+    from jamhost.posts.post_moderation import post_hide
     from tests.audience.conftest import Room
 
     question = room.question()
@@ -67,7 +67,7 @@ def test_refusals_own_question_anonymous_hidden_other_jam(room) -> None:  # type
 
 
 def test_votes_close_when_the_jam_ends(room) -> None:  # type: ignore[no-untyped-def]
-    from jamhost.jams.services import jam_end
+    from jamhost.jams.lifecycle import jam_end
 
     question = room.question()
     jam_end(jam=room.jam)

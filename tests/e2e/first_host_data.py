@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from jamhost.jams import services
+from jamhost.jams import lifecycle, people, run_sheet, services
 from jamhost.jams.models import Jam, Role
 from jamhost.posts.services import post_compose
 
@@ -36,14 +36,14 @@ def _live(
         host=host, title=title, hashtag=tag, starts_at=now + timedelta(hours=1)
     )
     for n in range(1, questions + 1):
-        services.question_add(jam=jam, text=f"{title}: question {n}?", offset_minutes=n * 10)
-    services.jam_schedule(jam=jam)
+        run_sheet.question_add(jam=jam, text=f"{title}: question {n}?", offset_minutes=n * 10)
+    lifecycle.jam_schedule(jam=jam)
     start = now - timedelta(minutes=minutes_ago)
     Jam.objects.filter(pk=jam.pk).update(starts_at=start)
     jam.refresh_from_db()
-    services.jam_go_live(jam=jam, now=start)
+    lifecycle.jam_go_live(jam=jam, now=start)
     for question in jam.questions.order_by("number")[:released]:
-        services.question_release(question=question, now=start)
+        run_sheet.question_release(question=question, now=start)
     jam.refresh_from_db()
     return jam
 
@@ -61,17 +61,17 @@ def build(prefix: str) -> dict[str, Any]:
         hashtag="Up" + secrets.token_hex(4),
         starts_at=(timezone.now() + timedelta(days=1)).replace(second=0, microsecond=0),
     )
-    services.question_add(jam=upcoming, text="Who are you?", offset_minutes=0)
-    services.jam_schedule(jam=upcoming)
-    invite = services.invite_create(jam=upcoming, role=Role.PANELIST, actor=host, note="Pat")
+    run_sheet.question_add(jam=upcoming, text="Who are you?", offset_minutes=0)
+    lifecycle.jam_schedule(jam=upcoming)
+    invite = people.invite_create(jam=upcoming, role=Role.PANELIST, actor=host, note="Pat")
 
     def member(jam: Jam) -> Jam:
-        services.invite_accept(
-            token=services.invite_create(jam=jam, role=Role.PANELIST, actor=host).token,
+        people.invite_accept(
+            token=people.invite_create(jam=jam, role=Role.PANELIST, actor=host).token,
             user=panelist,
         )
-        services.invite_accept(
-            token=services.invite_create(jam=jam, role=Role.MODERATOR, actor=host).token,
+        people.invite_accept(
+            token=people.invite_create(jam=jam, role=Role.MODERATOR, actor=host).token,
             user=moderator,
         )
         return jam
@@ -85,7 +85,7 @@ def build(prefix: str) -> dict[str, Any]:
     # Ended and archived already: its exports.
     archived = member(_live(host, f"Archived {prefix}"))
     post_compose(jam=archived, user=panelist, body="Naïve café answer 🎉, for the CSV")
-    services.jam_end(jam=archived)  # archived after commit (CELERY_EAGER)
+    lifecycle.jam_end(jam=archived)  # archived after commit (CELERY_EAGER)
     busy = member(_live(host, f"Busy {prefix}"))
     for n in range(40):
         post_compose(jam=busy, user=guest if n % 2 else panelist, body=f"Earlier post {n}")

@@ -34,9 +34,9 @@ Post.objects.filter(pk=sent.pk).update(network_status="published")  # as publish
 print(json.dumps({"slug": jam.slug, "hashtag": jam.hashtag, "user": panelist.username}))
 """
 RELEASE = """
-from jamhost.jams import services
+from jamhost.jams import run_sheet
 from jamhost.jams.models import Jam
-services.question_release_next(jam=Jam.objects.get(slug="count-" + TAG))
+run_sheet.question_release_next(jam=Jam.objects.get(slug="count-" + TAG))
 """
 TEXTS = [
     "Deep work first",

@@ -55,7 +55,7 @@ print(json.dumps({{"id": post_compose(jam=jam, user=user, body={body!r}).pk}}))
 
 PRE_MODERATION = """
 from jamhost.jams.models import Jam
-from jamhost.posts.moderation import jam_switch_moderation_mode
+from jamhost.posts.jam_rules import jam_switch_moderation_mode
 jam = Jam.objects.get(slug="console-{run}")
 jam_switch_moderation_mode(jam=jam, actor=jam.host, mode="pre")
 """

@@ -33,7 +33,7 @@ SETUP = """
 import json
 from django.contrib.auth import get_user_model
 from jamhost.jams.models import Question
-from jamhost.jams import services as jam_services
+from jamhost.jams import run_sheet
 from jamhost.posts.services import post_compose, post_insert
 from tests.factories import UserFactory, MembershipFactory, live_jam
 payloads = json.loads(PAYLOADS)
@@ -53,7 +53,7 @@ print(json.dumps({"slug": jam.slug}))
 """
 
 PUSH = """
-from jamhost.jams import services as jam_services
+from jamhost.jams import run_sheet
 from jamhost.jams.models import Jam
 from jamhost.posts.services import post_compose
 from django.contrib.auth import get_user_model
@@ -61,7 +61,7 @@ jam = Jam.objects.get(slug="xss-" + TAG)
 evil = get_user_model().objects.get(username="evil_" + TAG)
 for p in json.loads(PAYLOADS):
     post_compose(jam=jam, user=evil, body="pushed " + p)
-jam_services.question_release_next(jam=jam)
+run_sheet.question_release_next(jam=jam)
 """
 
 

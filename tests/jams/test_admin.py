@@ -7,9 +7,9 @@ from channels.db import database_sync_to_async
 from django.contrib.admin.sites import site
 from django.urls import reverse
 
-from jamhost.jams import services
+from jamhost.jams import people
 from jamhost.jams.models import Invite, Jam, Membership, Question, Role
-from jamhost.posts.models import Post
+from jamhost.posts.models import AuditEntry, Post
 from tests.factories import MembershipFactory, UserFactory, live_jam
 from tests.live.conftest import hub, receive_until_caught_up, socket  # noqa: F401 (hub: a fixture)
 
@@ -30,7 +30,7 @@ def test_every_model_has_an_admin(model) -> None:  # type: ignore[no-untyped-def
 @pytest.mark.parametrize("model", [Jam, Question, Membership, Invite, Post])
 def test_admin_lists_search_and_opens(admin_client, model) -> None:  # type: ignore[no-untyped-def]
     jam = live_jam(questions=2, released=1)
-    services.invite_create(jam=jam, role=Role.PANELIST, actor=jam.host)
+    people.invite_create(jam=jam, role=Role.PANELIST, actor=jam.host)
     meta = model._meta
     changelist = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
     assert admin_client.get(changelist).status_code == 200
@@ -48,6 +48,26 @@ def test_jam_counters_are_read_only(admin_client) -> None:  # type: ignore[no-un
         assert f'name="{field}"' not in html
     assert 'name="title"' in html
     assert admin_client.get(reverse("admin:jams_jam_add")).status_code == 403
+
+
+def test_the_moderation_rules_are_read_only_in_the_admin(admin_client) -> None:  # type: ignore[no-untyped-def]
+    """Mode and muted words change on the console (audited, with a rev, pushed live): the
+    jam's admin page shows them, and a saved form leaves them, the rev and the log alone."""
+    jam = live_jam(questions=1, released=1)
+    jam.muted_words = "spoiler"
+    jam.save(update_fields=["muted_words"])
+    url = reverse("admin:jams_jam_change", args=[jam.pk])
+    form = _form_values(admin_client, url)
+    assert "moderation_mode" not in form and "muted_words" not in form
+    assert "spoiler" in admin_client.get(url).content.decode()
+    rev = Jam.objects.get(pk=jam.pk).rev
+    form.update(moderation_mode="pre", muted_words="other", title="Renamed")
+    answer = admin_client.post(url, form)
+    assert answer.status_code == 302, answer.content[:2000]
+    jam.refresh_from_db()
+    assert (jam.title, jam.moderation_mode, jam.muted_words) == ("Renamed", "post", "spoiler")
+    assert jam.rev == rev
+    assert not AuditEntry.objects.filter(jam_id=jam.pk).exists()
 
 
 def test_a_released_question_is_read_only_in_the_admin(admin_client) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from jamhost.jams import services
+from jamhost.jams import lifecycle, services
 from jamhost.jams.models import JamStatus
 from jamhost.transcripts.services import jam_archive
 from tests.factories import JamFactory, QuestionFactory, UserFactory
@@ -31,8 +31,8 @@ def ended_early(minutes: int = 42):  # type: ignore[no-untyped-def]
         hashtag=TAG, hashtag_key=TAG.lower(), status=JamStatus.SCHEDULED, starts_at=start
     )
     QuestionFactory(jam=jam, number=1)
-    services.jam_go_live(jam=jam, now=start)
-    services.jam_end(jam=jam, now=start + timedelta(minutes=minutes))
+    lifecycle.jam_go_live(jam=jam, now=start)
+    lifecycle.jam_end(jam=jam, now=start + timedelta(minutes=minutes))
     jam.refresh_from_db()
     return jam
 
@@ -73,8 +73,8 @@ def test_a_jam_started_early_and_ended_soon_after_ran_that_long() -> None:
     start = jam.starts_at + timedelta(days=2)
     early = JamFactory(status=JamStatus.SCHEDULED, starts_at=start)
     QuestionFactory(jam=early, number=1)
-    services.jam_go_live(jam=early, now=start - timedelta(minutes=5))  # "Start now"
-    services.jam_end(jam=early, now=start + timedelta(minutes=1))
+    lifecycle.jam_go_live(jam=early, now=start - timedelta(minutes=5))  # "Start now"
+    lifecycle.jam_end(jam=early, now=start + timedelta(minutes=1))
     early.refresh_from_db()
     assert early.ran_from == start - timedelta(minutes=5)
     assert early.ran_for == "6 minutes"
@@ -103,7 +103,7 @@ def test_an_extended_jam_holds_its_tag_to_the_new_end_and_cannot_run_into_the_ne
     jam = JamFactory(
         hashtag=TAG, hashtag_key=TAG.lower(), status=JamStatus.SCHEDULED, starts_at=start
     )
-    services.jam_extend(jam=jam, minutes=30)  # now start..+90
+    lifecycle.jam_extend(jam=jam, minutes=30)  # now start..+90
     host = UserFactory()
     with pytest.raises(ValidationError, match="reserved by"):
         services.jam_create(
@@ -114,7 +114,7 @@ def test_an_extended_jam_holds_its_tag_to_the_new_end_and_cannot_run_into_the_ne
     )
     # Extending again would run into the next jam's reservation: refused, saying why.
     with pytest.raises(ValidationError, match="reserved by another jam"):
-        services.jam_extend(jam=jam, minutes=10)
+        lifecycle.jam_extend(jam=jam, minutes=10)
     jam.refresh_from_db()
     assert jam.duration_minutes == 90
 

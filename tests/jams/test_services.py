@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from jamhost.jams import services
+from jamhost.jams import lifecycle, people, run_sheet, services
 from jamhost.jams.models import Invite, Jam, JamStatus, Membership, Question, Role
 from tests.factories import JamFactory, MembershipFactory, QuestionFactory, UserFactory, live_jam
 
@@ -187,12 +187,12 @@ def test_update_refuses_a_started_jam_and_a_scheduled_move_into_the_past() -> No
 def test_schedule_needs_a_question_and_a_future_start() -> None:
     jam = JamFactory()
     with pytest.raises(ValidationError, match="Add at least one question"):
-        services.jam_schedule(jam=jam)
+        lifecycle.jam_schedule(jam=jam)
     QuestionFactory(jam=jam, number=1)
     with pytest.raises(ValidationError, match="start time has passed"):
-        services.jam_schedule(jam=jam, now=jam.starts_at + timedelta(seconds=1))
-    assert services.jam_schedule(jam=jam).status == JamStatus.SCHEDULED
-    assert services.jam_unschedule(jam=jam).status == JamStatus.DRAFT
+        lifecycle.jam_schedule(jam=jam, now=jam.starts_at + timedelta(seconds=1))
+    assert lifecycle.jam_schedule(jam=jam).status == JamStatus.SCHEDULED
+    assert lifecycle.jam_unschedule(jam=jam).status == JamStatus.DRAFT
 
 
 @pytest.mark.parametrize(
@@ -213,7 +213,7 @@ def test_invalid_transitions_are_refused(status: str, action: str, message: str)
     jam = JamFactory(status=status)
     QuestionFactory(jam=jam, number=1)
     with pytest.raises(ValidationError) as exc:
-        getattr(services, action)(jam=jam)
+        getattr(lifecycle, action)(jam=jam)
     assert message in messages_of(exc)
     jam.refresh_from_db()
     assert jam.status == status
@@ -224,8 +224,8 @@ def test_invalid_transitions_are_refused(status: str, action: str, message: str)
 
 def test_questions_are_numbered_in_order_and_cleaned() -> None:
     jam = JamFactory()
-    q1 = services.question_add(jam=jam, text="  What   is\nup? ", offset_minutes=0)
-    q2 = services.question_add(jam=jam, text="Next?", offset_minutes=59)
+    q1 = run_sheet.question_add(jam=jam, text="  What   is\nup? ", offset_minutes=0)
+    q2 = run_sheet.question_add(jam=jam, text="Next?", offset_minutes=59)
     assert (q1.number, q1.text, q2.number) == (1, "What is up?", 2)
 
 
@@ -242,7 +242,7 @@ def test_questions_are_numbered_in_order_and_cleaned() -> None:
 def test_question_add_refuses_bad_input(text: str, offset: int, field: str, message: str) -> None:
     jam = JamFactory()
     with pytest.raises(ValidationError) as exc:
-        services.question_add(jam=jam, text=text, offset_minutes=offset)
+        run_sheet.question_add(jam=jam, text=text, offset_minutes=offset)
     assert message in messages_of(exc, field)
     assert not jam.questions.exists()
 
@@ -251,16 +251,16 @@ def test_a_released_question_cannot_be_edited_deleted_or_moved() -> None:
     jam = live_jam(questions=3, released=1)
     q1, q2, q3 = jam.questions.order_by("number")
     with pytest.raises(ValidationError, match=r"Q1 was released at .* no longer be edited"):
-        services.question_update(question=q1, text="Changed", offset_minutes=0)
+        run_sheet.question_update(question=q1, text="Changed", offset_minutes=0)
     with pytest.raises(ValidationError, match="Q1 is released and cannot be removed"):
-        services.question_delete(question=q1)
+        run_sheet.question_delete(question=q1)
     with pytest.raises(ValidationError, match="Q1 is released and keeps its place"):
-        services.question_reorder(jam=jam, ordered_ids=[q2.pk, q1.pk, q3.pk])
+        run_sheet.question_reorder(jam=jam, ordered_ids=[q2.pk, q1.pk, q3.pk])
     q1.refresh_from_db()
     assert (q1.number, q1.text) != (2, "Changed")
     assert q1.number == 1
     # The unreleased ones still move.
-    services.question_reorder(jam=jam, ordered_ids=[q1.pk, q3.pk, q2.pk])
+    run_sheet.question_reorder(jam=jam, ordered_ids=[q1.pk, q3.pk, q2.pk])
     assert list(jam.questions.order_by("number").values_list("pk", flat=True)) == [
         q1.pk,
         q3.pk,
@@ -271,22 +271,22 @@ def test_a_released_question_cannot_be_edited_deleted_or_moved() -> None:
 def test_reorder_keeps_a_question_released_out_of_order_in_its_place() -> None:
     jam = live_jam(questions=3, released=0)
     q1, q2, q3 = jam.questions.order_by("number")
-    services.question_release(question=q2)
+    run_sheet.question_release(question=q2)
     with pytest.raises(ValidationError, match="Q2 is released"):
-        services.question_reorder(jam=jam, ordered_ids=[q2.pk, q1.pk, q3.pk])
+        run_sheet.question_reorder(jam=jam, ordered_ids=[q2.pk, q1.pk, q3.pk])
     with pytest.raises(ValidationError, match="Q2 is released"):
-        services.question_reorder(jam=jam, ordered_ids=[q1.pk, q3.pk, q2.pk])
-    services.question_reorder(jam=jam, ordered_ids=[q3.pk, q2.pk, q1.pk])
+        run_sheet.question_reorder(jam=jam, ordered_ids=[q1.pk, q3.pk, q2.pk])
+    run_sheet.question_reorder(jam=jam, ordered_ids=[q3.pk, q2.pk, q1.pk])
     numbers = dict(jam.questions.values_list("pk", "number"))
     assert numbers == {q3.pk: 1, q2.pk: 2, q1.pk: 3}
 
 
 def test_reorder_moves_questions_between_release_times() -> None:
     jam = JamFactory()
-    a = services.question_add(jam=jam, text="A?", offset_minutes=0)
-    b = services.question_add(jam=jam, text="B?", offset_minutes=15)
-    c = services.question_add(jam=jam, text="C?", offset_minutes=30)
-    services.question_reorder(jam=jam, ordered_ids=[c.pk, a.pk, b.pk])
+    a = run_sheet.question_add(jam=jam, text="A?", offset_minutes=0)
+    b = run_sheet.question_add(jam=jam, text="B?", offset_minutes=15)
+    c = run_sheet.question_add(jam=jam, text="C?", offset_minutes=30)
+    run_sheet.question_reorder(jam=jam, ordered_ids=[c.pk, a.pk, b.pk])
     rows = list(jam.questions.order_by("number").values_list("text", "offset_minutes"))
     assert rows == [("C?", 0), ("A?", 15), ("B?", 30)]
 
@@ -303,28 +303,28 @@ def test_reorder_moves_questions_between_release_times() -> None:
 )
 def test_reorder_must_list_each_question_once(order) -> None:  # type: ignore[no-untyped-def]
     jam = JamFactory()
-    ids = [services.question_add(jam=jam, text=f"{n}?", offset_minutes=n).pk for n in range(3)]
+    ids = [run_sheet.question_add(jam=jam, text=f"{n}?", offset_minutes=n).pk for n in range(3)]
     with pytest.raises(ValidationError, match="each of the jam's questions once"):
-        services.question_reorder(jam=jam, ordered_ids=order(ids))
+        run_sheet.question_reorder(jam=jam, ordered_ids=order(ids))
     assert list(jam.questions.order_by("number").values_list("pk", flat=True)) == ids
 
 
 def test_reorder_refuses_another_jams_questions() -> None:
     jam = JamFactory()
-    mine = services.question_add(jam=jam, text="Mine?", offset_minutes=0)
+    mine = run_sheet.question_add(jam=jam, text="Mine?", offset_minutes=0)
     theirs = QuestionFactory(jam=JamFactory(), number=1)
     with pytest.raises(ValidationError):
-        services.question_reorder(jam=jam, ordered_ids=[theirs.pk])
+        run_sheet.question_reorder(jam=jam, ordered_ids=[theirs.pk])
     with pytest.raises(ValidationError):
-        services.question_reorder(jam=jam, ordered_ids=[mine.pk, theirs.pk])
+        run_sheet.question_reorder(jam=jam, ordered_ids=[mine.pk, theirs.pk])
     theirs.refresh_from_db()
     assert theirs.number == 1
 
 
 def test_delete_renumbers_the_rest() -> None:
     jam = JamFactory()
-    qs = [services.question_add(jam=jam, text=f"{n}?", offset_minutes=n) for n in range(3)]
-    services.question_delete(question=qs[0])
+    qs = [run_sheet.question_add(jam=jam, text=f"{n}?", offset_minutes=n) for n in range(3)]
+    run_sheet.question_delete(question=qs[0])
     assert list(jam.questions.order_by("number").values_list("text", "number")) == [
         ("1?", 1),
         ("2?", 2),
@@ -333,24 +333,24 @@ def test_delete_renumbers_the_rest() -> None:
 
 def test_update_edits_an_unreleased_question() -> None:
     jam = JamFactory()
-    q = services.question_add(jam=jam, text="Old?", offset_minutes=0)
-    services.question_update(question=q, text="New?", offset_minutes=5)
+    q = run_sheet.question_add(jam=jam, text="Old?", offset_minutes=0)
+    run_sheet.question_update(question=q, text="New?", offset_minutes=5)
     q.refresh_from_db()
     assert (q.text, q.offset_minutes) == ("New?", 5)
     with pytest.raises(ValidationError) as exc:
-        services.question_update(question=q, text="", offset_minutes=5)
+        run_sheet.question_update(question=q, text="", offset_minutes=5)
     assert "Write the question" in messages_of(exc, "text")
 
 
 def test_an_ended_jams_questions_are_frozen() -> None:
     jam = live_jam(questions=2, released=1)
-    services.jam_end(jam=jam)
+    lifecycle.jam_end(jam=jam)
     q2 = jam.questions.get(number=2)
     for call in (
-        lambda: services.question_add(jam=Jam.objects.get(pk=jam.pk), text="?", offset_minutes=0),
-        lambda: services.question_update(question=q2, text="x?", offset_minutes=1),
-        lambda: services.question_delete(question=q2),
-        lambda: services.question_reorder(
+        lambda: run_sheet.question_add(jam=Jam.objects.get(pk=jam.pk), text="?", offset_minutes=0),
+        lambda: run_sheet.question_update(question=q2, text="x?", offset_minutes=1),
+        lambda: run_sheet.question_delete(question=q2),
+        lambda: run_sheet.question_reorder(
             jam=jam, ordered_ids=list(jam.questions.values_list("pk", flat=True))
         ),
     ):
@@ -363,7 +363,7 @@ def test_an_ended_jams_questions_are_frozen() -> None:
 
 
 def invite(jam: Jam, role: str = Role.PANELIST) -> Invite:
-    return services.invite_create(jam=jam, role=role, actor=jam.host, note="  for Pat  ")
+    return people.invite_create(jam=jam, role=role, actor=jam.host, note="  for Pat  ")
 
 
 def test_an_invite_gives_its_role_once() -> None:
@@ -372,19 +372,19 @@ def test_an_invite_gives_its_role_once() -> None:
     assert inv.note == "for Pat"
     assert inv.expires_at > timezone.now() + timedelta(days=13)
     pat = UserFactory()
-    membership = services.invite_accept(token=inv.token, user=pat)
+    membership = people.invite_accept(token=inv.token, user=pat)
     assert (membership.user, membership.role) == (pat, Role.PANELIST)
     with pytest.raises(ValidationError, match="already used by you"):
-        services.invite_accept(token=inv.token, user=pat)
+        people.invite_accept(token=inv.token, user=pat)
     with pytest.raises(ValidationError, match="already used by someone else"):
-        services.invite_accept(token=inv.token, user=UserFactory())
+        people.invite_accept(token=inv.token, user=UserFactory())
     assert Membership.objects.filter(jam=jam, role=Role.PANELIST).count() == 1
 
 
 def test_an_invite_changes_an_existing_members_role() -> None:
     jam = JamFactory()
     pat = MembershipFactory(jam=jam, role=Role.PANELIST).user
-    services.invite_accept(token=invite(jam, Role.MODERATOR).token, user=pat)
+    people.invite_accept(token=invite(jam, Role.MODERATOR).token, user=pat)
     assert Membership.objects.get(jam=jam, user=pat).role == Role.MODERATOR
 
 
@@ -414,26 +414,26 @@ def test_invites_that_do_not_work(setup: str, message: str) -> None:
     elif setup == "over":
         Jam.objects.filter(pk=jam.pk).update(status=JamStatus.ENDED)
     with pytest.raises(ValidationError, match=message):
-        services.invite_accept(token=token, user=user)
+        people.invite_accept(token=token, user=user)
     assert not Membership.objects.filter(jam=jam, user=user).exclude(role=Role.HOST).exists()
 
 
 def test_invite_create_refuses_other_roles_and_ended_jams() -> None:
     jam = JamFactory()
     with pytest.raises(ValidationError, match="moderator or a panelist"):
-        services.invite_create(jam=jam, role=Role.HOST, actor=jam.host)
+        people.invite_create(jam=jam, role=Role.HOST, actor=jam.host)
     jam.status = JamStatus.ENDED
     with pytest.raises(ValidationError, match="invites are closed"):
-        services.invite_create(jam=jam, role=Role.PANELIST, actor=jam.host)
+        people.invite_create(jam=jam, role=Role.PANELIST, actor=jam.host)
 
 
 def test_membership_remove() -> None:
     jam = JamFactory()
     pat = MembershipFactory(jam=jam).user
     with pytest.raises(PermissionDenied):
-        services.membership_remove(jam=jam, user_id=pat.pk, actor=UserFactory())
+        people.membership_remove(jam=jam, user_id=pat.pk, actor=UserFactory())
     with pytest.raises(ValidationError, match="host cannot be removed"):
-        services.membership_remove(jam=jam, user_id=jam.host_id, actor=jam.host)
-    services.membership_remove(jam=jam, user_id=pat.pk, actor=jam.host)
+        people.membership_remove(jam=jam, user_id=jam.host_id, actor=jam.host)
+    people.membership_remove(jam=jam, user_id=pat.pk, actor=jam.host)
     assert not Membership.objects.filter(jam=jam, user=pat).exists()
     assert Question.objects.count() == 0

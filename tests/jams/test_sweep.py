@@ -70,7 +70,7 @@ def test_jam_ends_at_start_plus_duration() -> None:
 
 
 def test_extended_jam_ends_later() -> None:
-    from jamhost.jams.services import jam_extend
+    from jamhost.jams.lifecycle import jam_extend
 
     jam = scheduled_jam(timedelta(minutes=-1))
     jams_sweep(now=jam.starts_at)

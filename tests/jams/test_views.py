@@ -10,7 +10,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from jamhost.jams import services
+from jamhost.jams import lifecycle, people
 from jamhost.jams.models import (
     DeletedAuthorPolicy,
     Invite,
@@ -483,7 +483,7 @@ def test_remove_a_member(client, jam: Jam) -> None:  # type: ignore[no-untyped-d
 
 @pytest.fixture
 def invite(jam: Jam) -> Invite:
-    return services.invite_create(jam=jam, role=Role.PANELIST, actor=jam.host)
+    return people.invite_create(jam=jam, role=Role.PANELIST, actor=jam.host)
 
 
 def test_anonymous_visitors_see_the_invite_then_sign_up_and_come_back(
@@ -653,7 +653,7 @@ def test_ids_too_big_for_the_database_are_not_found(client, jam: Jam, big: int) 
 
 def test_an_ended_jam_takes_no_more_questions_or_invites(client) -> None:  # type: ignore[no-untyped-def]
     jam = live_jam(questions=1, released=1)
-    services.jam_end(jam=jam)
+    lifecycle.jam_end(jam=jam)
     client.force_login(jam.host)
     response = client.post(
         reverse("jams:question_add", args=[jam.slug]),

@@ -7,8 +7,8 @@ import pytest
 
 from jamhost.jams.models import Role
 from jamhost.live.catchup import frames_after
-from jamhost.live.render import VIEWER
-from jamhost.posts.moderation import post_hide
+from jamhost.posts.post_moderation import post_hide
+from jamhost.posts.render import VIEWER
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, live_jam
 
@@ -30,3 +30,17 @@ def test_a_slice_read_twice_is_the_same_and_a_change_is_seen_after() -> None:
     assert upto > post.rev
     assert [rev for rev, _ in frames] == [upto]  # the post, now at its new rev
     assert 'class="post-removed"' in frames[0][1]
+
+
+def test_a_slice_read_again_costs_one_query_for_the_jam_s_rev(
+    django_assert_num_queries,  # type: ignore[no-untyped-def]
+) -> None:
+    """The second socket asking for the same cursor reads only the jam's row (its rev);
+    its posts come from the kept slice. Without the cache it would read them again."""
+    jam = live_jam(questions=2, released=1)
+    panelist = MembershipFactory(jam=jam, role=Role.PANELIST).user
+    posts = [post_compose(jam=jam, user=panelist, body=f"answer {i}") for i in range(5)]
+    first = frames_after(jam_id=jam.pk, audience=VIEWER, after=0)
+    assert [rev for rev, _ in first[1]][-5:] == [p.rev for p in posts]
+    with django_assert_num_queries(1):
+        assert frames_after(jam_id=jam.pk, audience=VIEWER, after=0) == first

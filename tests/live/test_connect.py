@@ -16,13 +16,16 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils.functional import empty
 
+from jamhost.jams import run_sheet
 from jamhost.jams.models import Jam, Role
-from jamhost.live import fanout
+from jamhost.live import history
 from jamhost.live.auth import SocketAuthMiddlewareStack
 from jamhost.live.fanout import Shared
-from jamhost.live.render import VIEWER, frame_parts, render_header, render_post
+from jamhost.live.frames import frame_decode, frame_encode
 from jamhost.live.routing import websocket_urlpatterns
-from jamhost.posts.moderation import post_hide
+from jamhost.posts.models import Kind, Post
+from jamhost.posts.post_moderation import post_hide
+from jamhost.posts.render import VIEWER
 from jamhost.posts.services import post_compose
 from tests.factories import JamFactory, MembershipFactory, live_jam
 from tests.live.conftest import (
@@ -107,35 +110,50 @@ async def test_sockets_connecting_together_share_one_read_of_the_jam(hub: Any) -
     assert await hub.jam("no-such-jam") is None
 
 
-# Frames split into the objects they carry --------------------------------------------------
+# Frames carry their keys beside their html ------------------------------------------------
 
 
-def stripped(parts: list[tuple[str | None, str]]) -> list[tuple[str | None, str]]:
-    return [(key, part.strip()) for key, part in parts]
+@pytest.mark.django_db(transaction=True)
+async def test_a_published_frame_reaches_the_history_with_the_keys_its_publisher_named(
+    hub: Any,
+) -> None:
+    """A question released makes one rev of two objects, the header and the host's post:
+    they reach the hub as two parts keyed by the publisher, so the hub keeps them apart
+    without reading the html."""
+    jam, _ = await make_jam()
+    watcher = socket(f"/ws/jams/{jam.slug}/live/?after={jam.rev}")
+    assert (await watcher.connect())[0]
+    await receive_until_caught_up(watcher)
+    group = hub.groups[(jam.pk, VIEWER)]
 
+    @database_sync_to_async
+    def release() -> Post:
+        question = run_sheet.question_add(jam=jam, text="Keys?", offset_minutes=1)
+        run_sheet.question_release(question=question)
+        return Post.objects.get(jam=jam, question=question, kind=Kind.QUESTION)
 
-@pytest.mark.django_db
-def test_frame_parts_splits_a_header_and_a_post() -> None:
-    jam = live_jam()
-    panelist = MembershipFactory(jam=jam, role=Role.PANELIST).user
-    post = post_compose(jam=jam, user=panelist, body="an answer")
-    jam.refresh_from_db()
-    header, fragment = render_header(jam), render_post(post, VIEWER)
-    assert "".join(part for _, part in frame_parts(header + fragment)) == header + fragment
-    assert stripped(frame_parts(header + fragment)) == [
-        ("header", header.strip()),
-        (f"post-{post.pk}", fragment.strip()),
+    post = await release()
+    assert await receive_post_ids(watcher, 1) == [post.pk]
+    assert [key for rev, key, _ in group.history if rev == post.rev] == [
+        "header",
+        f"post-{post.pk}",
     ]
-    assert stripped(frame_parts(fragment)) == [(f"post-{post.pk}", fragment.strip())]
-    assert stripped(frame_parts(header)) == [("header", header.strip())]
-    post_hide(jam=jam, actor=jam.host, post_id=post.pk)
-    post.refresh_from_db()
-    removal = render_post(post, VIEWER)
-    assert stripped(frame_parts(header + removal)) == [
-        ("header", header.strip()),
-        (f"post-{post.pk}", removal.strip()),
-    ]
-    assert frame_parts('<div id="viewers">3</div>') == [(None, '<div id="viewers">3</div>')]
+    assert group.newest["header"] == group.newest[f"post-{post.pk}"] == post.rev
+    await watcher.disconnect()
+
+
+def test_the_redis_payload_carries_each_part_with_its_key() -> None:
+    frame = (("header", '<section id="jam-header">Q1: a: b</section>'), ("post-7", "<p>x:y</p>"))
+    payload = frame_encode(rev=12, sent_at=1700000000.5, frame=frame)
+    assert payload.startswith("12@1700000000.500|header=")
+    assert frame_decode(payload.encode()) == (12, 1700000000.5, frame)
+    # A part's html may hold any character, the separators too.
+    odd = ((None, "é=1,:|"), ("post-1", "<b>,=:</b>"))
+    assert frame_decode(frame_encode(rev=1, sent_at=1.0, frame=odd).encode())[2] == odd
+    # A payload without keys (an older publisher) is one part without a key.
+    assert frame_decode(b"3@2.000:<p>hi</p>") == (3, 2.0, ((None, "<p>hi</p>"),))
+    with pytest.raises(ValueError):
+        frame_decode(b"3@2.000|post-1=99:<p>short</p>")
 
 
 # Catch-up from the hub's history ------------------------------------------------------------
@@ -147,7 +165,7 @@ async def test_catch_up_joins_the_database_part_and_the_recent_frames_without_ga
 ) -> None:
     """With a history of 3 frames, a cursor from before the group's history gets the older
     posts from the database and the rest from memory: each post once, in rev order."""
-    monkeypatch.setattr(fanout, "HISTORY", 3)
+    monkeypatch.setattr(history, "HISTORY", 3)
     jam, panelist = await make_jam()
     start = jam.rev
     watcher = socket(f"/ws/jams/{jam.slug}/live/?after={start}")

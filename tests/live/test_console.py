@@ -11,8 +11,8 @@ import pytest
 from channels.db import database_sync_to_async
 
 from jamhost.jams.models import Membership, ModerationMode, Role
+from jamhost.posts.jam_rules import jam_switch_moderation_mode
 from jamhost.posts.models import AuditEntry, Post, PostStatus
-from jamhost.posts.moderation import jam_switch_moderation_mode
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
 from tests.live.conftest import REMOVED, receive_until_caught_up, socket
@@ -215,3 +215,51 @@ async def test_moderator_removed_mid_jam_is_refused_and_cut_off(
     assert closed == {"type": "websocket.close", "code": 4403}
     assert (await fresh(post)).status == PostStatus.VISIBLE
     assert any("not a moderator" in r.message for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("role", "may"),
+    [
+        ("host", True),
+        ("moderator", True),
+        ("staff", True),
+        ("panelist", False),
+        ("participant", False),
+        ("anonymous", False),
+    ],
+)
+async def test_console_actions_follow_the_permission_matrix(
+    hub: object, role: str, may: bool
+) -> None:
+    """Who may moderate over the socket, as README's "Who may do what" says: the host, the
+    jam's moderators and staff act; a panelist, a participant or a visitor never reach a
+    console, so nothing they send can change a post."""
+    jam, moderator, _ = await make_jam()
+
+    @database_sync_to_async
+    def user_for_role() -> object:
+        return {
+            "host": lambda: jam.host,
+            "moderator": lambda: moderator,
+            "staff": lambda: UserFactory(is_staff=True),
+            "panelist": lambda: MembershipFactory(jam=jam, role=Role.PANELIST).user,
+            "participant": lambda: UserFactory(),
+            "anonymous": lambda: None,
+        }[role]()
+
+    user = await user_for_role()
+    post = await compose(jam=jam, user=await database_sync_to_async(UserFactory)(), body="x")
+    ws = socket(f"/ws/jams/{jam.slug}/console/?after={post.rev}", user)
+    connected, code = await ws.connect()
+    if may:
+        assert connected
+        await receive_until_caught_up(ws)
+        await ws.send_to(text_data=action("pin", post))
+        assert 'class="console-notice ok"' in await receive_notice(ws)
+        assert (await fresh(post)).pinned
+        assert await audit_count(action="pin") == 1
+        await ws.disconnect()
+    else:
+        assert not connected and code == 4403, (connected, code)
+        assert not (await fresh(post)).pinned
+        assert await audit_count() == 0

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from jamhost.jams.models import Role
-from jamhost.jams.services import membership_remove
-from jamhost.posts import moderation
+from jamhost.jams.people import membership_remove
+from jamhost.posts import author_moderation, post_moderation
 from jamhost.posts.models import AuditEntry, PostStatus
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
@@ -54,7 +54,7 @@ def test_console_shows_every_post_with_status_author_role_and_actions(jam) -> No
     panelist = MembershipFactory(jam=jam, role=Role.PANELIST).user
     answer = post_compose(jam=jam, user=panelist, body="Panel answer")
     hidden = post_compose(jam=jam, user=UserFactory(), body="Hidden thing")
-    moderation.post_hide(jam=jam, actor=jam.host, post_id=hidden.pk, reason="off topic")
+    post_moderation.post_hide(jam=jam, actor=jam.host, post_id=hidden.pk, reason="off topic")
     page = logged_in(jam.host).get(console_url(jam)).content.decode()
     assert "Panel answer" in page and "Hidden thing" in page
     assert 'data-status="hidden"' in page and "off topic" in page
@@ -155,7 +155,9 @@ def test_htmx_post_gets_the_notice_fragment(jam) -> None:  # type: ignore[no-unt
 def test_panels_refresh_shows_new_audit_entries_and_people(jam) -> None:  # type: ignore[no-untyped-def]
     troll = UserFactory()
     post = post_compose(jam=jam, user=troll, body="x")
-    moderation.author_block(jam=jam, actor=jam.host, author_key=post.author_key, reason="spam")
+    author_moderation.author_block(
+        jam=jam, actor=jam.host, author_key=post.author_key, reason="spam"
+    )
     url = reverse("posts:console_panels", kwargs={"slug": jam.slug})
     panels = logged_in(jam.host).get(url).content.decode()
     assert f"@{troll.username}" in panels and "blocked" in panels
@@ -185,8 +187,8 @@ def test_big_screen_shows_question_hashtag_featured_pinned_and_a_qr_code_to_join
     featured = post_compose(jam=jam, user=panelist, body="Featured answer")
     pinned = post_compose(jam=jam, user=UserFactory(), body="Pinned note")
     post_compose(jam=jam, user=UserFactory(), body="Ordinary chatter")
-    moderation.post_feature(jam=jam, actor=jam.host, post_id=featured.pk)
-    moderation.post_pin(jam=jam, actor=jam.host, post_id=pinned.pk)
+    post_moderation.post_feature(jam=jam, actor=jam.host, post_id=featured.pk)
+    post_moderation.post_pin(jam=jam, actor=jam.host, post_id=pinned.pk)
     response = Client().get(reverse("posts:screen", kwargs={"slug": jam.slug}))
     assert response.status_code == 200
     page = response.content.decode()
@@ -208,7 +210,9 @@ def test_big_screen_of_unknown_jam_is_404() -> None:
 def test_audit_log_and_blocks_in_the_admin(jam) -> None:  # type: ignore[no-untyped-def]
     troll = UserFactory(username="troll_in_admin")
     post = post_compose(jam=jam, user=troll, body="x")
-    moderation.author_block(jam=jam, actor=jam.host, author_key=post.author_key, reason="abuse")
+    author_moderation.author_block(
+        jam=jam, actor=jam.host, author_key=post.author_key, reason="abuse"
+    )
     admin = logged_in(UserFactory(is_staff=True, is_superuser=True))
     log = admin.get("/admin/posts/auditentry/").content.decode()
     assert "troll_in_admin" in log and "abuse" in log and jam.host.username in log
@@ -226,6 +230,6 @@ def test_console_page_queries_do_not_grow_with_posts(jam, django_assert_max_num_
         assert client.get(console_url(jam)).status_code == 200
     for n in range(12):
         post = post_compose(jam=jam, user=people[n % 3], body=f"more {n}")
-        moderation.post_pin(jam=jam, actor=jam.host, post_id=post.pk)
+        post_moderation.post_pin(jam=jam, actor=jam.host, post_id=post.pk)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(console_url(jam)).status_code == 200

@@ -9,7 +9,8 @@ from channels.db import database_sync_to_async
 from django.test import override_settings
 
 from jamhost.jams.models import Role
-from jamhost.jams.services import membership_remove, question_release
+from jamhost.jams.people import membership_remove
+from jamhost.jams.run_sheet import question_release
 from jamhost.posts.models import Post, PostStatus
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
@@ -258,8 +259,12 @@ async def test_out_of_order_frames_are_delivered_in_rev_order(hub: object) -> No
     live_hub = get_hub()
     group = live_hub.groups[(jam.pk, "viewer")]
     base = group.last_rev
-    live_hub.feed(jam.pk, "viewer", base + 2, f'<div id="x2" data-rev="{base + 2}"></div>')
-    live_hub.feed(jam.pk, "viewer", base + 1, f'<div id="x1" data-rev="{base + 1}"></div>')
+    live_hub.feed(
+        jam.pk, "viewer", base + 2, ((None, f'<div id="x2" data-rev="{base + 2}"></div>'),)
+    )
+    live_hub.feed(
+        jam.pk, "viewer", base + 1, ((None, f'<div id="x1" data-rev="{base + 1}"></div>'),)
+    )
     frames = await receive_frames(ws, 2)
     assert 'id="x1"' in frames[0] and 'id="x2"' in frames[1]
     await ws.disconnect()

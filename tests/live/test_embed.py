@@ -15,8 +15,8 @@ from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from jamhost.jams.embedding import jam_embed_origins_set
+from jamhost.jams.lifecycle import jam_end
 from jamhost.jams.models import Jam, JamStatus, Role
-from jamhost.jams.services import jam_end
 from jamhost.posts.models import Post
 from jamhost.posts.services import post_compose
 from jamhost.transcripts.services import jam_archive

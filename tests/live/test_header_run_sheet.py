@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from django.test import Client
 from django.urls import reverse
 
-from jamhost.jams import services
+from jamhost.jams import run_sheet
 from tests.factories import live_jam
 from tests.live.conftest import receive_until_caught_up, socket
 
@@ -45,7 +45,7 @@ async def test_a_question_added_live_gets_its_countdown_on_open_and_fresh_pages(
     assert (await viewer.connect())[0]
     await receive_until_caught_up(viewer)
 
-    question = await database_sync_to_async(services.question_add)(
+    question = await database_sync_to_async(run_sheet.question_add)(
         jam=jam, text="One more, added live?", offset_minutes=40
     )
 
@@ -66,7 +66,7 @@ async def test_editing_removing_and_reordering_live_move_the_countdown(hub: obje
     await receive_until_caught_up(viewer)
     assert next_at(await database_sync_to_async(room_header)(jam)) == q2.release_at.isoformat()
 
-    await database_sync_to_async(services.question_update)(
+    await database_sync_to_async(run_sheet.question_update)(
         question=q2, text=q2.text, offset_minutes=55
     )
     q2.offset_minutes = 55
@@ -74,17 +74,17 @@ async def test_editing_removing_and_reordering_live_move_the_countdown(hub: obje
     assert next_at(await viewer.receive_from(timeout=5)) == q3.release_at.isoformat()
     assert next_at(await database_sync_to_async(room_header)(jam)) == q3.release_at.isoformat()
 
-    await database_sync_to_async(services.question_delete)(question=q3)
+    await database_sync_to_async(run_sheet.question_delete)(question=q3)
     assert next_at(await viewer.receive_from(timeout=5)) == q2.release_at.isoformat()
 
-    q4 = await database_sync_to_async(services.question_add)(
+    q4 = await database_sync_to_async(run_sheet.question_add)(
         jam=jam, text="Late addition?", offset_minutes=45
     )
     assert next_at(await viewer.receive_from(timeout=5)) == q4.release_at.isoformat()
     ids = await database_sync_to_async(
         lambda: list(jam.questions.order_by("number").values_list("pk", flat=True))
     )()
-    await database_sync_to_async(services.question_reorder)(
+    await database_sync_to_async(run_sheet.question_reorder)(
         jam=jam, ordered_ids=[ids[0], ids[2], ids[1]]
     )
     # Reordering moves questions between the places' times (the one moved to the +45 slot

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from jamhost.live import render
-from jamhost.live.render import AUDIENCES, MODERATOR, render_post, render_post_audiences
+from jamhost.posts import render
 from jamhost.posts.models import NetworkStatus, Post, PostStatus
+from jamhost.posts.render import AUDIENCES, MODERATOR, render_post, render_post_audiences
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
 

@@ -192,7 +192,7 @@ def test_the_room_carries_what_each_status_shows_so_it_can_change_live(client) -
 
 
 def test_an_ended_jam_says_so_and_links_the_replay_once_archived(client) -> None:  # type: ignore[no-untyped-def]
-    from jamhost.jams.services import jam_end
+    from jamhost.jams.lifecycle import jam_end
     from jamhost.transcripts.services import jam_archive
 
     jam = live_jam()
@@ -209,7 +209,7 @@ def test_an_ended_jam_says_so_and_links_the_replay_once_archived(client) -> None
 
 
 def test_release_next_releases_the_question_the_countdown_shows(client) -> None:  # type: ignore[no-untyped-def]
-    from jamhost.jams.services import question_add
+    from jamhost.jams.run_sheet import question_add
 
     jam = live_jam(questions=2, released=1)  # Q2 at +40
     added = question_add(jam=jam, text="Added live, due first?", offset_minutes=35)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from jamhost.jams import services as jam_services
+from jamhost.jams import lifecycle
 from jamhost.networks.ingest import ingest_poll
 from jamhost.networks.models import IngestCursor
 from jamhost.posts.models import Post, Source
@@ -89,7 +89,7 @@ def test_one_x_post_with_two_jams_hashtags_is_in_both_jams_and_transcripts(
     assert [p.external_id for p in x_posts(design)] == [both, only_design]
     assert [p.external_id for p in x_posts(remote)] == [both]
     for jam in (design, remote):
-        jam_services.jam_end(jam=jam)
+        lifecycle.jam_end(jam=jam)
         snapshot = json.loads(jam_archive(jam_id=jam.pk).content)
         texts = [p["text"] for p in snapshot["posts"]]
         assert "A1: async reviews help #DesignChat #RemoteChat" in texts

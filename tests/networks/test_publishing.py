@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from jamhost.jams import services as jam_services
+from jamhost.jams import run_sheet
 from jamhost.networks.models import Publication
 from jamhost.networks.publishing import post_publish, post_publish_retry
 from jamhost.networks.sweep import networks_sweep
@@ -54,7 +54,7 @@ def test_question_release_is_published_from_the_host_account(
     account = link_x(x_server, jam.host)
     question = jam.questions.get(number=1)
     with django_capture_on_commit_callbacks(execute=True):
-        jam_services.question_release(question=question)
+        run_sheet.question_release(question=question)
     post = Post.objects.get(jam=jam, question=question, kind="question")
     tweets = x_server.tweets_by(account.x_user_id)
     assert [t["text"] for t in tweets] == [f"Q1: {question.text} {jam.tag}"]

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from jamhost.jams.models import ModerationMode
-from jamhost.live.render import render_post
 from jamhost.networks.publishing import post_publish
 from jamhost.posts.models import NetworkStatus, PostStatus
-from jamhost.posts.moderation import post_approve, post_hide, post_restore
+from jamhost.posts.post_moderation import post_approve, post_hide, post_restore
+from jamhost.posts.render import render_post
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
 from tests.networks.conftest import link_x

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from jamhost.live.render import MODERATOR, VIEWER, render_post
 from jamhost.networks.usage import usage_record
 from jamhost.posts.models import NetworkStatus
+from jamhost.posts.render import MODERATOR, VIEWER, render_post
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
 from tests.networks.conftest import link_x

@@ -12,10 +12,10 @@ from typing import Any
 import jsonschema
 import pytest
 
+from jamhost.jams.lifecycle import jam_end
 from jamhost.jams.models import Jam
-from jamhost.jams.services import jam_end
 from jamhost.polls.services import poll_close, poll_launch, poll_vote
-from jamhost.transcripts.import_parse import rows_from_csv
+from jamhost.transcripts.import_csv import rows_from_csv
 from jamhost.transcripts.services import jam_archive
 from tests.polls.conftest import PollRoom
 

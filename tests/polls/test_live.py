@@ -5,14 +5,15 @@ their newest state only, without gaps or duplicates."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 
-from jamhost.live.catchup import frames_after
-from jamhost.live.render import MODERATOR, VIEWER, frame_parts
+from jamhost.live.catchup import frames_after, parts_after
 from jamhost.polls.live import poll_key
 from jamhost.polls.services import poll_close, poll_vote
+from jamhost.posts.render import MODERATOR, VIEWER
 from tests.live.conftest import receive_until_caught_up, socket
 from tests.polls.conftest import PollRoom
 
@@ -112,9 +113,20 @@ def test_catch_up_from_the_database_replays_polls_in_rev_order() -> None:
 
 
 @pytest.mark.django_db
-def test_a_poll_frame_is_keyed_so_the_hub_keeps_only_its_newest_state() -> None:
+def test_a_poll_frame_is_keyed_so_the_hub_keeps_only_its_newest_state(
+    monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    published: list[dict[str, Any]] = []
+    monkeypatch.setattr("jamhost.polls.live.bus.publish", lambda **kw: published.append(kw))
     room = PollRoom()
-    poll = room.launch()
-    _, frames = frames_after(jam_id=room.jam.pk, audience=VIEWER, after=poll.rev - 1)
-    assert frame_parts(frames[0][1]) == [(poll_key(poll.pk), frames[0][1])]
-    assert rev_of(frames[0][1]) == poll.rev
+    with django_capture_on_commit_callbacks(execute=True):
+        poll = room.launch()
+    # On the bus: one part per audience, named by the poll's key beside its html.
+    sent = [p for p in published if p["rev"] == poll.rev]
+    assert len(sent) == 1
+    for audience in (VIEWER, MODERATOR):
+        ((key, html),) = sent[0]["frames"][audience]
+        assert key == poll_key(poll.pk) and rev_of(html) == poll.rev
+    # In catch-up from the database: the same key.
+    _, parts = parts_after(jam_id=room.jam.pk, audience=VIEWER, after=poll.rev - 1)
+    assert [(rev, key) for rev, key, _ in parts] == [(poll.rev, poll_key(poll.pk))]

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from jamhost.jams.lifecycle import jam_end
 from jamhost.jams.models import Jam
-from jamhost.jams.services import jam_end
 from jamhost.polls.models import Poll, PollState
 from jamhost.polls.services import poll_add
 from jamhost.polls.sweep import polls_sweep

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from jamhost.jams import services as jam_services
+from jamhost.jams import lifecycle, run_sheet
 from jamhost.jams.models import JamStatus, ModerationMode, Role
 from jamhost.jams.sweep import jams_sweep
 from jamhost.posts.drafts import (
@@ -72,8 +72,8 @@ def test_a_hashtag_change_flags_a_draft_that_no_longer_fits() -> None:
     assert "Too long now" in problem and "#MuchLongerHashtag" in problem
     assert "before Q1 is released" in problem
     # Sent on release it is refused with that reason, kept for the panelist; no post.
-    jam_services.jam_go_live(jam=jam)
-    jam_services.question_release(question=q1)
+    lifecycle.jam_go_live(jam=jam)
+    run_sheet.question_release(question=q1)
     result = drafts_send_released()
     assert result.refused == [draft.pk] and result.sent == []
     draft.refresh_from_db()
@@ -92,7 +92,7 @@ def test_send_goes_through_compose_once_with_an_audit_entry() -> None:
     with pytest.raises(ValidationError, match="Q2 has not been released"):
         draft_send(author=panelist, draft=draft)
     assert drafts_ready(jam=jam, author=panelist) == []
-    jam_services.question_release(question=q2)
+    run_sheet.question_release(question=q2)
     draft.refresh_from_db()
     assert [r.draft.pk for r in drafts_ready(jam=jam, author=panelist)] == [draft.pk]
     with pytest.raises(PermissionDenied):
@@ -139,9 +139,9 @@ def test_a_draft_for_a_cancelled_or_unreleased_question_is_never_sent() -> None:
     q2 = jam.questions.get(number=2)
     draft = draft_save(author=panelist, question=q2, body="Later", send_on_release=True)
     assert drafts_send_released().sent == []  # the jam is not even live
-    jam_services.jam_go_live(jam=jam)
+    lifecycle.jam_go_live(jam=jam)
     assert drafts_send_released().sent == []  # Q2 not out
-    jam_services.question_delete(question=q2)
+    run_sheet.question_delete(question=q2)
     assert not AnswerDraft.objects.filter(pk=draft.pk).exists()
 
 
@@ -178,7 +178,7 @@ def test_pages_draft_send_and_overview(client) -> None:  # type: ignore[no-untyp
     draft = AnswerDraft.objects.get(author=panelist)
     ready = client.get(reverse("posts:drafts_ready", args=[jam.slug]))
     assert "From the page" not in ready.text  # Q2 is not out yet
-    jam_services.question_release(question=q2)
+    run_sheet.question_release(question=q2)
     ready = client.get(reverse("posts:drafts_ready", args=[jam.slug]))
     assert "A2: From the page" in ready.text and "Send Q2 answer" in ready.text
     sent = client.post(

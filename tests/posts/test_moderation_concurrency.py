@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from jamhost.jams.models import ModerationMode, Role
-from jamhost.posts import moderation
+from jamhost.posts import author_moderation, jam_rules, moderation, post_moderation
 from jamhost.posts.models import AuditEntry, Post, PostStatus
 from jamhost.posts.services import post_compose
 from tests.concurrency import race
@@ -34,13 +34,15 @@ def test_hide_and_approve_at_once_end_in_one_state() -> None:
     jam = live_jam()
     first = MembershipFactory(jam=jam, role=Role.MODERATOR).user
     second = MembershipFactory(jam=jam, role=Role.MODERATOR).user
-    moderation.jam_switch_moderation_mode(jam=jam, actor=jam.host, mode=ModerationMode.PRE)
+    jam_rules.jam_switch_moderation_mode(jam=jam, actor=jam.host, mode=ModerationMode.PRE)
     for n in range(8):
         post = post_compose(jam=jam, user=UserFactory(), body=f"pending {n}")
         assert post.status == PostStatus.PENDING
         hide, approve = race(
-            lambda pk=post.pk: moderation.post_hide(jam=jam, actor=first, post_id=pk, reason="no"),
-            lambda pk=post.pk: moderation.post_approve(jam=jam, actor=second, post_id=pk),
+            lambda pk=post.pk: post_moderation.post_hide(
+                jam=jam, actor=first, post_id=pk, reason="no"
+            ),
+            lambda pk=post.pk: post_moderation.post_approve(jam=jam, actor=second, post_id=pk),
         )
         assert isinstance(hide, moderation.Outcome) and hide.changed
         # Approve either went first (and hide then hid it) or was refused with a message.
@@ -59,8 +61,8 @@ def test_the_same_action_twice_at_once_is_applied_once() -> None:
     post = post_compose(jam=jam, user=UserFactory(), body="pin me")
     rev = post.rev
     results = race(
-        lambda: moderation.post_pin(jam=jam, actor=first, post_id=post.pk),
-        lambda: moderation.post_pin(jam=jam, actor=second, post_id=post.pk),
+        lambda: post_moderation.post_pin(jam=jam, actor=first, post_id=post.pk),
+        lambda: post_moderation.post_pin(jam=jam, actor=second, post_id=post.pk),
     )
     assert all(isinstance(r, moderation.Outcome) for r in results), results
     assert sorted(r.changed for r in results) == [False, True]
@@ -75,7 +77,7 @@ def test_the_same_idempotency_key_at_once_is_applied_once() -> None:
     post = post_compose(jam=jam, user=UserFactory(), body="x")
     key = f"hide:{post.pk}@{post.rev}"
     results = race(
-        *[lambda: moderation.post_hide(jam=jam, actor=moderator, post_id=post.pk, key=key)] * 3
+        *[lambda: post_moderation.post_hide(jam=jam, actor=moderator, post_id=post.pk, key=key)] * 3
     )
     assert all(isinstance(r, moderation.Outcome) for r in results), results
     assert [r.changed for r in results].count(True) == 1
@@ -91,8 +93,8 @@ def test_block_and_pin_and_a_new_post_at_once() -> None:
         posts = [post_compose(jam=jam, user=troll, body=f"post {round_}.{n}") for n in range(3)]
         key = posts[0].author_key
         results = race(
-            lambda key=key: moderation.author_block(jam=jam, actor=first, author_key=key),
-            lambda pk=posts[1].pk: moderation.post_pin(jam=jam, actor=second, post_id=pk),
+            lambda key=key: author_moderation.author_block(jam=jam, actor=first, author_key=key),
+            lambda pk=posts[1].pk: post_moderation.post_pin(jam=jam, actor=second, post_id=pk),
             lambda troll=troll: post_compose(jam=jam, user=troll, body="one more"),
         )
         unexpected = [

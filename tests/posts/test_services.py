@@ -176,7 +176,7 @@ def test_concurrent_posting_on_postgresql_gives_gap_free_unique_seqs() -> None:
 
 
 def test_ended_jam_end_time_is_kept() -> None:
-    from jamhost.jams.services import jam_end
+    from jamhost.jams.lifecycle import jam_end
 
     jam = live_jam()
     now = timezone.now() + timedelta(minutes=1)

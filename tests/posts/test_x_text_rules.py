@@ -85,7 +85,7 @@ def test_posts_questions_and_replies_with_characters_x_refuses_are_refused_befor
     from django.core.exceptions import ValidationError
 
     from jamhost.audience.replies import reply_compose
-    from jamhost.jams.services import question_add
+    from jamhost.jams.run_sheet import question_add
     from jamhost.posts.models import Post
     from jamhost.posts.services import post_compose
     from tests.factories import UserFactory, live_jam

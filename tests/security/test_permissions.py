@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from jamhost.accounts.models import GuestPolicy
-from jamhost.jams import services as jam_services
+from jamhost.jams import lifecycle
 from jamhost.jams.models import Invite, Jam, Membership, Question
 from jamhost.polls.models import Poll, PollVote
 from jamhost.polls.services import poll_launch
@@ -142,7 +142,7 @@ def _guests_on(cast: Cast, role: str) -> bool:
 
 
 def _thank_you(cast: Cast, role: str) -> bool:
-    jam_services.jam_end(jam=cast.jam)
+    lifecycle.jam_end(jam=cast.jam)
     response = cast.client(role).post(f"/jams/{cast.jam.slug}/recap/thank-you/")
     posted = Post.objects.filter(jam=cast.jam, client_key=f"recap:{cast.jam.pk}").exists()
     assert posted or _refused(response), response.status_code

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from jamhost.jams import services as jam_services
+from jamhost.jams import lifecycle, run_sheet
 from jamhost.jams.models import Jam, JamStatus, Role
 from jamhost.posts.models import AuthorRole, Post, PostStatus, Source
 from jamhost.posts.services import post_insert
@@ -44,7 +44,7 @@ def build_jam(
     guest = UserFactory(username=f"gus_{hashtag.lower()}", first_name="Gus", last_name="Guest")
     MembershipFactory(jam=jam, user=pat, role=Role.PANELIST)
     MembershipFactory(jam=jam, user=priya, role=Role.PANELIST)
-    jam_services.jam_go_live(jam=jam, now=t0)
+    lifecycle.jam_go_live(jam=jam, now=t0)
 
     def post(user: Any, text: str, minute: float, question: Any = None, **kw: Any) -> Post:
         role = kw.pop("author_role", None) or (
@@ -62,7 +62,7 @@ def build_jam(
         )
 
     post(guest, "Hello all! Notes at https://example.com/notes?utm_source=x.", 0.5)
-    jam_services.question_release(question=q1, now=t0 + timedelta(minutes=1))
+    run_sheet.question_release(question=q1, now=t0 + timedelta(minutes=1))
     post(pat, "A1: Deep work *first*, calls after_lunch.", 2, q1)
     community = post(guest, "A1: A walk, then email, then https://example.com/notes", 3, q1)
     post(guest, HIDDEN_TEXT, 3.5, status=PostStatus.HIDDEN, status_reason="spam")
@@ -82,12 +82,12 @@ def build_jam(
         metrics={"like_count": 3},
         now=t0 + timedelta(minutes=4),
     )
-    jam_services.question_release(question=q2, now=t0 + timedelta(minutes=10))
+    run_sheet.question_release(question=q2, now=t0 + timedelta(minutes=10))
     pinned = post(priya, 'A2: He said "use a log", then\nleft; commas, too', 11, q2)
     post(guest, "Emoji 🎉 and ünïcode — first time here", 12)
     Post.objects.filter(pk=community.pk).update(featured=True)
     Post.objects.filter(pk=pinned.pk).update(pinned=True)
-    jam_services.jam_end(jam=jam, now=t0 + timedelta(minutes=60))
+    lifecycle.jam_end(jam=jam, now=t0 + timedelta(minutes=60))
     jam.refresh_from_db()
     return jam
 

@@ -13,7 +13,9 @@ from django.db import connection
 
 from jamhost.transcripts import import_stream
 from jamhost.transcripts.exports import CSV_COLUMNS
-from jamhost.transcripts.import_parse import ImportRefused, rows_from_csv, rows_from_x_json
+from jamhost.transcripts.import_csv import rows_from_csv
+from jamhost.transcripts.import_parse import ImportRefused
+from jamhost.transcripts.import_x import rows_from_x_json
 from jamhost.transcripts.importer import ImportOptions, import_job_create, import_job_run
 from jamhost.transcripts.models import ImportChunk, ImportJob, ImportStatus
 from tests.factories import UserFactory

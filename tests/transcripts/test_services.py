@@ -162,7 +162,7 @@ def test_sweep_leaves_recent_and_live_jams_alone(ended_jam: Jam, settings: Any) 
 def test_jam_end_enqueues_the_archive_on_commit(
     db: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from jamhost.jams.services import jam_end
+    from jamhost.jams.lifecycle import jam_end
 
     jam = live_jam()
     with django_capture_on_commit_callbacks(execute=True):

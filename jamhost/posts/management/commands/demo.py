@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from jamhost.jams import services
+from jamhost.jams import lifecycle, run_sheet, services
 from jamhost.jams.models import Jam, Membership, Role
 from jamhost.posts.services import post_compose
 
@@ -71,14 +71,14 @@ class Command(BaseCommand):
                 if role in (Role.PANELIST, Role.MODERATOR):
                     Membership.objects.create(jam=jam, user=users[username], role=role)
             for offset, text in QUESTIONS:
-                services.question_add(jam=jam, text=text, offset_minutes=offset)
-            services.jam_schedule(jam=jam, now=now)
+                run_sheet.question_add(jam=jam, text=text, offset_minutes=offset)
+            lifecycle.jam_schedule(jam=jam, now=now)
         # Start it a few minutes ago so the first questions are out and answered.
         Jam.objects.filter(pk=jam.pk).update(starts_at=now - timedelta(minutes=5))
         jam.refresh_from_db()
-        services.jam_go_live(jam=jam, now=now)
+        lifecycle.jam_go_live(jam=jam, now=now)
         for question in jam.questions.order_by("number")[:2]:
-            services.question_release(question=question, now=now)
+            run_sheet.question_release(question=question, now=now)
             for username, number, body in ANSWERS:
                 if number == question.number or (number is None and question.number == 1):
                     post_compose(

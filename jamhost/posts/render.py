@@ -4,14 +4,14 @@ connect storm replaying the same posts to many sockets renders each post once.""
 
 from __future__ import annotations
 
-import re
-from collections import OrderedDict
+import threading
 from typing import TYPE_CHECKING
 
+from cachetools import LRUCache
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 
-from jamhost.jams.selectors import question_next
+from jamhost.jams.selectors import question_next, released_of
 from jamhost.posts.models import NetworkStatus
 
 if TYPE_CHECKING:
@@ -23,18 +23,19 @@ MODERATOR = "moderator"
 AUDIENCES = (VIEWER, MODERATOR)
 
 _CACHE_SIZE = 4096
-_cache: OrderedDict[tuple[str, int, int, str], str] = OrderedDict()
+_cache: LRUCache[tuple[str, int, int, str], str] = LRUCache(maxsize=_CACHE_SIZE)
+# Renders run in several threads (request threads, publishers after commit); the cache's
+# bookkeeping is not thread-safe, the render itself runs outside the lock.
+_lock = threading.Lock()
 
 
 def _cached(key: tuple[str, int, int, str], make: object) -> str:
-    text = _cache.get(key)
+    with _lock:
+        text = _cache.get(key)
     if text is None:
         text = make()  # type: ignore[operator]
-        _cache[key] = text
-        if len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    else:
-        _cache.move_to_end(key)
+        with _lock:
+            _cache[key] = text
     return text
 
 
@@ -92,7 +93,7 @@ def render_header(jam: Jam) -> str:
 
     def make() -> str:
         questions = list(jam.questions.all())
-        released = [q for q in questions if q.is_released]
+        released = released_of(questions)
         return render_to_string(
             "live/_header.html",
             {
@@ -104,53 +105,3 @@ def render_header(jam: Jam) -> str:
         )
 
     return _cached(("header", jam.pk, jam.header_rev, ""), make)
-
-
-def caught_up_marker(rev: int) -> str:
-    return format_html('<div class="caught-up" data-rev="{}" hidden></div>', rev)
-
-
-# Catch-up works on the objects frames carry: (rev, key, html), the key being HEADER_KEY
-# for the jam's header and post_key(id) for a post or its removal marker (None: anything
-# else). A frame is the header, a post, or the header followed by a post (live.publish).
-Part = tuple[int, str | None, str]
-HEADER_KEY = "header"
-HEADER_START = '<section id="jam-header"'
-_POST_START = re.compile(r'<article class="post |<div class="post-removed"')
-_POST_ID = re.compile(r'\bid="post-(\d+)"|\bdata-post="(\d+)"')
-# A frame of one other object (a poll) names its key in its first tag.
-_LIVE_KEY = re.compile(r'\s*<[a-z]+\b[^>]*\bdata-live-key="([\w-]+)"')
-
-
-def post_key(post_id: int | str) -> str:
-    return f"post-{post_id}"
-
-
-def frame_parts(text: str) -> list[tuple[str | None, str]]:
-    """The objects a published frame carries, as (key, html), read from its text."""
-    start = _POST_START.search(text)
-    if start is None:
-        if text.lstrip().startswith(HEADER_START):
-            return [(HEADER_KEY, text)]
-        keyed = _LIVE_KEY.match(text)
-        return [(keyed.group(1) if keyed else None, text)]
-    parts: list[tuple[str | None, str]] = []
-    head = text[: start.start()]
-    if head.strip():
-        parts.append((HEADER_KEY if head.lstrip().startswith(HEADER_START) else None, head))
-    found = _POST_ID.search(text, start.start())
-    parts.append(
-        (post_key(found.group(1) or found.group(2)) if found else None, text[start.start() :])
-    )
-    return parts
-
-
-def frames_by_rev(parts: list[Part]) -> list[tuple[int, str]]:
-    """[(rev, html)] with the parts of one rev (in rev order) joined into one frame."""
-    frames: list[tuple[int, str]] = []
-    for rev, _key, html in parts:
-        if frames and frames[-1][0] == rev:
-            frames[-1] = (rev, frames[-1][1] + html)
-        else:
-            frames.append((rev, html))
-    return frames

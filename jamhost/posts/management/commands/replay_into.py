@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jamhost.jams.models import Jam, JamStatus
-from jamhost.jams.rehearsal import DEMO_RECORDING, RecordingError, recording_load, recording_replay
+from jamhost.posts.rehearsal import DEMO_RECORDING, RecordingError, recording_load, recording_replay
 
 
 class Command(BaseCommand):

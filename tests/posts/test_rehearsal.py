@@ -12,9 +12,10 @@ import pytest
 from channels.db import database_sync_to_async
 from django.core.management import CommandError, call_command
 
-from jamhost.jams import services
+from jamhost.jams import lifecycle
 from jamhost.jams.models import Role
-from jamhost.jams.rehearsal import (
+from jamhost.posts.models import AuthorRole, Kind, Post, Source
+from jamhost.posts.rehearsal import (
     DEMO_RECORDING,
     RecordingError,
     recording_load,
@@ -22,7 +23,6 @@ from jamhost.jams.rehearsal import (
     recording_replay,
     recording_replay_async,
 )
-from jamhost.posts.models import AuthorRole, Kind, Post, Source
 from tests.factories import JamFactory, MembershipFactory, UserFactory, live_jam
 from tests.live.conftest import hub, post_ids, receive_until_caught_up, socket  # noqa: F401
 
@@ -137,7 +137,7 @@ def test_replay_stops_when_the_jam_is_no_longer_live() -> None:
     rec = recording_parse(recording(post("00:00", "one"), post("00:30", "two")))
 
     def end_the_jam(seconds: float) -> None:
-        services.jam_end(jam=jam)
+        lifecycle.jam_end(jam=jam)
 
     assert recording_replay(slug=jam.slug, recording=rec, speed=1, sleep=end_the_jam) == 1
     assert list(Post.objects.filter(jam=jam, kind=Kind.POST).values_list("body", flat=True)) == [

@@ -23,11 +23,12 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 
-from jamhost.jams import services
+from jamhost.jams import run_sheet
 from jamhost.jams.answers import answer_number
 from jamhost.jams.hashtags import text_has_hashtag
 from jamhost.jams.models import Jam, JamStatus, Membership
 from jamhost.posts.models import AuthorRole, Kind, Source
+from jamhost.posts.services import post_insert
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +141,6 @@ def recording_play_post(*, slug: str, recording: Recording, post: RecordedPost) 
     """Put one recorded post into the live jam `slug`. Returns False once the jam is not
     live (the replay stops there). A question the jam does not have, or has already
     released, is skipped."""
-    from jamhost.posts.services import post_insert
-
     jam = Jam.objects.select_related("host").filter(slug=slug).first()
     if jam is None or jam.status != JamStatus.LIVE:
         return False
@@ -150,7 +149,7 @@ def recording_play_post(*, slug: str, recording: Recording, post: RecordedPost) 
     question = jam.questions.filter(number=number).first() if number else None
     if post.kind == Kind.QUESTION:
         if question is not None and not question.is_released:
-            services.question_release(question=question)
+            run_sheet.question_release(question=question)
         return True
     user = get_user_model().objects.filter(username=post.handle).first()
     role = post.role
