@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from jamhost.jams import services
+from jamhost.jams import lifecycle, people, run_sheet, services
 from jamhost.jams.models import Jam, Question, Role
 
 PASSWORD = "correct-horse-battery-9"
@@ -31,14 +31,14 @@ def _jam(host: Any, title: str, *, hours_ahead: float, questions: int = 3) -> Ja
         starts_at=timezone.now() + timedelta(hours=hours_ahead),
     )
     for n in range(1, questions + 1):
-        services.question_add(jam=jam, text=f"{title}: question {n}?", offset_minutes=n * 10)
-    services.jam_schedule(jam=jam)
+        run_sheet.question_add(jam=jam, text=f"{title}: question {n}?", offset_minutes=n * 10)
+    lifecycle.jam_schedule(jam=jam)
     return jam
 
 
 def _member(jam: Jam, user: Any, role: str) -> None:
-    invite = services.invite_create(jam=jam, role=role, actor=jam.host)
-    services.invite_accept(token=invite.token, user=user)
+    invite = people.invite_create(jam=jam, role=role, actor=jam.host)
+    people.invite_accept(token=invite.token, user=user)
 
 
 def build(prefix: str) -> dict[str, Any]:
@@ -46,8 +46,8 @@ def build(prefix: str) -> dict[str, Any]:
     panelist = _user(f"{prefix}_pan", "Pat Panel", f"{prefix}_pan@example.org")
     live = _jam(host, "Drafts jam", hours_ahead=1)
     _member(live, panelist, Role.PANELIST)
-    services.jam_go_live(jam=live)
-    services.question_release(question=live.questions.get(number=1))
+    lifecycle.jam_go_live(jam=live)
+    run_sheet.question_release(question=live.questions.get(number=1))
     upcoming = _jam(host, "Reminder jam", hours_ahead=30)
     _member(upcoming, panelist, Role.PANELIST)
     return {
@@ -61,7 +61,7 @@ def build(prefix: str) -> dict[str, Any]:
 
 def release(slug: str, number: int) -> None:
     question = Question.objects.get(jam__slug=slug, number=number)
-    services.question_release(question=question)
+    run_sheet.question_release(question=question)
 
 
 def remind(slug: str, hours_before: float) -> None:
@@ -74,7 +74,7 @@ def remind(slug: str, hours_before: float) -> None:
 
 
 def end(slug: str) -> None:
-    services.jam_end(jam=Jam.objects.get(slug=slug))
+    lifecycle.jam_end(jam=Jam.objects.get(slug=slug))
 
 
 def main(prefix: str) -> None:

@@ -15,7 +15,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from jamhost.jams import services
+from jamhost.jams import lifecycle
 from jamhost.jams.models import JamStatus, ReminderSent, Role, Rsvp
 from jamhost.jams.reminders import (
     reminders_sweep,
@@ -121,7 +121,7 @@ def test_a_moved_jam_is_reminded_at_its_new_time_a_cancelled_one_not_at_all() ->
     assert len(mail.outbox) == 3
     other = _scheduled()
     rsvp_create(jam=other, email="b@example.org")
-    services.jam_unschedule(jam=other)  # back to draft: cancelled
+    lifecycle.jam_unschedule(jam=other)  # back to draft: cancelled
     assert reminders_sweep(now=other.starts_at - timedelta(minutes=10)).sent == []
     assert all(m.to != ["b@example.org"] for m in mail.outbox)
 
