@@ -1,4 +1,6 @@
 """Rate limits on the Django cache: fixed windows counted per user and per client address.
+The project's one limiter: the request limits of the views (rate_hit, rate_check) and the
+audience's vote and flag budgets (rate_spent, counted only for actions that go through).
 
 A limit is "<requests>/<seconds>". When the cache itself is unreachable (Redis down) the
 limiter lets the request through: refusing every post during a Redis blip would cost more
@@ -7,10 +9,12 @@ than a burst of spam, which moderators can still hide.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
 import time
+from collections.abc import Iterator
 
 from django.core.cache import cache, caches
 from django.http import HttpRequest
@@ -67,24 +71,31 @@ def _count(keys: list[tuple[str, int]]) -> list[int]:
     return counts
 
 
-def _uncount(keys: list[str]) -> None:
-    """Take back one hit on each cache key."""
+# DECR on a counter that expired meanwhile would create one without an expiry.
+_DECR_IF_KEPT = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end"
+
+
+def _uncount(keys: list[tuple[str, int]]) -> None:
+    """Take back one hit on each (cache key, window). A counter that expired meanwhile is
+    left alone: its window is over."""
     backend = caches["default"]
     if isinstance(backend, SharedRedisCache):
         pipe = backend.redis.pipeline(transaction=False)
-        for key in keys:
-            pipe.decr(backend.make_key(key))
+        for key, _ in keys:
+            pipe.eval(_DECR_IF_KEPT, 1, backend.make_key(key))
         pipe.execute()
         return
-    for key in keys:
-        cache.decr(key)
+    for key, _ in keys:
+        with contextlib.suppress(ValueError):  # expired: its window is over
+            cache.decr(key)
 
 
-def _hits(limits: list[tuple[str, str, str]], what: str) -> None:
+def _hits(limits: list[tuple[str, str, str]], what: str) -> list[tuple[str, int]]:
     """Count one request against each (scope, key, rate); raise Limited for the first
-    one over its rate. A request refused by one limit is not counted against the limits
-    after it: one person over their own limit (checked first) must not use up the
-    budget of everyone at their address (a venue's Wi-Fi is one address)."""
+    one over its rate; return the (cache key, window) pairs counted. A request refused by
+    one limit is not counted against the limits after it: one person over their own
+    limit (checked first) must not use up the budget of everyone at their address (a
+    venue's Wi-Fi is one address)."""
     now = time.time()
     counted = []
     for scope, key, rate in limits:
@@ -93,24 +104,25 @@ def _hits(limits: list[tuple[str, str, str]], what: str) -> None:
             cache_key, bucket = _window_key(scope, key, window, now)
             counted.append((scope, cache_key, limit, window, bucket))
     if not counted:
-        return
+        return []
     try:
         counts = _count([(cache_key, window) for _, cache_key, _, window, _ in counted])
     except Exception:
         scopes = ", ".join(scope for scope, *_ in counted)
         log.warning("rate limit %s not checked: the cache is unreachable", scopes, exc_info=True)
-        return
+        return []
     for index, ((_, _, limit, window, bucket), count) in enumerate(
         zip(counted, counts, strict=True)
     ):
         if count > limit:
-            later = [cache_key for _, cache_key, *_ in counted[index + 1 :]]
+            later = [(cache_key, window) for _, cache_key, _, window, _ in counted[index + 1 :]]
             if later:
                 try:
                     _uncount(later)
                 except Exception:
                     log.warning("rate limit: a refused request stayed counted", exc_info=True)
             raise Limited(retry_after=max(1, math.ceil((bucket + 1) * window - now)), what=what)
+    return [(cache_key, window) for _, cache_key, _, window, _ in counted]
 
 
 def rate_hit(*, scope: str, key: str, rate: str, what: str) -> None:
@@ -128,3 +140,25 @@ def rate_check(
     if user_key:
         limits.insert(0, (f"{scope}:user", user_key, user_rate))
     _hits(limits, what)
+
+
+@contextlib.contextmanager
+def rate_spent(*, scope: str, key: str, rate: str, what: str) -> Iterator[None]:
+    """Count one action against `key` in `scope` before it runs (raise Limited when over
+    `rate`), and give the count back when the action raises: an action refused for
+    another reason, or whose transaction rolled back, does not use up the budget.
+
+    Counting before the action keeps two requests at once from both passing the last
+    place; wrap the whole transaction (`with rate_spent(...), transaction.atomic():`) so
+    that a rollback is an exception seen here. A give-back that cannot reach the cache
+    leaves the action counted (logged)."""
+    counted = _hits([(scope, key, rate)], what)
+    try:
+        yield
+    except BaseException:
+        if counted:
+            try:
+                _uncount(counted)
+            except Exception:
+                log.warning("rate limit %s: a failed action stayed counted", scope, exc_info=True)
+        raise

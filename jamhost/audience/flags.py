@@ -17,9 +17,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from jamhost.audience.budget import budget_take
 from jamhost.audience.models import Flag, FlagReason
 from jamhost.audience.rules import (
+    action_budget,
     is_own,
     post_in_jam,
     require_live,
@@ -97,14 +97,10 @@ def flag_add(
         raise ValidationError("This is your own post. Flags are for other people's posts.")
     if post.status == PostStatus.HIDDEN:
         raise ValidationError("The moderators have already hidden this post.")
-    with transaction.atomic():
-        budget_take(
-            user_id=user.pk,
-            kind="flag",
-            limit=settings.AUDIENCE_FLAGS_PER_MINUTE,
-            window_seconds=60,
-            what="flags",
-        )
+    budget = action_budget(
+        user, kind="flag", per_minute=settings.AUDIENCE_FLAGS_PER_MINUTE, what="flags"
+    )
+    with budget, transaction.atomic():
         if Flag.objects.filter(post_id=post.pk, user_id=user.pk).exists():
             return post, False
         try:

@@ -1,6 +1,6 @@
 """What the audience adds to a jam besides posts: upvotes on audience questions, flags
-for moderators, people marked to follow up, and the per-user action budget that keeps
-floods of either out.
+for moderators and people marked to follow up. The per-person budget that keeps floods of
+votes or flags out is counted by the project's one limiter (jamhost.ratelimit), not here.
 
 Replies are not here: a reply is a Post with `reply_to` set, so it goes through the same
 seq, moderation and live path as every other post.
@@ -76,19 +76,3 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} follows up @{self.author_handle}"
-
-
-class ActionBudget(models.Model):
-    """A fixed-window counter of one user's actions of one kind (votes, flags). Kept in
-    the database so that every web process sees the same budget."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=12)
-    window_started_at = models.DateTimeField()
-    used = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="budget_once")]
-
-    def __str__(self) -> str:
-        return f"{self.kind} budget of {self.user_id}: {self.used}"

@@ -3,6 +3,8 @@ Every refusal is a ValidationError worded for the person who tried."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +13,7 @@ from jamhost.jams.models import Jam, JamStatus
 from jamhost.posts.models import Post
 from jamhost.posts.moderation import author_is_blocked
 from jamhost.posts.services import author_key_for_user
+from jamhost.ratelimit import Limited, rate_spent
 
 
 def require_signed_in(user: Any, what: str) -> None:
@@ -45,3 +48,29 @@ def post_in_jam(*, post_id: int, jam_id: int | None = None) -> Post:
 
 def is_own(post: Post, user: Any) -> bool:
     return post.author_id == user.pk or post.author_key == author_key_for_user(user)
+
+
+@contextmanager
+def action_budget(user: Any, *, kind: str, per_minute: int, what: str) -> Iterator[None]:
+    """At most `per_minute` actions of a kind (vote, flag) per person, counted by the
+    project's one limiter (jamhost.ratelimit: Redis in production, so every web process
+    shares the budget). Wrap the action's transaction: an action that raises or rolls
+    back gives its count back. Raises ValidationError(code="throttled") saying when to
+    try again."""
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(
+                rate_spent(
+                    scope=f"audience:{kind}:user",
+                    key=str(user.pk),
+                    rate=f"{per_minute}/60",
+                    what=what,
+                )
+            )
+        except Limited as limited:
+            raise ValidationError(
+                f"That is a lot of {what} at once ({per_minute} per 60 s). "
+                f"Try again in {limited.retry_after} s.",
+                code="throttled",
+            ) from None
+        yield

@@ -4,6 +4,7 @@ new count reaches every screen by the one live path."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.conf import settings
@@ -11,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from jamhost.audience.budget import budget_take
 from jamhost.audience.models import Vote
 from jamhost.audience.rules import (
+    action_budget,
     is_own,
     post_in_jam,
     require_live,
@@ -49,13 +50,10 @@ def _recount(post: Post) -> Post:
     return locked
 
 
-def _take_budget(user: Any) -> None:
-    budget_take(
-        user_id=user.pk,
-        kind="vote",
-        limit=settings.AUDIENCE_VOTES_PER_MINUTE,
-        window_seconds=60,
-        what="votes",
+def _budget(user: Any) -> AbstractContextManager[None]:
+    """Counts each vote and take-back that goes through (a repeat counts too)."""
+    return action_budget(
+        user, kind="vote", per_minute=settings.AUDIENCE_VOTES_PER_MINUTE, what="votes"
     )
 
 
@@ -69,8 +67,7 @@ def vote_add(*, post_id: int, user: Any, jam_id: int | None = None) -> tuple[Pos
     _votable(post, user)
     if is_own(post, user):
         raise ValidationError("This is your own question; let the others upvote it.")
-    with transaction.atomic():
-        _take_budget(user)
+    with _budget(user), transaction.atomic():
         if Vote.objects.filter(post_id=post.pk, user_id=user.pk).exists():
             return post, False
         try:
@@ -87,8 +84,7 @@ def vote_remove(*, post_id: int, user: Any, jam_id: int | None = None) -> tuple[
     require_signed_in(user, "upvote questions")
     post = post_in_jam(post_id=post_id, jam_id=jam_id)
     require_live(post.jam, "vote")
-    with transaction.atomic():
-        _take_budget(user)
+    with _budget(user), transaction.atomic():
         deleted, _ = Vote.objects.filter(post_id=post.pk, user_id=user.pk).delete()
         if not deleted:
             return post, False

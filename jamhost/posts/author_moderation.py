@@ -54,8 +54,16 @@ def author_block(
             return resent(entry)
         check_not_archived(jam)
         sample = _author_sample(jam, author_key)
-        if author_key == app_author_key(jam.host_id) or sample.author_role == AuthorRole.HOST:
-            raise ValidationError("The host cannot be blocked in their own jam.")
+        # Whether a post's author may be blocked is Post.moderation_actions' rule (the
+        # console's block button), asked of their newest post; the host's key is refused
+        # whatever their posts say.
+        if author_key == app_author_key(jam.host_id) or "block" not in sample.moderation_actions:
+            if author_key == app_author_key(jam.host_id) or sample.author_role == AuthorRole.HOST:
+                raise ValidationError("The host cannot be blocked in their own jam.")
+            raise ValidationError(
+                f"@{sample.author_handle} cannot be blocked from their post #{sample.seq}; "
+                "reload the console to see what it allows."
+            )
         if author_key == app_author_key(actor.pk):
             raise ValidationError("You cannot block yourself.")
         _, created = Block.objects.get_or_create(

@@ -171,9 +171,10 @@ class Post(models.Model):
 
     @property
     def moderation_actions(self) -> tuple[str, ...]:
-        """The one-click actions the console offers for this post as it is now, computed
-        here once: the moderation template shows these buttons and console.js presses
-        only these (the services still refuse an action that no longer fits)."""
+        """The one-click actions this post allows as it is now, computed here once: the
+        moderation template shows these buttons, console.js presses only these, and the
+        moderation services (post_moderation, author_moderation's block) refuse any other
+        action that is not already done."""
         actions: set[str] = set()
         if self.status == PostStatus.PENDING:
             actions.add("approve")

@@ -1,10 +1,12 @@
 """Moderators' actions on one post: approve, hide, restore, pin, feature, mark answered.
-Each runs the shared steps of jamhost.posts.moderation (see its docstring)."""
+Each runs the shared steps of jamhost.posts.moderation (see its docstring). Whether an
+action fits a post is decided once, by Post.moderation_actions: the console shows those
+buttons and these services refuse anything else."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -26,9 +28,18 @@ from jamhost.posts.moderation import (
     stamp_and_publish,
 )
 
-# A change applies itself to the locked post and returns None, returns a message when
-# there is nothing to do, or raises ValidationError when the action no longer fits.
-Change = Callable[[Post], str | None]
+
+@dataclass(frozen=True)
+class Change:
+    """One post action's three parts. `already` answers an action that is done already
+    (a repeat, or another moderator was first) with a message, not an error. Whether the
+    action fits the post now is the one rule, Post.moderation_actions, that also decides
+    the console's buttons; `why_not` words its refusal (None: a plain one). `apply`
+    changes the locked post."""
+
+    already: Callable[[Post], str | None]
+    why_not: Callable[[Post], str | None]
+    apply: Callable[[Post], None]
 
 
 def _post_action(
@@ -60,10 +71,19 @@ def _post_action(
                 f"There is no post {post_id} in this jam; it may belong to another jam.",
                 code="not_found",
             ) from None
+        nothing_to_do = change.already(post)
+        if nothing_to_do is not None:
+            return Outcome(nothing_to_do, changed=False, post=post)
+        if action not in post.moderation_actions:
+            raise ValidationError(
+                change.why_not(post)
+                or f"Post #{post.seq} cannot be {done} as it is now ({post.status}); "
+                "reload the console to see what it allows."
+            )
         before = post_state(post)
-        nothing_to_do = change(post)
-        if nothing_to_do is not None or post_state(post) == before:
-            return Outcome(nothing_to_do or "Nothing to change.", changed=False, post=post)
+        change.apply(post)
+        if post_state(post) == before:
+            return Outcome("Nothing to change.", changed=False, post=post)
         stamp_and_publish(post, jam)
         audit(
             jam_id=jam.pk,
@@ -78,35 +98,41 @@ def _post_action(
     return Outcome(f"Post #{post.seq} {done}.", changed=True, post=post)
 
 
-def _require_visible(post: Post, what: str) -> None:
-    if post.status != PostStatus.VISIBLE:
-        raise ValidationError(
-            f"Only a visible post can be {what}; this one is {post.status}. "
-            "Approve or restore it first."
-        )
+def _not_visible(post: Post, what: str) -> str | None:
+    if post.status == PostStatus.VISIBLE:
+        return None
+    return (
+        f"Only a visible post can be {what}; this one is {post.status}. "
+        "Approve or restore it first."
+    )
+
+
+def _visible_again(post: Post) -> None:
+    post.status, post.status_reason = PostStatus.VISIBLE, ""
+
+
+def _already_visible(post: Post) -> str | None:
+    return "This post is already visible." if post.status == PostStatus.VISIBLE else None
 
 
 def post_approve(*, jam: Jam, actor: Any, post_id: int, key: str | None = None) -> Outcome:
     """Pending -> visible. A post hidden meanwhile is refused: restoring it is a choice."""
 
-    def change(post: Post) -> str | None:
-        if post.status == PostStatus.VISIBLE:
-            return "This post is already visible."
-        if post.status == PostStatus.HIDDEN:
-            raise ValidationError(
-                "This post was hidden meanwhile"
-                + (f" ({post.status_reason})" if post.status_reason else "")
-                + "; restore it if it should be shown."
-            )
-        post.status, post.status_reason = PostStatus.VISIBLE, ""
-        return None
+    def why_not(post: Post) -> str | None:
+        if post.status != PostStatus.HIDDEN:
+            return None
+        return (
+            "This post was hidden meanwhile"
+            + (f" ({post.status_reason})" if post.status_reason else "")
+            + "; restore it if it should be shown."
+        )
 
     return _show(
         jam=jam,
         actor=actor,
         post_id=post_id,
         action=ModerationAction.APPROVE,
-        change=change,
+        change=Change(already=_already_visible, why_not=why_not, apply=_visible_again),
         done="approved",
         key=key,
     )
@@ -118,18 +144,18 @@ def post_hide(
     """Visible or pending -> hidden, with an optional reason; viewers lose it at once."""
     reason = clean_reason(reason)
 
-    def change(post: Post) -> str | None:
-        if post.status == PostStatus.HIDDEN:
-            return "This post is already hidden."
+    def already(post: Post) -> str | None:
+        return "This post is already hidden." if post.status == PostStatus.HIDDEN else None
+
+    def apply(post: Post) -> None:
         post.status, post.status_reason = PostStatus.HIDDEN, reason
-        return None
 
     return _post_action(
         jam=jam,
         actor=actor,
         post_id=post_id,
         action=ModerationAction.HIDE,
-        change=change,
+        change=Change(already=already, why_not=lambda post: None, apply=apply),
         done="hidden",
         key=key,
         reason=reason,
@@ -137,20 +163,19 @@ def post_hide(
 
 
 def post_restore(*, jam: Jam, actor: Any, post_id: int, key: str | None = None) -> Outcome:
-    """Hidden (or pending) -> visible. A post removed with its author's account is
-    refused: its words are gone."""
+    """Hidden -> visible. A post removed with its author's account is refused (its words
+    are gone), and so is one its author took back; a pending post is approved instead."""
 
-    def change(post: Post) -> str | None:
-        if post.status == PostStatus.VISIBLE:
-            return "This post is already visible."
+    def why_not(post: Post) -> str | None:
         if post.is_removed_with_author:
-            raise ValidationError(
+            return (
                 "This post was removed when its author deleted their account; its words "
                 "are gone, so it cannot be shown again."
             )
         if post.status_reason == WITHDRAWN_REASON:
-            raise ValidationError("Its author took this post back; it stays hidden.")
-        post.status, post.status_reason = PostStatus.VISIBLE, ""
+            return "Its author took this post back; it stays hidden."
+        if post.status == PostStatus.PENDING:
+            return "This post is waiting for approval, not hidden: approve it to show it."
         return None
 
     return _show(
@@ -158,7 +183,7 @@ def post_restore(*, jam: Jam, actor: Any, post_id: int, key: str | None = None) 
         actor=actor,
         post_id=post_id,
         action=ModerationAction.RESTORE,
-        change=change,
+        change=Change(already=_already_visible, why_not=why_not, apply=_visible_again),
         done="restored",
         key=key,
     )
@@ -198,18 +223,22 @@ def _flag_action(
     value: bool,
     action: str,
     done: str,
-    check: Callable[[Post], None] | None = None,
+    why_not: Callable[[Post], str | None],
 ) -> Outcome:
-    def change(post: Post) -> str | None:
-        if getattr(post, field) == value:
-            return f"This post is already {done}."
-        if check is not None:
-            check(post)
+    def already(post: Post) -> str | None:
+        return f"This post is already {done}." if getattr(post, field) == value else None
+
+    def apply(post: Post) -> None:
         setattr(post, field, value)
-        return None
 
     return _post_action(
-        jam=jam, actor=actor, post_id=post_id, action=action, change=change, done=done, key=key
+        jam=jam,
+        actor=actor,
+        post_id=post_id,
+        action=action,
+        change=Change(already=already, why_not=why_not, apply=apply),
+        done=done,
+        key=key,
     )
 
 
@@ -224,7 +253,7 @@ def post_pin(*, jam: Jam, actor: Any, post_id: int, key: str | None = None) -> O
         value=True,
         action=ModerationAction.PIN,
         done="pinned",
-        check=lambda post: _require_visible(post, "pinned"),
+        why_not=lambda post: _not_visible(post, "pinned"),
     )
 
 
@@ -238,15 +267,14 @@ def post_unpin(*, jam: Jam, actor: Any, post_id: int, key: str | None = None) ->
         value=False,
         action=ModerationAction.UNPIN,
         done="unpinned",
+        why_not=lambda post: _not_visible(post, "unpinned"),
     )
 
 
-def _check_featurable(post: Post) -> None:
+def _not_featurable(post: Post) -> str | None:
     if post.kind != Kind.POST or post.question_id is None:
-        raise ValidationError(
-            "Only an answer to a question (a post with an A-number) can be featured."
-        )
-    _require_visible(post, "featured")
+        return "Only an answer to a question (a post with an A-number) can be featured."
+    return _not_visible(post, "featured")
 
 
 def post_feature(*, jam: Jam, actor: Any, post_id: int, key: str | None = None) -> Outcome:
@@ -260,7 +288,7 @@ def post_feature(*, jam: Jam, actor: Any, post_id: int, key: str | None = None) 
         value=True,
         action=ModerationAction.FEATURE,
         done="featured",
-        check=_check_featurable,
+        why_not=_not_featurable,
     )
 
 
@@ -274,15 +302,17 @@ def post_unfeature(*, jam: Jam, actor: Any, post_id: int, key: str | None = None
         value=False,
         action=ModerationAction.UNFEATURE,
         done="unfeatured",
+        why_not=lambda post: _not_visible(post, "unfeatured"),
     )
 
 
-def _check_audience_question(post: Post) -> None:
-    if not post.is_audience_question:
-        raise ValidationError(
-            "Only an audience question (a “?” from someone who is not the host or a "
-            "panelist) can be marked answered."
-        )
+def _not_audience_question(post: Post, what: str) -> str | None:
+    if post.is_audience_question:
+        return None
+    return (
+        "Only an audience question (a “?” from someone who is not the host or a "
+        f"panelist) can be marked {what}."
+    )
 
 
 def post_mark_answered(*, jam: Jam, actor: Any, post_id: int, key: str | None = None) -> Outcome:
@@ -295,7 +325,7 @@ def post_mark_answered(*, jam: Jam, actor: Any, post_id: int, key: str | None = 
         value=True,
         action=ModerationAction.ANSWER,
         done="answered",
-        check=_check_audience_question,
+        why_not=lambda post: _not_audience_question(post, "answered"),
     )
 
 
@@ -309,4 +339,5 @@ def post_mark_unanswered(*, jam: Jam, actor: Any, post_id: int, key: str | None 
         value=False,
         action=ModerationAction.UNANSWER,
         done="unanswered",
+        why_not=lambda post: _not_audience_question(post, "unanswered"),
     )

@@ -218,3 +218,17 @@ def test_restoring_a_flagged_post_dismisses_its_flags(room) -> None:  # type: ig
     post_hide(jam=room.jam, actor=room.moderator, post_id=other.pk)
     post_restore(jam=room.jam, actor=room.moderator, post_id=other.pk)
     assert not AuditEntry.objects.filter(post=other, action="unflagged").exists()
+
+
+@override_settings(AUDIENCE_FLAGS_PER_MINUTE=1)
+def test_a_refused_flag_does_not_use_up_the_budget(room) -> None:  # type: ignore[no-untyped-def]
+    """Only flags that go through are counted: a refusal for another reason leaves the
+    person's budget, a repeat counts."""
+    posts = [room.answer(f"answer {i}") for i in range(2)]
+    flagger = room.others[0]
+    with pytest.raises(ValidationError, match="Pick why"):
+        flag_add(post_id=posts[0].pk, user=flagger, reason="boring")
+    assert flag_add(post_id=posts[0].pk, user=flagger, reason="spam")[1]
+    with pytest.raises(ValidationError, match=r"a lot of flags at once \(1 per 60 s\)"):
+        flag_add(post_id=posts[1].pk, user=flagger, reason="spam")
+    assert Post.objects.get(pk=posts[1].pk).flags == 0

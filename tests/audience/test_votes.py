@@ -88,3 +88,37 @@ def test_a_flood_of_votes_is_refused_with_when_to_try_again(room) -> None:  # ty
     # Others keep their own budget.
     assert vote_add(post_id=question.pk, user=room.others[1])[1]
     assert Post.objects.get(pk=question.pk).upvotes == 2
+
+
+@override_settings(AUDIENCE_VOTES_PER_MINUTE=2)
+def test_the_vote_budget_is_counted_by_the_shared_limiter(room, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Votes are limited by jamhost.ratelimit's counters in the cache (Redis in
+    production, shared by every web process): clearing the cache gives the budget back,
+    and a vote that fails gives back its count."""
+    from django.core.cache import cache
+    from django.db import DatabaseError
+
+    from jamhost.audience import votes
+
+    question = room.question()
+    voter = room.others[0]
+    vote_add(post_id=question.pk, user=voter)
+    vote_remove(post_id=question.pk, user=voter)
+    with pytest.raises(ValidationError, match=r"a lot of votes at once \(2 per 60 s\)") as refused:
+        vote_add(post_id=question.pk, user=voter)
+    assert refused.value.code == "throttled"
+    assert not Vote.objects.filter(post=question, user=voter).exists()
+    cache.clear()  # the budget lives in the limiter's cache, nowhere else
+    vote_add(post_id=question.pk, user=voter)
+
+    def broken(post: Post) -> Post:
+        raise DatabaseError("the database went away")
+
+    monkeypatch.setattr(votes, "_recount", broken)
+    with pytest.raises(DatabaseError):
+        vote_remove(post_id=question.pk, user=voter)  # rolled back: not counted
+    monkeypatch.undo()
+    assert Vote.objects.filter(post=question, user=voter).exists()
+    assert vote_remove(post_id=question.pk, user=voter)[1]  # the budget's 2nd
+    with pytest.raises(ValidationError, match=r"Try again in \d+ s"):
+        vote_add(post_id=question.pk, user=voter)

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from jamhost.jams.models import ModerationMode, Role
 from jamhost.jams.people import membership_remove
 from jamhost.posts import author_moderation, jam_rules, moderation, post_moderation
+from jamhost.posts.actions import POST_ACTIONS
 from jamhost.posts.console_selectors import panelist_answers, people_in_jam
 from jamhost.posts.models import AuditEntry, Block, ModerationAction, Post, PostStatus
 from jamhost.posts.render import MODERATOR, VIEWER, render_post
@@ -382,3 +383,91 @@ def test_the_console_shows_exactly_the_actions_the_post_allows(jam, panelist, mo
     assert "feature" not in states[5]
     with pytest.raises(ValidationError):
         post_moderation.post_feature(jam=jam, actor=moderator, post_id=asked.pk)
+
+
+def test_a_service_refuses_an_action_missing_from_the_posts_actions(
+    jam, moderator, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The services ask Post.moderation_actions, the rule the console's buttons follow,
+    rather than deciding again: an action it leaves out is refused, state unchanged."""
+    post = post_compose(jam=jam, user=UserFactory(), body="Pin me?")
+    rev = post.rev
+    monkeypatch.setattr(Post, "moderation_actions", property(lambda self: ("hide",)))
+    for name, done in (("post_pin", "pinned"), ("post_mark_answered", "answered")):
+        with pytest.raises(ValidationError, match=f"cannot be {done} as it is now"):
+            getattr(post_moderation, name)(jam=jam, actor=moderator, post_id=post.pk)
+    with pytest.raises(ValidationError, match="cannot be blocked"):
+        author_moderation.author_block(jam=jam, actor=moderator, author_key=post.author_key)
+    post.refresh_from_db()
+    assert (post.pinned, post.answered, post.rev) == (False, False, rev)
+    assert not Block.objects.exists() and not AuditEntry.objects.exists()
+    assert post_moderation.post_hide(jam=jam, actor=moderator, post_id=post.pk).changed
+
+
+def _posts_in_every_state(jam, moderator, panelist) -> dict[str, Post]:  # type: ignore[no-untyped-def]
+    from jamhost.posts.models import WITHDRAWN_REASON
+
+    def answer() -> Post:
+        return post_compose(jam=jam, user=panelist, body="A2 an answer", question_number="2")
+
+    def asked() -> Post:
+        return post_compose(jam=jam, user=UserFactory(), body="Why so?")
+
+    posts = {"visible answer": answer(), "visible question": asked()}
+    shown = posts["pinned featured answer"] = answer()
+    for action in (post_moderation.post_pin, post_moderation.post_feature):
+        action(jam=jam, actor=moderator, post_id=shown.pk)
+    gone = posts["hidden pinned answer"] = answer()
+    for action in (post_moderation.post_pin, post_moderation.post_feature):
+        action(jam=jam, actor=moderator, post_id=gone.pk)
+    post_moderation.post_hide(jam=jam, actor=moderator, post_id=gone.pk)
+    done = posts["answered question"] = asked()
+    post_moderation.post_mark_answered(jam=jam, actor=moderator, post_id=done.pk)
+    posts["pending question"] = asked()
+    Post.objects.filter(pk=posts["pending question"].pk).update(status=PostStatus.PENDING)
+    posts["withdrawn question"] = asked()
+    Post.objects.filter(pk=posts["withdrawn question"].pk).update(
+        status=PostStatus.HIDDEN, status_reason=WITHDRAWN_REASON
+    )
+    for post in posts.values():
+        post.refresh_from_db()
+    return posts
+
+
+@pytest.mark.parametrize("action", sorted(POST_ACTIONS))
+def test_a_post_action_changes_the_post_exactly_when_the_post_allows_it(
+    jam, moderator, panelist, action: str
+) -> None:  # type: ignore[no-untyped-def]
+    """In every state: an allowed action changes the post; any other is done already
+    ("already …", no change) or refused with a reason, never applied."""
+    applied = []
+    for state, post in _posts_in_every_state(jam, moderator, panelist).items():
+        allowed = action in post.moderation_actions
+        applied += [state] if allowed else []
+        try:
+            outcome = POST_ACTIONS[action](jam=jam, actor=moderator, post_id=post.pk)
+        except ValidationError as refused:
+            assert not allowed, (state, refused.messages)
+            assert refused.messages[0], state
+        else:
+            assert outcome.changed == allowed, (state, outcome.message)
+            if not allowed:
+                assert "already" in outcome.message, (state, outcome.message)
+        after = Post.objects.get(pk=post.pk)
+        assert (after.rev != post.rev) == allowed, state
+    assert applied, "no state allows the action: the test would prove nothing"
+
+
+def test_restore_is_for_hidden_posts_and_unpin_for_visible_ones(jam, moderator) -> None:  # type: ignore[no-untyped-def]
+    pending = post_compose(jam=jam, user=UserFactory(), body="held")
+    Post.objects.filter(pk=pending.pk).update(status=PostStatus.PENDING)
+    with pytest.raises(ValidationError, match="waiting for approval, not hidden: approve it"):
+        post_moderation.post_restore(jam=jam, actor=moderator, post_id=pending.pk)
+    assert post_moderation.post_approve(jam=jam, actor=moderator, post_id=pending.pk).changed
+    pinned = post_compose(jam=jam, user=UserFactory(), body="pinned")
+    post_moderation.post_pin(jam=jam, actor=moderator, post_id=pinned.pk)
+    post_moderation.post_hide(jam=jam, actor=moderator, post_id=pinned.pk)
+    with pytest.raises(ValidationError, match="Only a visible post can be unpinned"):
+        post_moderation.post_unpin(jam=jam, actor=moderator, post_id=pinned.pk)
+    post_moderation.post_restore(jam=jam, actor=moderator, post_id=pinned.pk)
+    assert post_moderation.post_unpin(jam=jam, actor=moderator, post_id=pinned.pk).changed

@@ -249,6 +249,32 @@ def test_login_is_limited_per_username_and_per_address(cast: Cast, settings: Any
     assert fine.status_code == 302
 
 
+def test_votes_are_limited_by_the_shared_limiter(cast: Cast, settings: Any) -> None:
+    """Votes count in the same cache as every other limit (Redis with the services), and
+    an action that fails gives its count back."""
+    from jamhost.posts.services import post_compose
+    from jamhost.ratelimit import Limited, rate_spent
+
+    settings.AUDIENCE_VOTES_PER_MINUTE = 2
+    question = post_compose(jam=cast.jam, user=cast.users["staff"], body="Shall we?")
+    url = f"/jams/{cast.jam.slug}/posts/{question.pk}/vote/"
+    voter = cast.client("participant")
+    answers = [voter.post(url, {"vote": vote}) for vote in ("add", "remove", "add")]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert "a lot of votes at once" in answers[2].json()["message"]
+    assert not question.votes.exists()
+    # Someone else still votes.
+    assert cast.client("panelist").post(url).json()["upvotes"] == 1
+
+    limit = {"scope": "test:spent", "key": "someone", "rate": "1/60", "what": "tries"}
+    with pytest.raises(RuntimeError), rate_spent(**limit):
+        raise RuntimeError("the action failed")
+    with rate_spent(**limit):
+        pass
+    with pytest.raises(Limited), rate_spent(**limit):
+        pass
+
+
 def test_limits_let_requests_through_when_the_cache_is_down(cast: Cast, settings: Any) -> None:
     # A cache that cannot be reached (Redis down): posting must go on.
     settings.CACHES = {
