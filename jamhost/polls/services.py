@@ -129,17 +129,19 @@ def poll_launch(
 
 
 def poll_delete(*, poll: Poll, user: Any) -> None:
-    """Take a poll off the run-sheet (audited). Only a poll not yet opened; nothing was
-    shown."""
+    """Take a poll off the run-sheet (audited once, however many send it). Only a poll not
+    yet opened; nothing was shown. Under the jam's row lock, so it never races the sweep
+    opening the same poll."""
     _require_moderator(poll.jam, user)
     with transaction.atomic():
-        waiting = Poll.objects.filter(pk=poll.pk, state=PollState.WAITING)
-        found = waiting.select_for_update().first()
-        if found is not None:
-            poll_audit_remove(found, actor=user)
-        deleted, _ = waiting.delete()
-    if not deleted:
-        raise ValidationError("This poll has opened; an opened poll stays in the jam's record.")
+        try:
+            locked = poll_locked(poll.pk)
+        except Poll.DoesNotExist:
+            return  # taken off already
+        if locked.state != PollState.WAITING:
+            raise ValidationError("This poll has opened; an opened poll stays in the jam's record.")
+        poll_audit_remove(locked, actor=user)
+        locked.delete()
 
 
 def poll_open(*, poll: Poll, now: datetime | None = None, actor: Any = None) -> Poll:

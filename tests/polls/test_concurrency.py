@@ -13,8 +13,9 @@ from django.core.exceptions import ValidationError
 
 from jamhost.networks.usage import jam_cost
 from jamhost.polls.models import Poll, PollOption, PollState, PollVote, XPollState
-from jamhost.polls.services import poll_close, poll_vote
+from jamhost.polls.services import poll_add, poll_close, poll_delete, poll_vote
 from jamhost.polls.sweep import polls_sweep
+from jamhost.posts.models import AuditEntry, ModerationAction
 from tests.concurrency import race
 from tests.factories import UserFactory
 from tests.polls.conftest import PollRoom, closed_x_poll, die_after_claiming, reads_on_x
@@ -112,3 +113,32 @@ def test_two_sweeps_at_once_read_an_x_poll_once(
     assert fresh.x_state == XPollState.READ and fresh.x_reads == 1
     assert [o["votes"] for o in fresh.x_results["options"]] == [3, 2, 0]
     assert jam_cost(jam_id=room.jam.pk).reads == reads_before + 1
+
+
+def test_a_poll_taken_off_while_the_sweep_opens_it_is_one_or_the_other() -> None:
+    room = PollRoom()
+    polls = [
+        poll_add(
+            jam=room.jam,
+            user=room.host,
+            text=f"Poll {n}?",
+            options=["A", "B"],
+            open_minutes=5,
+            offset_minutes=0,
+        )
+        for n in range(3)
+    ]
+    calls = [lambda p=p: poll_delete(poll=p, user=room.moderator) for p in polls]
+    calls.append(lambda: polls_sweep())
+    results = race(*calls)
+    assert not isinstance(results[-1], Exception), results
+    opened = set(results[-1].opened)
+    for poll, result in zip(polls, results[:-1], strict=True):
+        if poll.pk in opened:  # the sweep was first: the poll stays, the removal refused
+            assert isinstance(result, ValidationError), result
+            assert Poll.objects.get(pk=poll.pk).state == PollState.OPEN
+        else:
+            assert result is None, result
+            assert not Poll.objects.filter(pk=poll.pk).exists()
+    removals = AuditEntry.objects.filter(jam=room.jam, action=ModerationAction.POLL_REMOVE)
+    assert removals.count() == 3 - len(opened)
