@@ -253,6 +253,8 @@ X_TIMEOUT = env_float("X_TIMEOUT", 10.0)
 X_INGEST = env_str("X_INGEST", "search")
 X_INGEST_MARGIN_MINUTES = env_int("X_INGEST_MARGIN_MINUTES", 15)
 X_INGEST_LEASE_SECONDS = env_int("X_INGEST_LEASE_SECONDS", 60)
+# A claimed read of an X poll's results not stored within this is read again (polls.x_polls).
+X_POLL_READ_LEASE_SECONDS = env_int("X_POLL_READ_LEASE_SECONDS", 300)
 X_PRICE_READ = env_float("X_PRICE_READ", 0.005)
 X_PRICE_CREATE = env_float("X_PRICE_CREATE", 0.015)
 X_PRICE_CREATE_URL = env_float("X_PRICE_CREATE_URL", 0.20)

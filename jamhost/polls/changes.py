@@ -31,9 +31,15 @@ def poll_stamp(poll: Poll, *fields: str) -> None:
 def poll_x_results_store(
     *, poll_id: int, results: dict[str, Any], reads: int, error: str = ""
 ) -> Poll:
-    """Record what reading the X poll found (or why it could not), with what it cost."""
+    """Record what reading the X poll found (or why it could not), with what it cost.
+    When a read whose lease ran out finishes after the one that took it over, its reads
+    are still counted, but the results first stored stay."""
     with transaction.atomic():
         poll = poll_locked(poll_id)
+        if poll.x_state != XPollState.QUEUED:
+            poll.x_reads += reads
+            poll_stamp(poll, "x_reads")
+            return poll
         poll.x_results = results
         poll.x_reads += reads
         poll.x_read_at = poll.x_read_at or timezone.now()

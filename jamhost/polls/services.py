@@ -15,6 +15,13 @@ from django.utils import timezone
 
 from jamhost.jams.models import Jam, JamStatus
 from jamhost.jams.permissions import can_moderate
+from jamhost.polls.audit import (
+    poll_audit_add,
+    poll_audit_close,
+    poll_audit_launch,
+    poll_audit_remove,
+    poll_audit_x,
+)
 from jamhost.polls.changes import poll_locked, poll_stamp
 from jamhost.polls.models import Poll, PollOption, PollState, PollVote
 from jamhost.polls.rules import (
@@ -71,13 +78,14 @@ def poll_add(
     on_x: bool = False,
 ) -> Poll:
     """Put a poll on the run-sheet: the sweep opens it at the jam's start plus
-    `offset_minutes`. Raises PermissionDenied or ValidationError (nothing stored)."""
+    `offset_minutes`. Audited. Raises PermissionDenied or ValidationError (nothing
+    stored)."""
     _require_moderator(jam, user)
     if jam.is_over:
         raise ValidationError("This jam has ended; its run-sheet takes no more polls.")
     offset = poll_offset_clean(offset_minutes, duration_minutes=jam.duration_minutes)
     with transaction.atomic():
-        return _create(
+        poll = _create(
             jam=jam,
             user=user,
             text=text,
@@ -86,6 +94,8 @@ def poll_add(
             offset_minutes=offset,
             on_x=on_x,
         )
+        poll_audit_add(poll, actor=user)
+    return poll
 
 
 def poll_launch(
@@ -98,7 +108,8 @@ def poll_launch(
     on_x: bool = False,
     now: datetime | None = None,
 ) -> Poll:
-    """Open a poll now, in a live jam. Raises PermissionDenied or ValidationError."""
+    """Open a poll now, in a live jam (audited, as is its going to X). Raises
+    PermissionDenied or ValidationError."""
     _require_moderator(jam, user)
     if jam.status != JamStatus.LIVE:
         raise ValidationError("A poll can be launched only while the jam is live.")
@@ -112,21 +123,31 @@ def poll_launch(
             offset_minutes=None,
             on_x=on_x,
         )
-        return poll_open(poll=poll, now=now)
+        opened = poll_open(poll=poll, now=now, actor=user)
+        poll_audit_launch(opened, actor=user)
+    return opened
 
 
 def poll_delete(*, poll: Poll, user: Any) -> None:
-    """Take a poll off the run-sheet. Only a poll not yet opened; nothing was shown."""
+    """Take a poll off the run-sheet (audited once, however many send it). Only a poll not
+    yet opened; nothing was shown. Under the jam's row lock, so it never races the sweep
+    opening the same poll."""
     _require_moderator(poll.jam, user)
     with transaction.atomic():
-        deleted, _ = Poll.objects.filter(pk=poll.pk, state=PollState.WAITING).delete()
-    if not deleted:
-        raise ValidationError("This poll has opened; an opened poll stays in the jam's record.")
+        try:
+            locked = poll_locked(poll.pk)
+        except Poll.DoesNotExist:
+            return  # taken off already
+        if locked.state != PollState.WAITING:
+            raise ValidationError("This poll has opened; an opened poll stays in the jam's record.")
+        poll_audit_remove(locked, actor=user)
+        locked.delete()
 
 
-def poll_open(*, poll: Poll, now: datetime | None = None) -> Poll:
+def poll_open(*, poll: Poll, now: datetime | None = None, actor: Any = None) -> Poll:
     """Open a waiting poll until now + open_minutes. Idempotent: a poll already opened is
-    returned as it is, so two sweeps open it once. A poll going to X is queued for X."""
+    returned as it is, so two sweeps open it once. A poll going to X is queued for X, and
+    that is audited as the actor's (None: the sweep's)."""
     now = now or timezone.now()
     with transaction.atomic():
         locked = poll_locked(poll.pk)
@@ -140,11 +161,13 @@ def poll_open(*, poll: Poll, now: datetime | None = None) -> Poll:
         poll_stamp(locked, "state", "opened_at", "closes_at")
         if locked.on_x:
             poll_x_queue(poll=locked)
+            poll_audit_x(locked, actor=actor)
     return locked
 
 
-def poll_close(*, poll: Poll, now: datetime | None = None) -> Poll:
-    """Close an open poll (idempotent). Its counts are final from here."""
+def poll_close(*, poll: Poll, now: datetime | None = None, actor: Any = None) -> Poll:
+    """Close an open poll (idempotent). Its counts are final from here. With an actor
+    (closed before its time by a person) the close is audited, once however many send it."""
     now = now or timezone.now()
     with transaction.atomic():
         locked = poll_locked(poll.pk)
@@ -153,6 +176,8 @@ def poll_close(*, poll: Poll, now: datetime | None = None) -> Poll:
         locked.state = PollState.CLOSED
         locked.closed_at = now
         poll_stamp(locked, "state", "closed_at")
+        if actor is not None:
+            poll_audit_close(locked, actor=actor, was_closing_at=locked.closes_at)
     return locked
 
 
@@ -162,7 +187,7 @@ def poll_close_now(*, poll: Poll, user: Any, now: datetime | None = None) -> Pol
         raise PermissionDenied("Only the host or a moderator can close a poll.")
     if poll.state == PollState.WAITING:
         raise ValidationError("This poll has not opened; take it off the run-sheet instead.")
-    return poll_close(poll=poll, now=now)
+    return poll_close(poll=poll, now=now, actor=user)
 
 
 def _option(poll: Poll, position: object) -> PollOption:

@@ -47,6 +47,9 @@ def polls_sweep(*, now: datetime | None = None) -> PollSweepResult:
         except ValidationError as exc:  # the jam ended between the query and the lock
             log.info("not opening poll %s: %s", poll.pk, exc)
             continue
+        except Poll.DoesNotExist:  # taken off the run-sheet between the query and the lock
+            log.info("not opening poll %s: taken off the run-sheet", poll.pk)
+            continue
         if opened.opened_at == now:
             result.opened.append(poll.pk)
     due = Poll.objects.filter(state=PollState.OPEN).filter(

@@ -7,7 +7,12 @@ through the posts' publishing path (networks.publishing): the same bounded bill 
 field reaches POST /2/tweets through the x_create_fields hook. After X's poll has ended
 (the create was sent at `Publication.last_sent_at`, X closes it `duration_minutes` later)
 the sweep reads it once (GET /2/tweets with expansions=attach_polls.poll_ids: one post
-read, counted in the jam's cost panel) and stores the results beside the room's."""
+read, counted in the jam's cost panel) and stores the results beside the room's.
+
+The read is claimed before X is called by stamping `x_read_at` with one conditional
+UPDATE, so two sweeps at once read it once. The claim is a lease: while the results are
+not stored, a claim older than X_POLL_READ_LEASE_SECONDS (its worker died mid-read) is
+taken again by the next sweep, with a log line. Every read made is counted."""
 
 from __future__ import annotations
 
@@ -92,12 +97,22 @@ def poll_x_fields(post: Any) -> dict[str, Any]:
     return {"poll": {"options": options, "duration_minutes": poll.open_minutes}}
 
 
+def _unclaimed(now: datetime) -> Q:
+    """Not read yet, and nobody holds the read: never claimed, or claimed so long ago
+    that its worker is taken to have died."""
+    expired = now - timedelta(seconds=settings.X_POLL_READ_LEASE_SECONDS)
+    return Q(x_state=XPollState.QUEUED) & (Q(x_read_at__isnull=True) | Q(x_read_at__lte=expired))
+
+
 def polls_x_due(*, now: datetime) -> list[int]:
-    """Closed polls whose X poll has ended and not yet been read (or whose post failed)."""
+    """Closed polls whose X poll has ended and not yet been read (or whose post failed),
+    including those whose read was claimed by a worker that did not finish in its lease."""
     due = []
-    candidates = Poll.objects.filter(
-        state=PollState.CLOSED, on_x=True, x_state=XPollState.QUEUED, x_read_at__isnull=True
-    ).select_related("x_post")
+    candidates = (
+        Poll.objects.filter(_unclaimed(now), state=PollState.CLOSED, on_x=True)
+        .select_related("x_post")
+        .order_by("pk")
+    )
     for poll in candidates:
         post = poll.x_post
         if post is None or post.network_status == NetworkStatus.FAILED:
@@ -117,14 +132,23 @@ def polls_x_due(*, now: datetime) -> list[int]:
 
 
 def poll_x_read(*, poll_id: int, now: datetime | None = None) -> str:
-    """Read the X poll's results once. Returns "read", "failed", "not due" or "taken"
-    (another worker claimed it). At most one GET, of one post, per poll."""
+    """Read the X poll's results once. Returns "read", "failed" or "taken" (another
+    worker holds the claim, or the results are stored). One GET, of one post, per claim:
+    a second only when a claim's lease ran out before its results were stored."""
     now = now or timezone.now()
-    claimed = Poll.objects.filter(
-        Q(pk=poll_id), Q(x_read_at__isnull=True), x_state=XPollState.QUEUED
-    ).update(x_read_at=now)
+    stale = Poll.objects.filter(pk=poll_id).values_list("x_read_at", flat=True).first()
+    # The conditional UPDATE is the claim: under PostgreSQL's row lock the second of two
+    # sweeps re-reads the row, finds it claimed (x_read_at is now fresh) and updates none.
+    claimed = Poll.objects.filter(_unclaimed(now), pk=poll_id).update(x_read_at=now)
     if not claimed:
         return "taken"
+    if stale is not None:
+        log.warning(
+            "poll %s: the X read claimed at %s did not finish in %ss; reading it again",
+            poll_id,
+            stale,
+            settings.X_POLL_READ_LEASE_SECONDS,
+        )
     poll = Poll.objects.select_related("jam", "x_post").get(pk=poll_id)
     post = poll.x_post
     if post is None or not post.network_post_id:

@@ -215,6 +215,12 @@ class ModerationAction(models.TextChoices):
     DRAFT_SENT = "draft_sent", "sent a drafted answer"
     # Written by jamhost.accounts.guests: a guest took back their own post.
     WITHDRAW = "withdraw", "withdrew their own post"
+    # Written by jamhost.polls.audit: polls added, launched, closed early and sent to X.
+    POLL_ADD = "poll_add", "added a run-sheet poll"
+    POLL_REMOVE = "poll_remove", "removed a run-sheet poll"
+    POLL_LAUNCH = "poll_launch", "launched a poll"
+    POLL_CLOSE = "poll_close", "closed a poll early"
+    POLL_X = "poll_x", "sent to X the poll"
 
 
 class AuditEntry(models.Model):

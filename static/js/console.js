@@ -201,6 +201,8 @@
     refreshSoon();
   });
   room.addEventListener("jamhost:header", refreshSoon);
+  // Polls launched, closed or sent to X are in the audit log too.
+  room.addEventListener("jamhost:poll", refreshSoon);
 
   // Sending ------------------------------------------------------------------------------
   function freshKey() {

@@ -1,7 +1,8 @@
 """A poll in real browsers on the demo jam: the host launches it from the room, it
 arrives on a viewer's screen live, the viewer votes and sees the bar move, the host's
 screen and the big screen follow. The host closes it early and the viewer can no longer
-vote. No script or CSP errors, and no serious axe violations on the poll."""
+vote. The console's audit log lists the launch and the early close as they happen. No
+script or CSP errors, and no serious axe violations on the poll."""
 
 from __future__ import annotations
 
@@ -44,6 +45,12 @@ def test_a_viewer_votes_and_sees_the_bar_move(
         log_in(host, server, "demo_host")
         screen.goto(server.url + DEMO.replace("/live/", "/screen/"))
         expect(screen.locator("#connection-status")).to_have_text("live")
+        console = host_ctx.new_page()
+        watch_errors(console, errors)
+        console.goto(server.url + DEMO.replace("/live/", "/console/"))
+        expect(console.locator("#connection-status")).to_have_text("live")
+        audit = console.locator(".console-audit")
+        expect(audit.locator(".audit-entry", has_text=QUESTION)).to_have_count(0)
 
         # The host launches a poll from the room.
         host.get_by_text("Launch a poll now").click()
@@ -54,6 +61,10 @@ def test_a_viewer_votes_and_sees_the_bar_move(
         launch.get_by_label("Option 3").fill("Café")
         launch.get_by_role("button", name="Open the poll").click()
         expect(host.locator(".messages")).to_contain_text("The poll is open for 5 minutes.")
+        # The console's audit log shows the launch, live, beside the moderation actions.
+        launched = audit.locator('.audit-entry[data-action="poll_launch"]', has_text=QUESTION)
+        expect(launched).to_contain_text("@demo_host launched a poll")
+        expect(launched).to_contain_text("options: – → Home, Office, Café")
 
         # It reaches the guest's open page live, without a reload.
         poll = guest.locator("section.poll", has_text=QUESTION)
@@ -91,6 +102,9 @@ def test_a_viewer_votes_and_sees_the_bar_move(
         expect(poll.locator(".poll-meta")).to_contain_text("Closed")
         expect(home.get_by_role("button", name="Home")).to_be_disabled()
         expect(home.locator(".poll-fill")).to_have_attribute("style", "width: 100%")
+        closed = audit.locator('.audit-entry[data-action="poll_close"]', has_text=QUESTION)
+        expect(closed).to_contain_text("@demo_host closed a poll early")
+        expect(closed).to_contain_text("state: open → closed")
         # After a reload the guest still sees which option was theirs.
         guest.reload()
         expect(home).to_have_class(re.compile(r"\bpoll-mine\b"))

@@ -1,16 +1,21 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from jamhost.jams.models import Role
 from jamhost.polls.models import Poll
-from jamhost.polls.services import poll_launch
+from jamhost.polls.services import poll_close, poll_launch
 from tests.factories import MembershipFactory, UserFactory, live_jam
 from tests.live.conftest import hub  # noqa: F401 (the live hub fixture, for socket tests)
-from tests.networks.conftest import x_server  # noqa: F401 (the X-compatible server fixture)
+from tests.networks.conftest import (
+    link_x,
+    x_server,  # noqa: F401 (the X-compatible server fixture)
+)
 
 
 class PollRoom:
@@ -30,6 +35,37 @@ class PollRoom:
             options=list(options),
             open_minutes=minutes,
         )
+
+
+def closed_x_poll(room: PollRoom, x: Any, captured: Any) -> tuple[Poll, datetime]:
+    """An X poll launched now, closed here and on X: its read is due from the returned
+    moment on."""
+    link_x(x, room.host)
+    with captured(execute=True):
+        poll = poll_launch(
+            jam=room.jam,
+            user=room.host,
+            text="Which editor?",
+            options=["Vim", "Emacs", "Other"],
+            open_minutes=5,
+            on_x=True,
+        )
+    poll = Poll.objects.select_related("x_post").get(pk=poll.pk)
+    assert poll.x_post is not None and poll.x_post.network_post_id
+    x.poll_votes_add(poll.x_post.network_post_id, [3, 2, 0])
+    x.advance(6 * 60)
+    due = timezone.now() + timedelta(minutes=6)
+    poll_close(poll=poll, now=due - timedelta(minutes=1))
+    return poll, due
+
+
+def reads_on_x(x: Any) -> int:
+    return len(x.requests_to("/2/tweets", "GET"))
+
+
+def die_after_claiming(poll: Poll, at: datetime) -> None:
+    """What a worker killed between its claim and storing the results leaves behind."""
+    assert Poll.objects.filter(pk=poll.pk, x_read_at__isnull=True).update(x_read_at=at) == 1
 
 
 @pytest.fixture(autouse=True)

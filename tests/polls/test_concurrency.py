@@ -1,17 +1,24 @@
 """Votes at the same moment, on PostgreSQL with real threads: one vote per person
 whatever they send, every distinct vote counted, counts exact, and a poll closing while
-votes arrive counts exactly the votes that came before it."""
+votes arrive counts exactly the votes that came before it. Two sweeps reading an ended X
+poll at once read it once, whether its claim is new or a lease taken over."""
 
 from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from jamhost.polls.models import Poll, PollOption, PollState, PollVote
-from jamhost.polls.services import poll_close, poll_vote
+from jamhost.networks.usage import jam_cost
+from jamhost.polls.models import Poll, PollOption, PollState, PollVote, XPollState
+from jamhost.polls.services import poll_add, poll_close, poll_delete, poll_vote
+from jamhost.polls.sweep import polls_sweep
+from jamhost.posts.models import AuditEntry, ModerationAction
 from tests.concurrency import race
 from tests.factories import UserFactory
-from tests.polls.conftest import PollRoom
+from tests.polls.conftest import PollRoom, closed_x_poll, die_after_claiming, reads_on_x
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -82,3 +89,56 @@ def test_a_poll_closing_while_votes_arrive_counts_exactly_those_before_it() -> N
     assert fresh.state == PollState.CLOSED
     assert counts(poll) == [counted, 0, 0] and fresh.votes == counted
     assert PollVote.objects.filter(poll=poll).count() == counted
+
+
+@pytest.mark.parametrize("claimed_before", [False, True])
+def test_two_sweeps_at_once_read_an_x_poll_once(
+    claimed_before: bool, x_server: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    room = PollRoom()
+    poll, due = closed_x_poll(room, x_server, django_capture_on_commit_callbacks)
+    now = due
+    if claimed_before:  # a worker died mid-read; both sweeps find its lease run out
+        die_after_claiming(poll, due)
+        now = due + timedelta(minutes=10)
+    reads_before = jam_cost(jam_id=room.jam.pk).reads
+    # X answers slowly, so the second sweep arrives while the first is still reading.
+    x_server.fault_next("/2/tweets", "slow", delay=0.5)
+    results = race(*[lambda: polls_sweep(now=now) for _ in range(3)])
+    read = [r.read_on_x for r in results if not isinstance(r, Exception)]
+    assert len(read) == 3, results
+    assert sorted(read) == [[], [], [poll.pk]]
+    assert reads_on_x(x_server) == 1
+    fresh = Poll.objects.get(pk=poll.pk)
+    assert fresh.x_state == XPollState.READ and fresh.x_reads == 1
+    assert [o["votes"] for o in fresh.x_results["options"]] == [3, 2, 0]
+    assert jam_cost(jam_id=room.jam.pk).reads == reads_before + 1
+
+
+def test_a_poll_taken_off_while_the_sweep_opens_it_is_one_or_the_other() -> None:
+    room = PollRoom()
+    polls = [
+        poll_add(
+            jam=room.jam,
+            user=room.host,
+            text=f"Poll {n}?",
+            options=["A", "B"],
+            open_minutes=5,
+            offset_minutes=0,
+        )
+        for n in range(3)
+    ]
+    calls = [lambda p=p: poll_delete(poll=p, user=room.moderator) for p in polls]
+    calls.append(lambda: polls_sweep())
+    results = race(*calls)
+    assert not isinstance(results[-1], Exception), results
+    opened = set(results[-1].opened)
+    for poll, result in zip(polls, results[:-1], strict=True):
+        if poll.pk in opened:  # the sweep was first: the poll stays, the removal refused
+            assert isinstance(result, ValidationError), result
+            assert Poll.objects.get(pk=poll.pk).state == PollState.OPEN
+        else:
+            assert result is None, result
+            assert not Poll.objects.filter(pk=poll.pk).exists()
+    removals = AuditEntry.objects.filter(jam=room.jam, action=ModerationAction.POLL_REMOVE)
+    assert removals.count() == 3 - len(opened)
