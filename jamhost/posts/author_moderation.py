@@ -57,9 +57,9 @@ def author_block(
         # Whether a post's author may be blocked is Post.moderation_actions' rule (the
         # console's block button), asked of their newest post; the host's key is refused
         # whatever their posts say.
-        if author_key == app_author_key(jam.host_id) or "block" not in sample.moderation_actions:
-            if author_key == app_author_key(jam.host_id) or sample.author_role == AuthorRole.HOST:
-                raise ValidationError("The host cannot be blocked in their own jam.")
+        if author_key == app_author_key(jam.host_id) or sample.author_role == AuthorRole.HOST:
+            raise ValidationError("The host cannot be blocked in their own jam.")
+        if "block" not in sample.moderation_actions:
             raise ValidationError(
                 f"@{sample.author_handle} cannot be blocked from their post #{sample.seq}; "
                 "reload the console to see what it allows."
