@@ -259,9 +259,27 @@ X_PRICE_READ = env_float("X_PRICE_READ", 0.005)
 X_PRICE_CREATE = env_float("X_PRICE_CREATE", 0.015)
 X_PRICE_CREATE_URL = env_float("X_PRICE_CREATE_URL", 0.20)
 
+# Bluesky and Mastodon (jamhost.networks.gateway). Each is offered to hosts only when on.
+# Bluesky: people link with their handle and an app password on BLUESKY_SERVICE (their
+# PDS, or the entryway that finds it); BLUESKY_JETSTREAM_URL, when set, delivers the
+# jam's posts live (wss://jetstream2.us-east.bsky.network/subscribe) beside the search.
+BLUESKY_ENABLED = env_bool("BLUESKY_ENABLED", False)
+BLUESKY_SERVICE = env_str("BLUESKY_SERVICE", "https://bsky.social").rstrip("/")
+BLUESKY_JETSTREAM_URL = env_str("BLUESKY_JETSTREAM_URL")
+# Mastodon: any instance; jamhost registers itself there on first use. The callback:
+MASTODON_ENABLED = env_bool("MASTODON_ENABLED", False)
+MASTODON_REDIRECT_URI = env_str(
+    "MASTODON_REDIRECT_URI", f"{SITE_URL or SITE_URL_FALLBACK}/accounts/mastodon/callback/"
+)
+MASTODON_STREAMING = env_bool("MASTODON_STREAMING", False)
+# Instances people may sign in on ("" = any); a comma-separated list of base URLs.
+MASTODON_INSTANCES = env_list("MASTODON_INSTANCES")
+NETWORK_TIMEOUT = env_float("NETWORK_TIMEOUT", 10.0)
+NETWORK_INGEST_LEASE_SECONDS = env_int("NETWORK_INGEST_LEASE_SECONDS", 60)
+
 # Profile pictures load only from the networks' avatar hosts (posts.weblinks, and the
 # CSP's img-src below).
-AVATAR_HOSTS = env_list("AVATAR_HOSTS", "pbs.twimg.com,abs.twimg.com")
+AVATAR_HOSTS = env_list("AVATAR_HOSTS", "pbs.twimg.com,abs.twimg.com,cdn.bsky.app")
 
 # Scripts only from our own files: no inline scripts or handlers anywhere (see csp.py).
 CONTENT_SECURITY_POLICY = env_str(

@@ -35,6 +35,8 @@ class PostStatus(models.TextChoices):
 class Source(models.TextChoices):
     APP = "app", "jamhost"
     X = "x", "X"
+    BLUESKY = "bluesky", "Bluesky"
+    MASTODON = "mastodon", "Mastodon"
     IMPORT = "import", "Import"
 
 
@@ -87,7 +89,14 @@ class Post(models.Model):
     body = models.TextField(help_text="What the author wrote.")
     text = models.TextField(help_text="The full text as published: prefix, body, hashtag.")
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.APP)
-    external_id = models.CharField(max_length=64, null=True, blank=True)
+    # The post's id where it came from: an X id, an at:// URI, a Mastodon status URI.
+    external_id = models.CharField(max_length=300, null=True, blank=True)
+    # Links for people: the original post, and its author's profile (network posts).
+    remote_url = models.URLField(max_length=500, blank=True)
+    author_url = models.URLField(max_length=500, blank=True)
+    # Where a jamhost post went besides X: {"bluesky": {"status", "url", "error"}, …},
+    # kept by networks.deliveries so that every render stays query-free.
+    elsewhere = models.JSONField(default=dict, blank=True)
     client_key = models.CharField(max_length=64, null=True, blank=True)
     status = models.CharField(max_length=8, choices=PostStatus.choices, default=PostStatus.VISIBLE)
     status_reason = models.CharField(max_length=200, blank=True)
