@@ -323,7 +323,9 @@ def search_tag(
     body = response.content
     items = body.get("posts") if isinstance(body, dict) else None
     if not isinstance(body, dict) or not isinstance(items, list):
-        raise RemoteUnavailable("Bluesky sent a search answer without a list of posts.")
+        raise RemoteUnavailable(
+            "Bluesky sent a search answer jamhost cannot read (no list of posts)."
+        )
     next_page = body.get("cursor")
     page = RemotePage(
         next_page=next_page if isinstance(next_page, str) and next_page else None,

@@ -85,9 +85,9 @@ def record_read(raw: Any) -> models.AppBskyFeedPost.Record:
     try:
         record = get_or_create(raw, models.AppBskyFeedPost.Record, strict=True)
     except (ModelError, ValidationError, TypeError, ValueError) as exc:
-        raise ValueError(f"its record is not a {POST}") from exc
+        raise ValueError(f"its record is not an {POST} record") from exc
     if not isinstance(record, models.AppBskyFeedPost.Record):
-        raise ValueError(f"its record is not a {POST}")
+        raise ValueError(f"its record is not an {POST} record")
     return record
 
 
