@@ -34,12 +34,12 @@ class Handler(RepoRoutes, AppViewRoutes, JetstreamRoutes):
         path, query = parts.path, parse_qs(parts.query)
         self.rate_headers = {}
         self.nsid = ""
-        if path == "/subscribe" and self.command == "GET":
-            self.subscribe(query)
-            return
         payload = self._body() if self.command == "POST" else None
         with self.bsky.lock:
             self.bsky.requests.append((self.command, path, query, payload))
+        if path == "/subscribe" and self.command == "GET":
+            self.subscribe(query)
+            return
         if not path.startswith("/xrpc/"):
             self._error(404, "NotFound", f"no route {path}")
             return

@@ -11,6 +11,9 @@ import regex
 from jamhost.networks.remote import TextRules
 
 BLUESKY_RULES = TextRules(300, "graphemes")
+# The lexicon also holds a post's text to 3000 UTF-8 bytes, which 300 graphemes of emoji
+# built of several code points (families, flags with tags) can pass.
+BLUESKY_MAX_BYTES = 3000
 
 _GRAPHEME = regex.compile(r"\X")
 # The app's rules (packages/api/src/rich-text/util.ts): a tag starts after a space or the
@@ -33,6 +36,11 @@ Resolve = Callable[[str], "str | None"]
 def bluesky_length(text: str) -> int:
     """The text's length as Bluesky counts it: extended grapheme clusters."""
     return len(_GRAPHEME.findall(text))
+
+
+def bluesky_fits(text: str) -> bool:
+    """Whether Bluesky takes `text` as a post's text: 300 graphemes and 3000 bytes."""
+    return bluesky_length(text) <= BLUESKY_RULES.limit and len(text.encode()) <= BLUESKY_MAX_BYTES
 
 
 def _byte_slice(text: str, start: int, end: int) -> dict[str, int]:

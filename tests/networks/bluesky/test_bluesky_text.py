@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jamhost.networks.bluesky.text import BLUESKY_RULES, bluesky_length, facets
+from jamhost.networks.bluesky.text import BLUESKY_RULES, bluesky_fits, bluesky_length, facets
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one grapheme, 18 bytes
 FLAG = "\U0001f1eb\U0001f1f7"  # two code points, one grapheme
@@ -41,10 +41,14 @@ def test_length_counts_graphemes(text, length):
     assert bluesky_length(text) == length
 
 
-def test_300_family_emoji_are_300_graphemes_not_5400_bytes():
+def test_300_family_emoji_are_300_graphemes_but_too_many_bytes():
     text = FAMILY * 300
     assert bluesky_length(text) == 300
     assert len(text.encode()) == 5400
+    assert not bluesky_fits(text)  # the lexicon's 3000 bytes
+    assert bluesky_fits(FAMILY * 166)
+    assert bluesky_fits("é" * 300)
+    assert not bluesky_fits("é" * 301)
 
 
 def test_tag_after_accents_and_emoji_is_at_its_byte_offset():
