@@ -32,9 +32,13 @@ class Plumbing(BaseHTTPRequestHandler):
             except Exception as exc:
                 self.bsky.validation_errors.append(f"{self.nsid} {status}: {exc}")
         self.send_response(status)
-        self.send_header("content-type", "application/json; charset=utf-8")
-        self.send_header("content-length", str(len(raw)))
-        for key, value in {**getattr(self, "rate_headers", {}), **(headers or {})}.items():
+        merged = {
+            "content-type": "application/json; charset=utf-8",
+            **getattr(self, "rate_headers", {}),
+            **{k.lower(): v for k, v in (headers or {}).items()},
+            "content-length": str(len(raw)),
+        }
+        for key, value in merged.items():
             self.send_header(key, value)
         self.end_headers()
         with contextlib.suppress(OSError):  # the client gave up (timeout tests)

@@ -269,3 +269,42 @@ def test_a_429_says_when_the_window_resets(bsky):
         client.search_tag(appview=bsky.public_url, token="", tag="jam")
     window_end = datetime.now(tz=UTC) + timedelta(seconds=300)
     assert abs((caught.value.reset_at - window_end).total_seconds()) < 3
+
+
+GARBAGE = [
+    b"{}",
+    b"null",
+    b'{"did": 5, "handle": [], "accessJwt": null}',
+    b'{"uri": "at://x", "cid": 7}',
+    b"\xff\xfe not json",
+    b'"a string"',
+]
+
+
+@pytest.mark.parametrize("body", GARBAGE)
+def test_garbage_from_every_call_is_unavailable(bsky, body):
+    session = signed_in(bsky)
+    calls = {
+        "com.atproto.server.createSession": lambda: client.session_create(
+            service=bsky.public_url, identifier="alice.test", app_password=PASSWORD
+        ),
+        "com.atproto.server.refreshSession": lambda: client.session_refresh(
+            service=bsky.public_url, refresh_token=session.refresh_token
+        ),
+        "com.atproto.repo.createRecord": lambda: publish(bsky, session, "garbage answer"),
+        "com.atproto.identity.resolveHandle": lambda: client.handle_resolve(
+            service=bsky.public_url, handle="alice.test"
+        ),
+    }
+    for nsid, run in calls.items():
+        bsky.fault_next(nsid, "raw", body=body)  # sent as application/json
+        with pytest.raises(RemoteUnavailable, match="cannot read"):
+            run()
+    assert bsky.posts == {}
+
+
+def test_a_search_with_an_expired_token_is_expired(bsky):
+    session = signed_in(bsky)
+    bsky.tokens_expire(session.remote_id)
+    with pytest.raises(RemoteExpired):
+        client.search_tag(appview=bsky.public_url, token=session.access_token, tag="jam")
