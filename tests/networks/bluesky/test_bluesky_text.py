@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jamhost.networks.bluesky.text import BLUESKY_RULES, bluesky_fits, bluesky_length, facets
 
@@ -109,3 +111,33 @@ def test_facets_come_in_text_order():
 def test_a_tag_longer_than_64_graphemes_gets_no_facet():
     assert facets("#" + "a" * 65, resolve=no_one) == []
     assert len(facets("#" + "a" * 64, resolve=no_one)) == 1
+
+
+WORDS = st.sampled_from(
+    [
+        *("jam", "café", "naïve", FAMILY, FLAG, "e\u0301", "日本語", "🎉"),
+        *("#Jam", "#été", "#日本", "#1", "#tag!", "a#b", "@al.test"),
+        *("https://x.example/ü", "(https://y.example)"),
+    ]
+)
+
+
+@given(st.lists(WORDS, max_size=12), st.sampled_from([" ", "\n", "  "]))
+def test_every_facet_covers_exactly_its_text_in_utf8_bytes(words, space):
+    text = space.join(words)
+    found = facets(text, resolve=lambda handle: "did:plc:al")
+    raw = text.encode()
+    starts = [f["index"]["byteStart"] for f in found]
+    assert starts == sorted(starts)
+    for facet, covered in zip(found, spans(text, found), strict=True):
+        assert facet["index"]["byteEnd"] <= len(raw)
+        feature = facet["features"][0]
+        if feature["$type"].endswith("#tag"):
+            assert covered == "#" + feature["tag"]
+        elif feature["$type"].endswith("#link"):
+            assert covered == feature["uri"]
+        else:
+            assert covered == "@al.test"
+    tags = [f["features"][0]["tag"] for f in found if f["features"][0]["$type"].endswith("#tag")]
+    expected = [w.rstrip("!")[1:] for w in words if w.startswith("#") and w != "#1"]
+    assert tags == expected
