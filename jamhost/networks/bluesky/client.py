@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -47,15 +48,33 @@ from jamhost.networks.remote import (
 )
 
 DEFAULT_TIMEOUT = 10.0
+# What an SDK call raises for a failed request or an answer it cannot read (ValueError: a
+# body that is not JSON; ValidationError, TypeError, KeyError, AttributeError: JSON of the
+# wrong shape, met by the SDK's models or error parsing).
+CALL_ERRORS = (
+    AtProtocolError,
+    httpx.HTTPError,
+    OSError,
+    ValidationError,
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+)
 T = TypeVar("T")
 
 
-def xrpc(base: str, token: str = "", timeout: float = DEFAULT_TIMEOUT) -> ClientRaw:
-    """An XRPC client for `base` (…/xrpc is added), acting with `token` when given."""
+@contextmanager
+def xrpc(base: str, token: str = "", timeout: float = DEFAULT_TIMEOUT) -> Iterator[ClientRaw]:
+    """An XRPC client for `base` (…/xrpc is added), acting with `token` when given; its
+    connections are closed on leaving."""
     client = ClientRaw(base_url=base, request=Request(timeout=timeout))
     if token:
         client.request.add_additional_header("Authorization", f"Bearer {token}")
-    return client
+    try:
+        yield client
+    finally:
+        client.request.close()
 
 
 def _xrpc_error(exc: RequestErrorBase) -> tuple[str, str]:
@@ -98,17 +117,7 @@ def call(action: str, timeout: float, fn: Callable[..., T], *args: Any, **kwargs
     """Run one SDK call; every failure becomes a networks.remote failure."""
     try:
         return fn(*args, **kwargs)
-    except (
-        AtProtocolError,
-        httpx.HTTPError,
-        OSError,
-        ValidationError,
-        ValueError,
-        TypeError,
-        KeyError,
-        AttributeError,
-    ) as exc:
-        # ValueError: a body that is not JSON; TypeError…: JSON of the wrong shape.
+    except CALL_ERRORS as exc:
         raise failure(exc, action, timeout) from exc
 
 
@@ -141,23 +150,25 @@ def session_create(
 ) -> Session:
     """Sign in with a handle (or DID, or email) and an app password; the Session carries
     the profile's display name and avatar. A wrong password is RemoteUnauthorized."""
-    client = xrpc(service, timeout=timeout)
-    data = models.ComAtprotoServerCreateSession.Data(identifier=identifier, password=app_password)
-    answer = call("signing in", timeout, client.com.atproto.server.create_session, data=data)
-    profile = profile_get(
-        appview=service, token=answer.access_jwt, actor=answer.did, timeout=timeout
-    )
-    return Session(
-        remote_id=answer.did,
-        handle=answer.handle,
-        access_token=answer.access_jwt,
-        refresh_token=answer.refresh_jwt,
-        expires_at=token_expiry(answer.access_jwt),
-        display_name=profile.display_name,
-        avatar_url=profile.avatar_url,
-        profile_url=profile.profile_url,
-        service=service,
-    )
+    with xrpc(service, timeout=timeout) as client:
+        data = models.ComAtprotoServerCreateSession.Data(
+            identifier=identifier, password=app_password
+        )
+        answer = call("signing in", timeout, client.com.atproto.server.create_session, data=data)
+        profile = profile_get(
+            appview=service, token=answer.access_jwt, actor=answer.did, timeout=timeout
+        )
+        return Session(
+            remote_id=answer.did,
+            handle=answer.handle,
+            access_token=answer.access_jwt,
+            refresh_token=answer.refresh_jwt,
+            expires_at=token_expiry(answer.access_jwt),
+            display_name=profile.display_name,
+            avatar_url=profile.avatar_url,
+            profile_url=profile.profile_url,
+            service=service,
+        )
 
 
 def session_refresh(
@@ -166,22 +177,24 @@ def session_refresh(
     """New tokens for a session; the refresh token given is used up (store both new ones).
     A refresh token the PDS no longer takes is RemoteUnauthorized (link again), never
     RemoteExpired. The profile fields stay empty: a refresh does not read the profile."""
-    client = xrpc(service, token=refresh_token, timeout=timeout)
-    try:
-        answer = call("refreshing the session", timeout, client.com.atproto.server.refresh_session)
-    except RemoteExpired as exc:
-        raise RemoteUnauthorized(
-            "Bluesky no longer accepts this account's session; link it again."
-        ) from exc
-    return Session(
-        remote_id=answer.did,
-        handle=answer.handle,
-        access_token=answer.access_jwt,
-        refresh_token=answer.refresh_jwt,
-        expires_at=token_expiry(answer.access_jwt),
-        profile_url=profile_url(answer.handle, answer.did),
-        service=service,
-    )
+    with xrpc(service, token=refresh_token, timeout=timeout) as client:
+        try:
+            answer = call(
+                "refreshing the session", timeout, client.com.atproto.server.refresh_session
+            )
+        except RemoteExpired as exc:
+            raise RemoteUnauthorized(
+                "Bluesky no longer accepts this account's session; link it again."
+            ) from exc
+        return Session(
+            remote_id=answer.did,
+            handle=answer.handle,
+            access_token=answer.access_jwt,
+            refresh_token=answer.refresh_jwt,
+            expires_at=token_expiry(answer.access_jwt),
+            profile_url=profile_url(answer.handle, answer.did),
+            service=service,
+        )
 
 
 # Identities ----------------------------------------------------------------------------
@@ -191,23 +204,25 @@ def profile_get(
     *, appview: str, token: str, actor: str, timeout: float = DEFAULT_TIMEOUT
 ) -> RemoteAuthor:
     """app.bsky.actor.getProfile for a handle or DID."""
-    client = xrpc(appview, token=token, timeout=timeout)
-    params = models.AppBskyActorGetProfile.Params(actor=actor)
-    view = call("reading the profile", timeout, client.app.bsky.actor.get_profile, params=params)
-    return author_from(view)
+    with xrpc(appview, token=token, timeout=timeout) as client:
+        params = models.AppBskyActorGetProfile.Params(actor=actor)
+        view = call(
+            "reading the profile", timeout, client.app.bsky.actor.get_profile, params=params
+        )
+        return author_from(view)
 
 
 def handle_resolve(*, service: str, handle: str, timeout: float = DEFAULT_TIMEOUT) -> str | None:
     """The DID of `handle`, or None when Bluesky knows no such handle."""
-    client = xrpc(service, timeout=timeout)
-    params = models.ComAtprotoIdentityResolveHandle.Params(handle=handle)
-    try:
-        answer = call(
-            "resolving a handle", timeout, client.com.atproto.identity.resolve_handle, params
-        )
-    except RemoteRefused:
-        return None
-    return answer.did
+    with xrpc(service, timeout=timeout) as client:
+        params = models.ComAtprotoIdentityResolveHandle.Params(handle=handle)
+        try:
+            answer = call(
+                "resolving a handle", timeout, client.com.atproto.identity.resolve_handle, params
+            )
+        except RemoteRefused:
+            return None
+        return answer.did
 
 
 # Posts ---------------------------------------------------------------------------------
@@ -226,7 +241,7 @@ def _record_exists(client: ClientRaw, did: str, rkey: str) -> bool:
     params = models.ComAtprotoRepoGetRecord.Params(repo=did, collection=POST, rkey=rkey)
     try:
         client.com.atproto.repo.get_record(params=params)
-    except Exception:
+    except CALL_ERRORS:
         return False  # not found, or not known now: the caller tries the create again
     return True
 
@@ -253,7 +268,6 @@ def post_create(
     exists, or answers a create with a failure after which the record is found, the post
     is Published. Raises RemoteRefused (too long, invalid), RemoteExpired, RemoteUnauthorized,
     RemoteRateLimited, RemoteUnavailable (it may or may not exist: send again)."""
-    client = xrpc(service, token=access_token, timeout=timeout)
     record: dict[str, Any] = {"$type": POST, "text": text, "createdAt": iso(created_at)}
     found = facets(
         text, resolve=lambda h: handle_resolve(service=service, handle=h, timeout=timeout)
@@ -272,15 +286,16 @@ def post_create(
         repo=did, collection=POST, rkey=rkey, record=record
     )
     published = Published(remote_id=f"at://{did}/{POST}/{rkey}", url=post_url(handle, did, rkey))
-    try:
-        client.com.atproto.repo.create_record(data=data)
-    except Exception as exc:
-        if _already_exists(exc):
-            return published
-        error = failure(exc, "publishing the post", timeout)
-        if isinstance(error, RemoteUnavailable) and _record_exists(client, did, rkey):
-            return published
-        raise error from exc
+    with xrpc(service, token=access_token, timeout=timeout) as client:
+        try:
+            client.com.atproto.repo.create_record(data=data)
+        except CALL_ERRORS as exc:
+            if _already_exists(exc):
+                return published
+            error = failure(exc, "publishing the post", timeout)
+            if isinstance(error, RemoteUnavailable) and _record_exists(client, did, rkey):
+                return published
+            raise error from exc
     return published
 
 
@@ -291,9 +306,9 @@ def post_delete(
     parts = uri_parts(remote_id)
     if parts is None or parts[1] != POST:
         raise RemoteRefused(f"{remote_id!r} is not the at:// URI of a Bluesky post.")
-    client = xrpc(service, token=access_token, timeout=timeout)
-    data = models.ComAtprotoRepoDeleteRecord.Data(repo=parts[0], collection=POST, rkey=parts[2])
-    call("deleting the post", timeout, client.com.atproto.repo.delete_record, data=data)
+    with xrpc(service, token=access_token, timeout=timeout) as client:
+        data = models.ComAtprotoRepoDeleteRecord.Data(repo=parts[0], collection=POST, rkey=parts[2])
+        call("deleting the post", timeout, client.com.atproto.repo.delete_record, data=data)
 
 
 def search_tag(
@@ -313,35 +328,35 @@ def search_tag(
     `newest` is the newest sortAt seen (the earlier of a post's createdAt and indexedAt,
     what `since` compares): a post indexed late can sort before it, so the next search
     should start a little earlier than `newest` and drop the posts it already has."""
-    client = xrpc(appview, token=token, timeout=timeout)
-    params = models.AppBskyFeedSearchPosts.Params(
-        q=f"#{tag}", tag=[tag], since=since, sort="latest", limit=limit, cursor=cursor
-    )
-    response = call(
-        "searching posts", timeout, client.invoke_query, "app.bsky.feed.searchPosts", params
-    )
-    body = response.content
-    items = body.get("posts") if isinstance(body, dict) else None
-    if not isinstance(body, dict) or not isinstance(items, list):
-        raise RemoteUnavailable(
-            "Bluesky sent a search answer jamhost cannot read (no list of posts)."
+    with xrpc(appview, token=token, timeout=timeout) as client:
+        params = models.AppBskyFeedSearchPosts.Params(
+            q=f"#{tag}", tag=[tag], since=since, sort="latest", limit=limit, cursor=cursor
         )
-    next_page = body.get("cursor")
-    page = RemotePage(
-        next_page=next_page if isinstance(next_page, str) and next_page else None,
-        rate_remaining=_remaining(response.headers),
-        rate_reset_at=_reset_at(response.headers),
-        reads=len(items),
-    )
-    newest: datetime | None = None
-    for number, item in enumerate(items):
-        uri = item.get("uri") if isinstance(item, dict) else None
-        try:
-            post, sort_at = post_from_view(item)
-        except ValueError as exc:
-            page.skipped.append(f"{uri or f'item {number}'}: {exc}")
-            continue
-        page.posts.append(post)
-        newest = sort_at if newest is None else max(newest, sort_at)
-    page.newest = iso(newest) if newest else None
-    return page
+        response = call(
+            "searching posts", timeout, client.invoke_query, "app.bsky.feed.searchPosts", params
+        )
+        body = response.content
+        items = body.get("posts") if isinstance(body, dict) else None
+        if not isinstance(body, dict) or not isinstance(items, list):
+            raise RemoteUnavailable(
+                "Bluesky sent a search answer jamhost cannot read (no list of posts)."
+            )
+        next_page = body.get("cursor")
+        page = RemotePage(
+            next_page=next_page if isinstance(next_page, str) and next_page else None,
+            rate_remaining=_remaining(response.headers),
+            rate_reset_at=_reset_at(response.headers),
+            reads=len(items),
+        )
+        newest: datetime | None = None
+        for number, item in enumerate(items):
+            uri = item.get("uri") if isinstance(item, dict) else None
+            try:
+                post, sort_at = post_from_view(item)
+            except ValueError as exc:
+                page.skipped.append(f"{uri or f'item {number}'}: {exc}")
+                continue
+            page.posts.append(post)
+            newest = sort_at if newest is None else max(newest, sort_at)
+        page.newest = iso(newest) if newest else None
+        return page
