@@ -364,7 +364,10 @@ class BlueskyEmulator:
 
         self.server = ThreadingHTTPServer((host, port), Bound)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # A short poll so that stop() returns at once (tests start one server each).
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         url = f"http://{host}:{self.server.server_address[1]}"
         self.public_url = self.public_url or url
         return url

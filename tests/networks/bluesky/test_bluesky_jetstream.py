@@ -221,7 +221,7 @@ def test_garbage_on_the_stream_is_skipped_and_the_stream_goes_on(bsky, listen):
     assert listener.of(RemotePost)[0].remote_id == uri
 
 
-def test_an_unreachable_jetstream_is_retried_until_stopped(listen):
+def test_an_unreachable_jetstream_is_retried_until_stopped():
     stop = threading.Event()
     result: list[int | None] = []
     thread = threading.Thread(
