@@ -185,3 +185,20 @@ def test_garbage_answers_raise_only_contract_errors(bsky, body, status):
         assert exc.reason.endswith(".")
     else:
         assert isinstance(page, RemotePage)
+
+
+def test_a_late_indexed_post_sorts_before_newest_so_the_next_search_starts_earlier(bsky):
+    alice = bsky.account_add("alice.test")
+    bsky.search_lag = 30
+    late = bsky.post_add(alice, "#jam indexed late", tags=["jam"])
+    bsky.advance(10)
+    bsky.search_lag = 0
+    quick = bsky.post_add(alice, "#jam indexed at once", tags=["jam"])
+    first = search(bsky)
+    assert [p.remote_id for p in first.posts] == [quick]
+    bsky.advance(25)
+    assert first.newest is not None
+    assert [p.remote_id for p in search(bsky, since=first.newest).posts] == [quick]  # missed
+    margin = datetime.fromisoformat(first.newest) - timedelta(seconds=60)
+    again = search(bsky, since=margin.isoformat())
+    assert [p.remote_id for p in again.posts] == [quick, late]
