@@ -8,6 +8,7 @@ on by a test where they take time (`timeline_lag`) or are a choice of the instan
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import time
@@ -17,6 +18,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from testservers.mastodon.handler import Handler
+from testservers.mastodon.render import status_json
 from testservers.mastodon.wire import Fault, hashtags
 
 Validate = Callable[[str, str, int, Any], None]
@@ -43,12 +45,12 @@ class MastodonEmulator:
         self.idempotency: dict[tuple[str, str], tuple[int, float]] = {}
         self.faults: list[tuple[str, Fault]] = []
         self.requests: list[tuple[str, str, dict[str, list[str]], Any, dict[str, str]]] = []
-        self.events: list[tuple[int, str, int]] = []  # (seq, event, status id) for streams
-        self.event_tags: dict[int, list[str]] = {}  # status id -> its tags when announced
+        # For streams: (event, the tags it is listed under, its data as sent then).
+        self.events: list[tuple[str, list[str], str]] = []
         self.stream_changed = threading.Condition(self.lock)
         self.streams_open = 0
         self._closing = False
-        self._next_id = 113_000_000_000_000_000
+        self._next_id = 0
         self.consenting_user = ""
         self.windows: dict[str, tuple[float, int]] = {}  # token or "anon" -> (start, used)
         self.clock_offset = 0.0
@@ -197,9 +199,10 @@ class MastodonEmulator:
     ) -> str:
         """Store a status as posted (no checks) and announce it to streams."""
         with self.lock:
-            self._next_id += 1 + secrets.randbelow(1000)
-            sid = self._next_id
             now = self.now()
+            # Mastodon's ids: milliseconds since the epoch, shifted 16 bits, plus a sequence.
+            self._next_id = max(self._next_id + 1, int(now * 1000) << 16)
+            sid = self._next_id
             self.statuses[sid] = {
                 "id": sid,
                 "account_id": account_id,
@@ -241,11 +244,10 @@ class MastodonEmulator:
                     del self.statuses[key]
 
     def _announce(self, event: str, status_id: int) -> None:
-        seq = len(self.events) + 1
+        """Streams send what the status was when this happened (Mastodon renders once)."""
         status = self.statuses[status_id]
-        self.events.append((seq, event, status_id))
-        # A delete no longer finds its status: remember the tags it was listed under.
-        self.event_tags[status_id] = list(status["tags"])
+        data = str(status_id) if event == "delete" else json.dumps(status_json(self, status_id))
+        self.events.append((event, list(status["tags"]), data))
         self.stream_changed.notify_all()
 
     def idempotent(self, account_id: str, key: str) -> int | None:
