@@ -81,7 +81,9 @@ class MastodonEmulator:
         bound = f"{host}:{self.server.server_address[1]}"
         self.domain = self.domain or bound
         self.base_url = f"http://{bound}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self.base_url
 
     def stop(self) -> None:

@@ -29,16 +29,16 @@ class StreamRoutes(Plumbing):
             return
         if self.headers.get("Authorization") and self._account() is None:
             return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        self.close_connection = True
-        with self.m.lock:
+        with self.m.lock:  # before the client can see the stream open
             seen = len(self.m.events)
             self.m.streams_open += 1
         try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.close_connection = True
             self._chunk(b":)\n\n")
             while True:
                 with self.m.lock:

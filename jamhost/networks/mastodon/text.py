@@ -108,6 +108,28 @@ def html_to_text(content: str) -> str:
     return parser.text()
 
 
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        classes = (found.get("class") or "").split()
+        href = found.get("href") or ""
+        if tag == "a" and "mention" not in classes and href.lower().startswith(_SAFE_SCHEMES):
+            self.links.append(href)
+
+
+def html_links(content: str) -> list[str]:
+    """The http(s) links in a status's `content`, in order, once each; mention and hashtag
+    links left out."""
+    parser = _Links()
+    parser.feed(content or "")
+    parser.close()
+    return list(dict.fromkeys(parser.links))
+
+
 def mastodon_length(text: str, url_weight: int = DEFAULT_URL_WEIGHT) -> int:
     """How long Mastodon counts `text` (StatusLengthValidator): graphemes, each http(s)
     link as `url_weight`, `@user@domain` as `@user`."""

@@ -187,6 +187,7 @@ def test_a_create_whose_answer_is_lost_is_stored(masto: MastodonEmulator, token:
     assert _post(masto, token, "Hello", key="lost").json()["id"] == str(next(iter(masto.statuses)))
 
 
+@pytest.mark.timeout(20)
 def test_hashtag_stream_sends_server_sent_events(masto: MastodonEmulator) -> None:
     with requests.get(
         masto.base_url + "/api/v1/streaming",
