@@ -349,12 +349,12 @@ def tag_page(
         if raw_id.isdigit():
             ids.append(int(raw_id))
         if isinstance(status, dict) and is_boost(status):
-            page.skipped.append(f"{raw_id}: {BOOST}")
+            page.skipped.append(f"status {raw_id}: {BOOST}")
             continue
         try:
             page.posts.append(remote_post(status, instance, uris))
         except Malformed as exc:
-            page.skipped.append(f"{raw_id or '?'}: {exc}")
+            page.skipped.append(f"status {raw_id or '?'}: {exc}")
     page.newest = str(max(ids)) if ids else min_id
     full = len(items) >= limit and ids
     if full and max_id:

@@ -160,7 +160,7 @@ def test_tag_page_reads_statuses_as_their_authors_wrote_them(masto: MastodonEmul
         bob, "Tom & Jerry?\n\nSee https://example.com/a/long/path/to/a/page #Jam"
     )
     masto.status_add(masto.consenting_user, "Answer #JAM", in_reply_to_id=question)
-    masto.status_boost(masto.consenting_user, question)
+    boost = masto.status_boost(masto.consenting_user, question)
     page = client.tag_page(masto.base_url, None, "#jam", None)
     answer, asked = page.posts
     assert asked.text == "Tom & Jerry?\n\nSee https://example.com/a/long/path/to/a/page #Jam"
@@ -173,7 +173,7 @@ def test_tag_page_reads_statuses_as_their_authors_wrote_them(masto: MastodonEmul
     assert answer.author.remote_id == f"{masto.base_url}/users/alice"
     assert answer.reply_to == asked.remote_id  # resolved within the page
     assert asked.created_at.tzinfo is not None and asked.edited_at is None
-    assert len(page.skipped) == 1 and page.skipped[0].endswith(": a boost")
+    assert page.skipped == [f"status {boost}: a boost"]
     assert page.reads == 3 and page.rate_remaining is not None
     again = client.tag_page(masto.base_url, None, "jam", None)
     assert again.rate_remaining == page.rate_remaining - 1  # one request a page
@@ -181,6 +181,12 @@ def test_tag_page_reads_statuses_as_their_authors_wrote_them(masto: MastodonEmul
     masto.status_remove(question)
     lone = client.tag_page(masto.base_url, None, "jam", None).posts[0]
     assert lone.reply_to == status_ref(masto.base_url, question)
+
+
+def test_a_tag_beyond_ascii(masto: MastodonEmulator) -> None:
+    masto.status_add(masto.consenting_user, "Un #Café crème")
+    post = client.tag_page(masto.base_url, None, "café", None).posts[0]
+    assert post.tags == ("café",) and post.text == "Un #Café crème"
 
 
 def test_edits_carry_edited_at(masto: MastodonEmulator) -> None:
@@ -224,7 +230,7 @@ def test_a_malformed_status_is_left_out_with_its_reason(masto: MastodonEmulator)
     masto.fault_next("/api/v1/timelines", Fault("raw", body=[body[0], broken, "junk"]))
     page = client.tag_page(masto.base_url, None, "jam", None)
     assert [p.text for p in page.posts] == ["#jam fine"]
-    assert page.skipped == ["1: a status without uri", "?: not a status"]
+    assert page.skipped == ["status 1: a status without uri", "status ?: not a status"]
     assert page.newest == good
 
 

@@ -3,6 +3,7 @@ its answers against the documented entities, and the behaviours tests rely on.""
 
 from __future__ import annotations
 
+import time
 import warnings
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -10,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from conftest import entity_problems, status_problems, validate_answer
-from mastodon import Mastodon, MastodonIllegalArgumentError
+from mastodon import Mastodon, MastodonIllegalArgumentError, StreamListener
 
 from testservers.mastodon.state import MastodonEmulator
 from testservers.mastodon.wire import Fault, status_html, status_length
@@ -209,3 +210,38 @@ def test_hashtag_stream_sends_server_sent_events(masto: MastodonEmulator) -> Non
     assert text.count("event: update\n") == 1 and "not ours" not in text
     assert "event: status.update\n" in text and "edited" in text
     assert f"event: delete\ndata: {sid}\n\n" in text
+
+
+class _Heard(StreamListener):
+    def __init__(self) -> None:
+        self.heard: list[tuple[str, str]] = []
+
+    def on_update(self, status: Any) -> None:
+        self.heard.append(("update", str(status.id)))
+
+    def on_status_update(self, status: Any) -> None:
+        self.heard.append(("status.update", str(status.id)))
+
+    def on_delete(self, status_id: Any) -> None:
+        self.heard.append(("delete", str(status_id)))
+
+
+@pytest.mark.timeout(20)
+def test_mastodon_py_streams_a_hashtag(masto: MastodonEmulator, token: str) -> None:
+    api = Mastodon(access_token=token, api_base_url=masto.base_url, request_timeout=5)
+    listener = _Heard()
+    handle = api.stream_hashtag("jam", listener, run_async=True)
+    try:
+        deadline = time.monotonic() + 10
+        while masto.streams_open < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        sid = masto.status_add(masto.consenting_user, "Live #Jam")
+        masto.status_edit(sid, "Live, edited #jam")
+        masto.status_remove(sid)
+        while len(listener.heard) < 3:
+            assert time.monotonic() < deadline, listener.heard
+            time.sleep(0.02)
+    finally:
+        handle.close()
+    assert listener.heard == [("update", sid), ("status.update", sid), ("delete", sid)]
