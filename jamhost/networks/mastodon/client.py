@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from mastodon import Mastodon, MastodonError
@@ -181,16 +181,22 @@ def app_register(
 
 
 def authorize_url(instance: str, client_id: str, redirect_uri: str, state: str) -> str:
-    """Where to send the person to sign in and consent (no request is made)."""
+    """Where to send the person to sign in and consent (no request is made). Mastodon.py's
+    `force_login=False` and `lang=None` are left out: Rails reads "False" as true and
+    would make a signed-in person sign in again."""
     api = Mastodon(api_base_url=instance_base(instance), version_check_mode="none")
-    url = api.auth_request_url(
-        client_id=client_id,
-        redirect_uris=redirect_uri,
-        scopes=SCOPES,
-        state=state,
-        skip_server_info=True,
+    url = urlsplit(
+        api.auth_request_url(
+            client_id=client_id,
+            redirect_uris=redirect_uri,
+            scopes=SCOPES,
+            state=state,
+            skip_server_info=True,
+        )
     )
-    return str(url).replace("&lang=None", "")
+    unsaid = {("force_login", "False"), ("lang", "None")}
+    query = [pair for pair in parse_qsl(url.query) if pair not in unsaid]
+    return urlunsplit(url._replace(query=urlencode(query)))
 
 
 def token_exchange(
@@ -253,8 +259,8 @@ def instance_rules(instance: str, *, timeout: float = DEFAULT_TIMEOUT) -> TextRu
         try:
             with _calling(session, instance, timeout):
                 described = fetch()
-        except RemoteRefused:
-            continue  # no such version of the endpoint here
+        except (RemoteRefused, RemoteUnauthorized):
+            continue  # no such version of the endpoint here, or not without signing in
         configuration = described.get("configuration") if isinstance(described, dict) else None
         statuses = configuration.get("statuses") if isinstance(configuration, dict) else None
         if isinstance(statuses, dict):

@@ -34,7 +34,8 @@ def test_sign_in_from_app_registration_to_session(masto: MastodonEmulator) -> No
     query = parse_qs(urlsplit(url).query)
     assert url.startswith(masto.base_url + "/oauth/authorize?")
     assert query["state"] == ["state-1"] and query["scope"] == ["read write"]
-    assert "lang" not in query
+    assert "lang" not in query and "force_login" not in query
+    assert query["redirect_uri"] == [REDIRECT] and query["response_type"] == ["code"]
     consent = requests.get(url, allow_redirects=False, timeout=5)
     back = parse_qs(urlsplit(consent.headers["Location"]).query)
     assert back["state"] == ["state-1"]
@@ -76,6 +77,12 @@ def test_instance_rules_from_v2_then_v1_then_defaults(masto: MastodonEmulator) -
     for path in ("/api/v2/instance", "/api/v1/instance"):
         masto.fault_next(path, Fault("raw", status=404, body={"error": "Not Found"}))
     assert client.instance_rules(masto.base_url) == TextRules(500, "characters, links count 23")
+    for path in ("/api/v2/instance", "/api/v1/instance"):  # a server that wants a signed-in reader
+        masto.fault_next(
+            path,
+            Fault("raw", status=401, body={"error": "This API requires an authenticated user"}),
+        )
+    assert client.instance_rules(masto.base_url).limit == 500
     masto.fault_next("/api/v2/instance", Fault("503"))
     with pytest.raises(RemoteUnavailable):
         client.instance_rules(masto.base_url)
@@ -125,6 +132,10 @@ def test_status_post_refusals_keep_the_instances_words(masto: MastodonEmulator, 
     masto.tokens_revoke()
     with pytest.raises(RemoteUnauthorized, match="The access token was revoked"):
         client.status_post(masto.base_url, token, "Hello", "revoked")
+    with pytest.raises(RemoteUnauthorized):
+        client.tag_page(masto.base_url, token, "jam", None)
+    with pytest.raises(RemoteUnauthorized):
+        client.status_delete(masto.base_url, token, "1")
 
 
 def test_rate_limits_and_faults_become_contract_errors(masto: MastodonEmulator, token: str) -> None:
