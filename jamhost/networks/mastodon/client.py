@@ -339,7 +339,12 @@ def tag_page(
     `next_page` the min_id of the page after (None once caught up). With `max_id`: the page
     just older, `next_page` the max_id of the one before it. With neither: the newest page
     (`next_page` None). `newest` is the highest status id seen (boosts included), else
-    `min_id`. Boosts and malformed statuses are left out with their reason."""
+    `min_id`. Boosts and malformed statuses are left out with their reason.
+
+    Ids follow creation time: a status that reaches the timeline late (federation, the
+    instance's queues) can carry an id below a `newest` already saved, and min_id paging
+    never returns it; the hashtag stream (networks.mastodon.streaming) or re-reading a
+    recent window catches those."""
     api, session = _api(instance, token, timeout)
     with _calling(session, instance, timeout):
         items = api.timeline_hashtag(tag.lstrip("#"), min_id=min_id, max_id=max_id, limit=limit)

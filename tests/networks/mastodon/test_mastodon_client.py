@@ -282,3 +282,15 @@ def test_any_answer_gives_a_result_or_a_contract_error(
         ENTRY_POINTS[entry](masto, token)
     except (RemoteUnavailable, RemoteRefused, RemoteUnauthorized, RemoteRateLimited) as exc:
         assert exc.reason
+
+
+def test_a_late_status_with_an_older_id_is_behind_min_id(masto: MastodonEmulator) -> None:
+    # What the tag_page docstring warns of, as Mastodon does it: ids follow creation time.
+    late = masto.status_add(masto.consenting_user, "#jam federated late", lag=30)
+    masto.status_add(masto.consenting_user, "#jam on time", lag=0)
+    seen = client.tag_page(masto.base_url, None, "jam", None)
+    assert [p.text for p in seen.posts] == ["#jam on time"]
+    masto.advance(31)
+    assert client.tag_page(masto.base_url, None, "jam", seen.newest).posts == []
+    older = client.tag_page(masto.base_url, None, "jam", None, max_id=seen.newest)
+    assert [p.remote_id.rsplit("/", 1)[1] for p in older.posts] == [late]
