@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jamhost.networks.mastodon.text import html_links, html_to_text
-from jamhost.networks.remote import RemoteAuthor, RemotePost
+from jamhost.networks.remote import RemoteAuthor, RemotePost, RemoteRefused
 
 BOOST = "a boost"
 
@@ -19,13 +19,18 @@ class Malformed(ValueError):
 
 
 def instance_base(instance: str) -> str:
-    """`instance` as a base URL: "mastodon.social" -> "https://mastodon.social"."""
+    """`instance` as a base URL: "mastodon.social" -> "https://mastodon.social". Anything
+    that cannot be a server's address is RemoteRefused (trying again will not help)."""
     raw = instance.strip().rstrip("/")
     if "://" not in raw:
         raw = "https://" + raw
     parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{instance!r} is not a Mastodon server's address")
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() or c in "@\\" for c in parts.netloc)
+    ):
+        raise RemoteRefused(f"{instance!r} is not a Mastodon server's address")
     return f"{parts.scheme}://{parts.netloc}"
 
 

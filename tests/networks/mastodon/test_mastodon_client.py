@@ -65,6 +65,9 @@ def test_app_registration_refused_or_unreachable(masto: MastodonEmulator) -> Non
         client.app_register(masto.base_url, REDIRECT)
     with pytest.raises(RemoteUnavailable, match="could not reach"):
         client.app_register("http://127.0.0.1:9", REDIRECT)
+    for wrong in ("ftp://mastodon.example", "   ", "two words.example", "me@mastodon.example"):
+        with pytest.raises(RemoteRefused, match="is not a Mastodon server's address"):
+            client.app_register(wrong, REDIRECT)
 
 
 def test_instance_rules_from_v2_then_v1_then_defaults(masto: MastodonEmulator) -> None:
