@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from conftest import entity_problems, status_problems, validate_answer
 from mastodon import Mastodon, MastodonIllegalArgumentError, StreamListener
+from mastodon_entities import entity_problems, status_problems, validate_answer
 
 from testservers.mastodon.state import MastodonEmulator
 from testservers.mastodon.wire import Fault, status_html, status_length
