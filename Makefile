@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py demo
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py demo_networks
 	DEBUG=$${DEBUG:-true} DEMO_REPLAY=$${DEMO_REPLAY:-true} $(BIN)/python -m jamhost.serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) lint

@@ -62,7 +62,7 @@ def _networks_sweep_once() -> None:
 
 
 async def networks_forever(interval: float) -> None:
-    """X publishing retries and ingest polls. Off the thread the views share
+    """Publishing and ingest polls for X, Bluesky and Mastodon. Off the thread the views share
     (thread_sensitive=False), so a slow X never holds up pages or question releases."""
     from jamhost.networks import sweep
 
@@ -103,7 +103,7 @@ async def lifespan(
                     sweep_forever(settings.SWEEP_INTERVAL)
                 )
                 log.info("embedded schedule sweep every %ss", settings.SWEEP_INTERVAL)
-                if settings.X_CLIENT_ID:
+                if settings.X_CLIENT_ID or settings.BLUESKY_ENABLED or settings.MASTODON_ENABLED:
                     networks = asyncio.get_running_loop().create_task(
                         networks_forever(settings.SWEEP_INTERVAL)
                     )

@@ -6,6 +6,13 @@ class NetworksConfig(AppConfig):
     label = "networks"
 
     def ready(self) -> None:
-        from jamhost.networks import publishing
+        from jamhost.core import events
+        from jamhost.networks import deliveries, publishing
 
         publishing.subscribe()
+        events.subscribe(
+            events.PublicationWanted, lambda event: deliveries.deliveries_plan(post=event.post)
+        )
+        events.subscribe(
+            events.PostModerated, lambda event: deliveries.deliveries_release(post=event.post)
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,7 +17,7 @@ from jamhost.networks.accounts import (
     x_configured,
     x_connect_start,
 )
-from jamhost.networks.models import OAuthState, XAccount
+from jamhost.networks.models import LinkedAccount, Network, OAuthState, XAccount
 from jamhost.networks.publishing import post_publish_retry
 from jamhost.posts.models import Post
 
@@ -28,10 +29,20 @@ def _first_message(exc: ValidationError) -> str:
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
     linked = XAccount.objects.filter(user_id=request.user.pk or 0).first()
+    others = LinkedAccount.objects.filter(user_id=request.user.pk or 0).order_by("network", "pk")
     return render(
         request,
         "networks/account.html",
-        {"x_account": linked, "x_configured": x_configured()},
+        {
+            "x_account": linked,
+            "x_configured": x_configured(),
+            "bluesky_accounts": [a for a in others if a.network == Network.BLUESKY],
+            "mastodon_accounts": [a for a in others if a.network == Network.MASTODON],
+            "bluesky_enabled": settings.BLUESKY_ENABLED,
+            "bluesky_service": settings.BLUESKY_SERVICE,
+            "mastodon_enabled": settings.MASTODON_ENABLED,
+            "mastodon_instances": settings.MASTODON_INSTANCES,
+        },
     )
 
 

@@ -111,6 +111,8 @@ def post_insert(
     reply_to: Post | None = None,
     network_status: str = NetworkStatus.LOCAL,
     network_post_id: str | None = None,
+    remote_url: str = "",
+    author_url: str = "",
     header_changed: bool = False,
 ) -> Post:
     """Store a post with the jam's next seq and rev; publish it to screens after commit.
@@ -164,6 +166,8 @@ def post_insert(
             reply_to=reply_to,
             network_status=network_status,
             network_post_id=network_post_id,
+            remote_url=remote_url[:500],
+            author_url=author_url[:500],
         )
         events.send_on_commit(
             events.PostChanged(post=post, rev=post.rev, header_jam=jam if header_changed else None)

@@ -1,0 +1,162 @@
+"""Ingest from the jam's other networks (Bluesky, Mastodon): the posts carrying the
+route's hashtag, read after a cursor, stored exactly once across restarts.
+
+One poll walks the search's pages. Each page is stored (networks.remote_store), then the
+cursor is saved: the next page's position, and only after the last page the new `since`.
+A poll that dies half-way resumes from the page it was on; its lease runs out within
+NETWORK_INGEST_LEASE_SECONDS and the next poll takes it over. A 429 pauses the route
+until the network's reset; any other failure backs off; nothing a network sends stops a
+later poll.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from jamhost.networks.deliveries import OTHER_NETWORKS, networks_on
+from jamhost.networks.gateway import gateway_for
+from jamhost.networks.ingest import ingest_window
+from jamhost.networks.models import JamNetwork, LinkedAccount, NetworkCursor
+from jamhost.networks.remote import RemoteError, RemotePage, RemoteRateLimited
+from jamhost.networks.remote_store import StoreResult, page_store
+
+log = logging.getLogger(__name__)
+
+MAX_PAGES_PER_POLL = 20
+MAX_INTERVAL = 60.0
+
+
+@dataclass
+class RoutePoll(StoreResult):
+    pages: int = 0
+    error: str = ""
+    paused_until: datetime | None = None
+
+
+def _lease(now: datetime) -> datetime:
+    return max(now, timezone.now()) + timedelta(seconds=settings.NETWORK_INGEST_LEASE_SECONDS)
+
+
+def _claim(route_id: int, now: datetime, result: RoutePoll) -> NetworkCursor | None:
+    with transaction.atomic():
+        cursor, _ = NetworkCursor.objects.select_for_update().get_or_create(route_id=route_id)
+        if cursor.lease_until and cursor.lease_until > now:
+            result.error = "another poll is running"
+            return None
+        if cursor.paused_until and cursor.paused_until > now:
+            result.paused_until = cursor.paused_until
+            return None
+        if cursor.lease_until is not None:
+            log.warning(
+                "route %s ingest: taking over from a poll that stopped without finishing",
+                route_id,
+            )
+        cursor.lease_until = _lease(now)
+        cursor.save(update_fields=["lease_until"])
+    return cursor
+
+
+def reader_account(route: JamNetwork) -> LinkedAccount | None:
+    """Whose token reads the tag: the route's poster, else any linked account of the
+    jam's host on that network (Mastodon's tag timeline may be read without one)."""
+    if route.poster is not None and not route.poster.is_revoked:
+        return route.poster
+    return (
+        LinkedAccount.objects.filter(
+            user_id=route.jam.host_id, network=route.network, revoked_at__isnull=True
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def _interval(page: RemotePage | None, now: datetime) -> float:
+    floor = max(settings.SWEEP_INTERVAL, 1.0)
+    if page is None or page.rate_remaining is None or page.rate_reset_at is None:
+        return floor
+    seconds_left = max((page.rate_reset_at - now).total_seconds(), 1.0)
+    return min(max(floor, seconds_left / max(page.rate_remaining, 1)), MAX_INTERVAL)
+
+
+def route_poll(*, route_id: int, now: datetime | None = None) -> RoutePoll:
+    """Read the route's new tagged posts. Never raises for the network's failures; the
+    reason lands in the cursor's last_error and the log."""
+    now = now or timezone.now()
+    result = RoutePoll()
+    cursor = _claim(route_id, now, result)
+    if cursor is None:
+        return result
+    route = JamNetwork.objects.select_related("jam", "poster").get(pk=route_id)
+    gateway = gateway_for(route.network)
+    page: RemotePage | None = None
+    try:
+        account = reader_account(route)
+        token = gateway.access_token(account) if account is not None else ""
+        since = cursor.since or gateway.start_position(route)
+        while result.pages < MAX_PAGES_PER_POLL:
+            page = gateway.search(route=route, token=token, since=since, page=cursor.next_page)
+            result.pages += 1
+            if page.rate_remaining is not None:
+                cursor.rate_remaining = page.rate_remaining
+            if page.rate_reset_at is not None:
+                cursor.rate_reset_at = page.rate_reset_at
+            cursor.reads += page.reads or len(page.posts)
+            result.skipped.extend(page.skipped)
+            page_store(route, page.posts, page.deleted, result)
+            if not cursor.next_page and page.newest:
+                cursor.pending_newest = page.newest[:300]  # the first page: its newest
+            cursor.lease_until = _lease(now)
+            if page.next_page:
+                cursor.next_page = page.next_page[:500]
+                cursor.save()
+                continue
+            if cursor.pending_newest:
+                cursor.since = cursor.pending_newest
+            cursor.next_page = cursor.pending_newest = ""
+            cursor.save()
+            break
+        cursor.last_error, cursor.failures = "", 0
+        cursor.next_poll_at = now + timedelta(seconds=_interval(page, now))
+    except RemoteRateLimited as exc:
+        result.error, result.paused_until = exc.reason, exc.reset_at
+        cursor.paused_until = cursor.next_poll_at = exc.reset_at
+        cursor.last_error, cursor.rate_remaining = exc.reason, 0
+    except RemoteError as exc:
+        result.error = cursor.last_error = exc.reason
+        cursor.failures += 1
+    except Exception as exc:  # nothing a network sends may stop later polls
+        log.exception("route %s ingest failed", route_id)
+        result.error = cursor.last_error = f"unexpected {type(exc).__name__}"
+        cursor.failures += 1
+    if result.error and not result.paused_until:
+        backoff = min(settings.SWEEP_INTERVAL * 2 ** min(cursor.failures, 6), 300)
+        cursor.next_poll_at = now + timedelta(seconds=backoff)
+        log.warning("route %s ingest: %s", route_id, result.error)
+    cursor.last_polled_at = now
+    cursor.lease_until = None
+    cursor.last_error = cursor.last_error[:300]
+    cursor.save()
+    return result
+
+
+def routes_due(*, now: datetime) -> list[int]:
+    """Enabled Bluesky and Mastodon routes of jams in their ingest window, due now."""
+    if not networks_on():
+        return []
+    routes = JamNetwork.objects.filter(
+        jam_id__in=ingest_window(now=now), enabled=True, network__in=OTHER_NETWORKS
+    ).select_related("cursor")
+    due = []
+    for route in routes.order_by("pk"):
+        if not gateway_for(route.network).available():
+            continue
+        cursor = getattr(route, "cursor", None)
+        if cursor is None or cursor.next_poll_at is None or cursor.next_poll_at <= now:
+            due.append(route.pk)
+    return due
