@@ -26,7 +26,8 @@ ROOM = "/jams/demo-remote-work-jam/live/"
 
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """`make run`: DEBUG on, a SQLite file, no REDIS_URL, DEMO_REPLAY on."""
+    """`make run`: DEBUG on, a SQLite file, no REDIS_URL, DEMO_REPLAY on, the demo jam
+on three networks."""
     keep = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV"}
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.update(
@@ -43,6 +44,7 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     try:
         server.manage("migrate", "--noinput")
         server.manage("demo")
+        server.manage("demo_networks")
         server.start()
         yield server
     finally:

@@ -32,7 +32,7 @@ BLUESKY = [
         "did:plc:demoluis",
         "luis.bsky.social",
         "Luis Ortega",
-        "Joining from Bluesky! A2: a shared calendar with focus blocks everyone respects. "
+        "Joining from Bluesky! A2: a team wiki nobody is afraid to edit. "
         "#JamhostDemo",
     ),
 ]
