@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jamhost.networks import views
+from jamhost.networks import jam_network_views, views
 
 app_name = "networks"
 urlpatterns = [
@@ -9,4 +9,9 @@ urlpatterns = [
     path("accounts/x/callback/", views.callback, name="callback"),
     path("accounts/x/disconnect/", views.disconnect, name="disconnect"),
     path("posts/<int:post_id>/x/retry/", views.retry, name="retry"),
+    path(
+        "jams/<slug:slug>/networks/",
+        jam_network_views.jam_networks_save,
+        name="jam_networks",
+    ),
 ]
