@@ -116,3 +116,45 @@ def test_host_puts_the_jam_on_three_networks_and_the_box_counts_each(
         assert problems == [], problems
     finally:
         context.close()
+
+
+ROOM_SETUP = """
+import json
+from jamhost.posts.models import Post
+from jamhost.posts.services import post_insert
+from tests.factories import live_jam
+jam = live_jam(slug="badges-" + TAG, hashtag="Badges" + TAG)
+post = post_insert(
+    jam=jam, author_key="bluesky:did:plc:al", author_handle="alice.bsky.social",
+    author_role="participant", body="From the sky", text="From the sky #" + jam.hashtag,
+    source="bluesky", external_id="at://did:plc:al/app.bsky.feed.post/1",
+)
+Post.objects.filter(pk=post.pk).update(
+    remote_url="https://bsky.app/profile/alice.bsky.social/post/1",
+    author_url="https://bsky.app/profile/alice.bsky.social",
+)
+print(json.dumps({"slug": jam.slug}))
+"""
+
+
+def test_room_shows_where_a_post_came_from(jamhost_server: LiveServer, browser: Any) -> None:
+    tag = secrets.token_hex(3)
+    out = jamhost_server.manage("shell", "-c", f"TAG = {tag!r}\n" + ROOM_SETUP)
+    jam = json.loads(out.strip().splitlines()[-1])
+    context = new_context(browser)
+    page = context.new_page()
+    problems: list[str] = []
+    watch_errors(page, problems)
+    try:
+        page.goto(f"{jamhost_server.url}/jams/{jam['slug']}/live/")
+        post = page.locator("#stream .post", has_text="From the sky")
+        expect(post.locator(".net-badge.net-bluesky")).to_be_visible()
+        expect(post.get_by_role("link", name="From Bluesky")).to_have_attribute(
+            "href", "https://bsky.app/profile/alice.bsky.social/post/1"
+        )
+        expect(post.get_by_role("link", name="@alice.bsky.social")).to_have_attribute(
+            "href", "https://bsky.app/profile/alice.bsky.social"
+        )
+        assert problems == [], problems
+    finally:
+        context.close()
