@@ -271,3 +271,15 @@ def test_people_who_cannot_edit_the_jam_are_refused(client, jam):  # type: ignor
     assert client.post(url, {}).status_code == 403
     assert client.get(url).status_code == 405
     assert not JamNetwork.objects.filter(jam=jam).exists()
+
+
+def test_without_x_configured_x_is_left_alone(jam, settings, client):  # type: ignore[no-untyped-def]
+    settings.X_CLIENT_ID = ""
+    state = jam_networks_set(
+        jam=jam, actor=jam.host, x_enabled=False, routes=[RouteChoice(Network.BLUESKY)]
+    )
+    assert not state.x_offered and not state.x_enabled
+    assert not JamNetwork.objects.filter(jam=jam, network=Network.X).exists()
+    client.force_login(jam.host)
+    page = client.get(reverse("jams:edit", args=[jam.slug])).content.decode()
+    assert "X is not connected on this site." in page and 'name="x"' not in page

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from jamhost.audience.selectors import people_to_follow
 from jamhost.posts import render
 from jamhost.posts.models import AuthorRole, NetworkStatus, Post, Source
 from jamhost.posts.render import MODERATOR, VIEWER, render_post
@@ -148,3 +149,17 @@ def test_room_page_shows_the_badges(client):  # type: ignore[no-untyped-def]
     page = client.get(reverse("live:room", args=[jam.slug])).content.decode()
     assert '<span class="net-badge net-bluesky">Bluesky</span>' in page
     assert f'href="{SKY_POST}"' in page
+
+
+def test_people_to_follow_link_each_profile_on_its_network(client):  # type: ignore[no-untyped-def]
+    jam = live_jam()
+    network_post(jam, Source.BLUESKY, "alice.bsky.social", author_url=SKY_PROFILE)
+    network_post(jam, Source.MASTODON, "eve@evil.example", author_url="javascript:alert(1)")
+    people = {p.handle: p for p in people_to_follow(jam=jam)}
+    assert people["alice.bsky.social"].profile_url == SKY_PROFILE
+    assert people["alice.bsky.social"].source == Source.BLUESKY
+    # Not a web address: their page in this jam instead.
+    assert people["eve@evil.example"].profile_url.startswith(f"/jams/{jam.slug}/")
+    page = client.get(reverse("audience:people", args=[jam.slug])).content.decode()
+    assert f'<a href="{SKY_PROFILE}" rel="noopener" target="_blank">' in page
+    assert "· on Bluesky" in page and "javascript:" not in page
