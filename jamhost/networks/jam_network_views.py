@@ -81,7 +81,7 @@ def _poster_id(raw: str, label: str) -> int | None:
     raw = raw.strip()
     if raw in ("", "none"):
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ValidationError(f"{label}: pick an account from the list, or none.")
     return int(raw)
 
