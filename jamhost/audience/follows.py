@@ -42,7 +42,8 @@ def followup_add(*, jam: Jam, user: Any, author_key: str) -> tuple[FollowUp, boo
             jam=jam,
             author_key=author_key,
             handle=handle,
-            source=Source.X if from_x else Source.APP,
+            source=Source.X if from_x else sample.source,
+            author_url=sample.author_url,
         )
     else:
         user_id = author_key.removeprefix("app:")

@@ -21,16 +21,25 @@ from jamhost.posts.models import (
     Source,
     app_author_key,
 )
+from jamhost.posts.weblinks import web_url
 
 PEOPLE_SHOWN = 20
 TOP_QUESTIONS = 5
 
 
-def profile_url(*, jam: Jam, author_key: str, handle: str, source: str) -> str:
-    """Where to find a person: their X profile when they posted from X, their page in
-    this jam otherwise."""
+NETWORK_SOURCES = (Source.X, Source.BLUESKY, Source.MASTODON)
+
+
+def profile_url(
+    *, jam: Jam, author_key: str, handle: str, source: str, author_url: str = ""
+) -> str:
+    """Where to find a person: their profile on the network they posted from (X, or the
+    Bluesky or Mastodon profile the network gave, http(s) only), their page in this jam
+    otherwise."""
     if source == Source.X:
         return f"https://x.com/{handle}"
+    if source in NETWORK_SOURCES and web_url(author_url):
+        return web_url(author_url)
     return reverse("audience:person", kwargs={"slug": jam.slug, "author_key": author_key})
 
 
@@ -67,6 +76,8 @@ def people_to_follow(*, jam: Jam, limit: int = PEOPLE_SHOWN) -> list[PersonToFol
             posts=Count("id"),
             upvotes=Sum("upvotes"),
             from_x=Count("id", filter=Q(source=Source.X)),
+            network=Max("source", filter=Q(source__in=NETWORK_SOURCES)),
+            author_url=Max("author_url"),
         )
     )
     panel = {
@@ -78,7 +89,7 @@ def people_to_follow(*, jam: Jam, limit: int = PEOPLE_SHOWN) -> list[PersonToFol
     people: list[PersonToFollow] = []
     for row in rows:
         key = row["author_key"]
-        source = Source.X if row["from_x"] else Source.APP
+        source = Source.X if row["from_x"] else (row["network"] or Source.APP)
         people.append(
             PersonToFollow(
                 author_key=key,
@@ -90,7 +101,11 @@ def people_to_follow(*, jam: Jam, limit: int = PEOPLE_SHOWN) -> list[PersonToFol
                 upvotes=row["upvotes"] or 0,
                 source=source,
                 profile_url=profile_url(
-                    jam=jam, author_key=key, handle=row["handle"], source=source
+                    jam=jam,
+                    author_key=key,
+                    handle=row["handle"],
+                    source=source,
+                    author_url=row["author_url"] or "",
                 ),
             )
         )

@@ -23,3 +23,16 @@ def collect_x_create_fields(post: Any) -> dict[str, Any]:
     for hook in x_create_fields:
         fields.update(hook(post))
     return fields
+
+
+# The compose box: (jam, user) -> the networks besides X a post by `user` in `jam` goes
+# to, each {"network", "label", "limit", "unit", "hashtag", "url_weight"}, for the
+# box's counters (networks).
+compose_networks: list[Callable[[Any, Any], list[dict[str, Any]]]] = []
+
+
+def collect_compose_networks(jam: Any, user: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for hook in compose_networks:
+        found.extend(hook(jam, user))
+    return found

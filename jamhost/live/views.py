@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
+from jamhost.core import hooks
 from jamhost.jams import lifecycle, run_sheet
 from jamhost.jams.forms import zone_from_name
 from jamhost.jams.models import Jam, JamStatus, Role
@@ -49,6 +50,8 @@ def _compose_context(request: HttpRequest, jam: Jam, role: str | None, **extra: 
         "client_key": uuid.uuid4().hex,
         "choice": extra.pop("choice", default_choice),
         "limit": MAX_WEIGHTED_LENGTH,
+        # The other networks the post goes to, for the box's counters (networks' hook).
+        "networks": hooks.collect_compose_networks(jam, request.user),
         **extra,
     }
 

@@ -6,8 +6,8 @@ class NetworksConfig(AppConfig):
     label = "networks"
 
     def ready(self) -> None:
-        from jamhost.core import events
-        from jamhost.networks import deliveries, publishing
+        from jamhost.core import events, hooks
+        from jamhost.networks import compose_limits, deliveries, publishing
 
         publishing.subscribe()
         events.subscribe(
@@ -16,3 +16,5 @@ class NetworksConfig(AppConfig):
         events.subscribe(
             events.PostModerated, lambda event: deliveries.deliveries_release(post=event.post)
         )
+        if compose_limits.compose_networks not in hooks.compose_networks:
+            hooks.compose_networks.append(compose_limits.compose_networks)

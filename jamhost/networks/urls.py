@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jamhost.networks import link_views, views
+from jamhost.networks import jam_network_views, link_views, views
 
 app_name = "networks"
 urlpatterns = [
@@ -14,4 +14,9 @@ urlpatterns = [
     path("accounts/mastodon/callback/", link_views.mastodon_callback, name="mastodon_callback"),
     path("accounts/linked/<int:account_id>/unlink/", link_views.unlink, name="unlink"),
     path("posts/<int:post_id>/<str:network>/retry/", link_views.retry, name="delivery_retry"),
+    path(
+        "jams/<slug:slug>/networks/",
+        jam_network_views.jam_networks_save,
+        name="jam_networks",
+    ),
 ]

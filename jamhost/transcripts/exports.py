@@ -51,6 +51,12 @@ CSV_COLUMNS = (
     "featured",
     "reply_to",
 )
+# Written after the importer's columns (which it reads back), and skipped by it: the
+# networks the post is on (where it came from, or where a jamhost post was published)
+# and its address on each ("none" when unknown), space-separated in the same order.
+CSV_NETWORK_COLUMNS = ("network", "url")
+EXPORT_CSV_COLUMNS = CSV_COLUMNS + CSV_NETWORK_COLUMNS
+NETWORK_LABELS = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon"}
 CSV_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # Excel reads a CSV without a byte order mark in the machine's legacy code page, which
 # garbles every accent and emoji; with it, UTF-8. The importer skips it.
@@ -93,7 +99,7 @@ def export_csv(snapshot: Snapshot) -> str:
     out = io.StringIO()
     out.write(CSV_BOM)
     writer = SafeWriter(out, lineterminator="\r\n")  # no cell runs as a formula
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(EXPORT_CSV_COLUMNS)
     shown = threadable(snapshot)
     for post in snapshot["posts"]:
         writer.writerow(
@@ -110,6 +116,8 @@ def export_csv(snapshot: Snapshot) -> str:
                 "true" if post["pinned"] else "false",
                 "true" if post["featured"] else "false",
                 post["reply_to"] if is_reply(post, shown) else "",
+                " ".join(network for network, _ in post_networks(post)),
+                " ".join(url or "none" for _, url in post_networks(post)),
             ]
         )
     for poll in snapshot.get("polls", []):
@@ -127,9 +135,31 @@ def export_csv(snapshot: Snapshot) -> str:
                 "false",
                 "false",
                 "",
+                "",
+                "",
             ]
         )
     return out.getvalue()
+
+
+def post_networks(post: dict[str, Any]) -> list[tuple[str, str]]:
+    """(network, address) for each network the post is on: the one it came from, or for
+    a jamhost post X (when published there) and each network it was published to."""
+    link = web_url(post.get("link") or "")
+    if post["source"] in NETWORK_LABELS:
+        return [(post["source"], link)]
+    if post["source"] != "app":
+        return []
+    found = [("x", link)] if link else []
+    for key, entry in sorted((post.get("elsewhere") or {}).items()):
+        network = key.split(":", 1)[0]
+        if network in NETWORK_LABELS and entry.get("status") == "published":
+            found.append((network, web_url(entry.get("url") or "")))
+    return found
+
+
+def network_label(network: str) -> str:
+    return NETWORK_LABELS.get(network, network)
 
 
 def _results(options: list[dict[str, Any]]) -> str:
@@ -183,9 +213,15 @@ def _md_post(post: dict) -> str:
     )
     time = parse_iso(post["time"]).strftime("%H:%M")
     line = f"- {who} {time} UTC{marks}: {_md_escape(post['text'])}"
-    link = _md_link(post["link"] or "")
-    if link:
-        line += f" ([link]({link}))"
+    for network, url in post_networks(post):
+        label = network_label(network)
+        target = _md_link(url)
+        line += f" ([{label}]({target}))" if target else f" ({label})"
+    if post["source"] == "import" and _md_link(post["link"] or ""):
+        line += f" ([link]({_md_link(post['link'])}))"
+    author_url = _md_link(author.get("url") or "")
+    if author_url:
+        line += f" ([profile]({author_url}))"
     return line
 
 
@@ -290,20 +326,29 @@ def _html_post(post: dict[str, Any], kind: str, *, to: str = "") -> str:
         if on
     )
     clock = parse_iso(post["time"]).strftime("%H:%M")
-    when = f'<a href="{escape(post["link"])}">{clock}</a>' if post["link"] else clock
+    link = web_url(post["link"] or "")
+    when = f'<a href="{escape(link)}">{clock}</a>' if link else clock
+    badges += "".join(
+        f' <a class="badge net net-{network}" href="{escape(url)}">{network_label(network)}</a>'
+        if url
+        else f' <span class="badge net net-{network}">{network_label(network)}</span>'
+        for network, url in post_networks(post)
+    )
     replying = f'<span class="reply-to">↪ reply to @{escape(to)}</span> ' if to else ""
     return (
         f'<article class="post {kind}" id="post-{post["seq"]}" data-seq="{post["seq"]}">'
         f'<header>{replying}<span class="name">{escape(author["name"] or author["handle"])}</span> '
-        + (
-            '<span class="badge guest">guest</span>'
-            if _is_guest(author)
-            else f'<span class="handle">@{escape(author["handle"])}</span>'
-        )
+        + ('<span class="badge guest">guest</span>' if _is_guest(author) else _html_handle(author))
         + f"{badges}"
         f'<time datetime="{escape(post["time"])}">{when}</time></header>'
         f'<p class="text">{_linked(post["text"])}</p></article>\n'
     )
+
+
+def _html_handle(author: dict[str, Any]) -> str:
+    handle = f'<span class="handle">@{escape(author["handle"])}</span>'
+    profile = web_url(author.get("url") or "")
+    return f'<a class="profile" href="{escape(profile)}">{handle}</a>' if profile else handle
 
 
 def export_html(snapshot: Snapshot) -> str:

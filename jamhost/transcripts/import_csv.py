@@ -11,7 +11,7 @@ from typing import Any
 from jamhost.posts.models import AuthorRole, Source
 from jamhost.posts.weblinks import web_url
 from jamhost.spreadsheets import cell_read
-from jamhost.transcripts.exports import CSV_COLUMNS
+from jamhost.transcripts.exports import CSV_COLUMNS, CSV_NETWORK_COLUMNS
 from jamhost.transcripts.import_parse import (
     HANDLE,
     MAX_TEXT,
@@ -83,7 +83,8 @@ def _csv_rows(reader: Any, chunks: TextChunks, progress: Progress | None) -> lis
     except csv.Error as exc:
         raise ImportRefused([Problem(1, f"the header is not valid CSV ({exc}).")]) from None
     expected = ", ".join(CSV_COLUMNS)
-    unknown = [h for h in header if h not in CSV_COLUMNS]
+    # The export's network columns are read as nothing: the file can come back as it went.
+    unknown = [h for h in header if h not in CSV_COLUMNS + CSV_NETWORK_COLUMNS]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     duplicate = sorted({h for h in header if header.count(h) > 1})
     if unknown or missing or duplicate:

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from jamhost.posts.models import Kind, Source
+from jamhost.posts.weblinks import web_url
 from jamhost.transcripts.selectors import TranscriptCounts, transcript_counts
 from jamhost.transcripts.snapshot import Snapshot, is_reply, parse_iso, threadable
 
@@ -73,6 +74,7 @@ class Person:
     posts: int
     profile_url: str
     share: float = 0.0
+    network: str = ""  # where the person posted from: "X", "Bluesky", "Mastodon" or ""
 
 
 @dataclass
@@ -115,6 +117,8 @@ class Insights:
     links: list[SharedLink]
     links_total: int = 0
     new_faces: list[Person] = field(default_factory=list)
+    # (network, posts) for each source the jam's posts came from, most first.
+    by_network: list[tuple[str, int]] = field(default_factory=list)
 
 
 def link_normalise(url: str) -> str:
@@ -127,8 +131,31 @@ def link_normalise(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, urlencode(query), ""))
 
 
-def profile_url(handle: str, sources: set[str]) -> str:
-    return f"https://x.com/{handle}" if Source.X in sources else ""
+NETWORK_NAMES = {
+    Source.APP: "jamhost",
+    Source.X: "X",
+    Source.BLUESKY: "Bluesky",
+    Source.MASTODON: "Mastodon",
+    Source.IMPORT: "Imported",
+}
+
+
+def profile_url(handle: str, sources: set[str], url: str = "") -> str:
+    """The person's profile on their network: the one the network gave (http(s) only),
+    or x.com/<handle> for X authors."""
+    return web_url(url) or (f"https://x.com/{handle}" if Source.X in sources else "")
+
+
+def network_of(sources: set[str]) -> str:
+    for source in (Source.X, Source.BLUESKY, Source.MASTODON):
+        if source in sources:
+            return NETWORK_NAMES[source]
+    return ""
+
+
+def posts_by_network(posts: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    counts = Counter(NETWORK_NAMES.get(p["source"], str(p["source"])) for p in posts)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def _chart(snapshot: Snapshot, start: datetime, end: datetime) -> PerMinuteChart:
@@ -246,6 +273,7 @@ def insights_build(snapshot: Snapshot, *, seen_before: set[str]) -> Insights:
 
     people: dict[str, Person] = {}
     sources: dict[str, set[str]] = {}
+    profiles: dict[str, str] = {}
     for post in answers:
         author = post["author"]
         person = people.get(author["key"])
@@ -260,8 +288,10 @@ def insights_build(snapshot: Snapshot, *, seen_before: set[str]) -> Insights:
             )
         person.posts += 1
         sources.setdefault(author["key"], set()).add(post["source"])
+        profiles.setdefault(author["key"], author.get("url") or "")
     for person in people.values():
-        person.profile_url = profile_url(person.handle, sources[person.key])
+        person.profile_url = profile_url(person.handle, sources[person.key], profiles[person.key])
+        person.network = network_of(sources[person.key])
     ranked = sorted(people.values(), key=lambda p: (-p.posts, p.handle.lower()))
     top = ranked[:TOP_CONTRIBUTORS]
     for person in top:
@@ -317,6 +347,7 @@ def insights_build(snapshot: Snapshot, *, seen_before: set[str]) -> Insights:
         links=links,
         links_total=len(link_counts),
         new_faces=new_faces,
+        by_network=posts_by_network(posts),
     )
 
 

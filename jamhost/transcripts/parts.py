@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from jamhost.jams.models import Question
-from jamhost.posts.models import Post, PostStatus
+from jamhost.posts.models import NetworkStatus, Post, PostStatus, Source
 from jamhost.posts.render import VIEWER
 from jamhost.transcripts.layout import (
     PAGE_POSTS,
@@ -36,7 +36,7 @@ from jamhost.transcripts.memo import Parsed
 from jamhost.transcripts.models import Transcript, TranscriptPart
 from jamhost.transcripts.snapshot import Snapshot, parse_iso
 
-RENDER_VERSION = "2"  # change with the markup written in this module
+RENDER_VERSION = "3"  # change with the markup written in this module
 PLAY = "play"
 SHAPES = "shapes"
 SECTION_TEMPLATES = (
@@ -44,13 +44,17 @@ SECTION_TEMPLATES = (
     "networks/_post_network.html",
     "audience/_post_audience.html",
 )
+X_STATUS_PREFIX = "https://x.com/"
 GROUP_HEADINGS = {"lead": "Panelists and featured answers", "community": "Community"}
 
 
 def post_from_snapshot(entry: dict[str, Any], questions: dict[int, Question]) -> Post:
     """An unsaved Post carrying what the fragment shows. Its pk is the seq: replay
-    anchors (#post-<seq>) stay stable across transcript versions."""
+    anchors (#post-<seq>) stay stable across transcript versions. The network links are
+    the snapshot's (an older snapshot has none but `link`)."""
     author = entry["author"]
+    link = entry.get("link") or ""
+    on_x = entry["source"] == Source.APP and link.startswith(X_STATUS_PREFIX)
     return Post(
         pk=entry["seq"],
         seq=entry["seq"],
@@ -65,6 +69,10 @@ def post_from_snapshot(entry: dict[str, Any], questions: dict[int, Question]) ->
         body=entry["body"],
         text=entry["text"],
         source=entry["source"],
+        remote_url=link if entry["source"] != Source.IMPORT else "",
+        author_url=author.get("url") or "",
+        elsewhere=entry.get("elsewhere") or {},
+        network_status=NetworkStatus.PUBLISHED if on_x else NetworkStatus.LOCAL,
         status=PostStatus.VISIBLE,
         pinned=entry["pinned"],
         featured=entry["featured"],

@@ -31,12 +31,14 @@ from jamhost.posts.models import (
     Source,
     app_author_key,
 )
+from jamhost.posts.weblinks import web_url
 
 SCHEMA_VERSION = 1
 SCHEMA_ID = "https://jamhost.org/schema/transcript-v1.json"
 URL_RE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 URL_TRAILING = ".,;:!?)]}'\""
 LEAD_ROLES = ("host", "panelist")
+ELSEWHERE_STATUSES = ("published", "queued", "held", "failed")
 
 Snapshot = dict[str, Any]
 
@@ -77,9 +79,13 @@ def post_link(
     external_id: str | None,
     network_post_id: str | None,
     metrics: dict[str, Any],
+    remote_url: str = "",
 ) -> str:
-    """Where the post can be read on its network: the X post it came from or was published
-    as; for imported posts, the address the import file gave."""
+    """Where the post can be read on its network: the X, Bluesky or Mastodon post it came
+    from, or the X post it was published as; for imported posts, the address the import
+    file gave."""
+    if source in (Source.BLUESKY, Source.MASTODON):
+        return web_url(remote_url)
     if source == Source.X and external_id:
         return x_status_link(handle, external_id)
     if network_post_id:
@@ -103,6 +109,9 @@ _POST_FIELDS = (
     "source",
     "external_id",
     "network_post_id",
+    "remote_url",
+    "author_url",
+    "elsewhere",
     "pinned",
     "featured",
     "links",
@@ -184,26 +193,34 @@ def _post_entry(row: dict[str, Any]) -> dict[str, Any]:
         external_id=row["external_id"],
         network_post_id=row["network_post_id"],
         metrics=metrics,
+        remote_url=row["remote_url"],
     )
-    if row["author_key"].startswith(DELETED_AUTHOR_PREFIX):
+    deleted = row["author_key"].startswith(DELETED_AUTHOR_PREFIX)
+    if deleted:
         link = ""  # the X post's address leads to the account its author deleted here
     metrics.pop("link", None)  # imported posts keep their address there; it is `link` here
     if row["upvotes"]:
         metrics["upvotes"] = row["upvotes"]
     # X gives links expanded (t.co resolved); local posts carry them in their text.
     links = [str(u) for u in row["links"]] if row["links"] else urls_in(row["text"])
-    return {
+    author = {
+        "key": row["author_key"],
+        "handle": row["author_handle"],
+        "name": row["author_name"],
+        "role": row["author_role"],
+        "avatar_url": row["author_avatar_url"],
+    }
+    # Added with Bluesky and Mastodon, only when there is something: snapshots of jams
+    # without them stay byte-identical, and older snapshots read the same.
+    profile = "" if deleted else web_url(row["author_url"])
+    if profile:
+        author["url"] = profile
+    entry = {
         "seq": row["seq"],
         "time": iso_utc(row["created_at"]),
         "kind": row["kind"],
         "question": row["question__number"],
-        "author": {
-            "key": row["author_key"],
-            "handle": row["author_handle"],
-            "name": row["author_name"],
-            "role": row["author_role"],
-            "avatar_url": row["author_avatar_url"],
-        },
+        "author": author,
         "text": row["text"],
         "body": row["body"],
         "source": row["source"],
@@ -215,6 +232,22 @@ def _post_entry(row: dict[str, Any]) -> dict[str, Any]:
         "lang": row["lang"],
         "reply_to": row["reply_to__seq"],
     }
+    elsewhere = elsewhere_entry(row["elsewhere"], deleted=deleted)
+    if elsewhere:
+        entry["elsewhere"] = elsewhere
+    return entry
+
+
+def elsewhere_entry(found: Any, *, deleted: bool) -> dict[str, dict[str, str]]:
+    """Where a jamhost post went besides X, as the transcript keeps it: each network's
+    status, and its address (http(s) only, none once the author deleted their account)."""
+    out: dict[str, dict[str, str]] = {}
+    for key, value in sorted((found or {}).items()) if isinstance(found, dict) else ():
+        if not isinstance(value, dict) or value.get("status") not in ELSEWHERE_STATUSES:
+            continue
+        url = "" if deleted else web_url(str(value.get("url") or ""))
+        out[str(key)] = {"status": str(value["status"]), "url": url}
+    return out
 
 
 def snapshot_encode(snapshot: Snapshot) -> str:

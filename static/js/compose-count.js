@@ -108,6 +108,64 @@
     counter.setAttribute("aria-live", "polite");
     counter.textContent = length + " / " + limit + (over > 0 ? " — " + over + " over" : "");
     box.append(counter);
+    countNetworks(form, body, questionNumber(form), length);
+  }
+
+  // The other networks the post goes to (jamhost.networks.compose_limits): Bluesky counts
+  // graphemes, a Mastodon instance graphemes too with each link as url_weight characters
+  // and a mention of someone elsewhere as its local part. Only X's count can refuse a
+  // post: a network it is too long for is left out, and the box says so.
+  var segmenter = window.Intl && Intl.Segmenter ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : null;
+  function graphemes(text) {
+    return segmenter ? Array.from(segmenter.segment(text)).length : Array.from(text).length;
+  }
+  var URLS = /https?:\/\/[^\s<>"]+/giu;
+  var REMOTE_MENTION = /(^|[^\p{L}\p{N}_\/])@([\p{L}\p{N}_]+)@[\p{L}\p{N}.\-]+[\p{L}\p{N}]/gu;
+  function networkLength(network, text, urlWeight) {
+    if (network === "mastodon") {
+      text = text.replace(URLS, function () { return "x".repeat(urlWeight || 23); })
+        .replace(REMOTE_MENTION, "$1@$2");
+    }
+    return graphemes(text);
+  }
+  function joinNames(names) {
+    return names.length < 2 ? names.join("") : names.slice(0, -1).join(", ") + " and " + names[names.length - 1];
+  }
+
+  function countNetworks(form, body, number, xLength) {
+    var counters = form.querySelectorAll("#compose-networks li[data-network]");
+    if (!counters.length) return;
+    var tight = null;
+    var tightest = Infinity;
+    var over = [];
+    var fits = [];
+    var xOver = false;
+    counters.forEach(function (li) {
+      var network = li.getAttribute("data-network");
+      var limit = parseInt(li.getAttribute("data-limit"), 10);
+      var length = network === "x" ? xLength : networkLength(
+        network,
+        composeText(body, li.getAttribute("data-hashtag") || "", number),
+        parseInt(li.getAttribute("data-url-weight") || "23", 10)
+      );
+      var left = limit - length;
+      var name = li.querySelector(".net-badge").textContent;
+      li.querySelector(".net-count").textContent = length + " / " + limit + (left < 0 ? " — " + (-left) + " over" : "");
+      li.classList.toggle("over", left < 0);
+      li.classList.remove("binding");
+      if (left < tightest) { tightest = left; tight = li; }
+      if (network === "x") xOver = left < 0;
+      (left < 0 ? over : fits).push(name);
+    });
+    if (tight) {
+      tight.classList.add("binding");
+      tight.querySelector(".net-count").textContent += " (the limit that binds)";
+    }
+    var note = form.querySelector("#compose-networks .net-too-long");
+    var tooLong = over.filter(function (name) { return name !== "X"; });
+    if (!note) return;
+    note.hidden = xOver || !tooLong.length || !body.replace(EDGES, "");
+    note.textContent = note.hidden ? "" : "Too long for " + joinNames(tooLong) + ": it will post to " + joinNames(fits) + " only.";
   }
 
   document.addEventListener("input", function (event) {

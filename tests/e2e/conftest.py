@@ -201,6 +201,9 @@ def jamhost_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
         LIVE_RESYNC_INTERVAL="2",
         UVICORN_LOG_LEVEL="warning",
         PYTHONUNBUFFERED="1",
+        # Offered, though nothing is linked unless a test links it (no network is called).
+        BLUESKY_ENABLED="true",
+        MASTODON_ENABLED="true",
     )
     base_db = os.environ.get("DATABASE_URL", "")
     redis_url = os.environ.get("REDIS_URL", "")

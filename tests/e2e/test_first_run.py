@@ -27,7 +27,7 @@ ROOM = "/jams/demo-remote-work-jam/live/"
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`make run`: DEBUG on, a SQLite file, no REDIS_URL, DEMO_REPLAY on, the demo jam
-on three networks."""
+    on three networks."""
     keep = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV"}
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.update(

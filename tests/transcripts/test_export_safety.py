@@ -166,4 +166,7 @@ def test_imported_links_and_pictures_keep_only_what_a_page_may_load(
     html = b"".join(page.streaming_content).decode()
     assert "evil.example" not in html and "pbs.twimg.com/profile_images/1/ann_normal.jpg" in html
     csp = page["Content-Security-Policy"]
-    assert "img-src 'self' data: https://pbs.twimg.com https://abs.twimg.com;" in csp
+    assert (
+        "img-src 'self' data: https://pbs.twimg.com https://abs.twimg.com https://cdn.bsky.app;"
+        in csp
+    )

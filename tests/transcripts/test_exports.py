@@ -12,7 +12,7 @@ import pytest
 
 from jamhost.jams.models import Jam
 from jamhost.posts.models import Post, PostStatus
-from jamhost.transcripts.exports import CSV_COLUMNS
+from jamhost.transcripts.exports import EXPORT_CSV_COLUMNS
 from jamhost.transcripts.services import jam_archive
 from tests.factories import live_jam
 from tests.transcripts.conftest import HIDDEN_TEXT, PENDING_TEXT
@@ -55,7 +55,7 @@ def test_csv_parses_back_to_the_visible_posts(client: Any, archived: Jam) -> Non
     assert response.content.count(b"\xef\xbb\xbf") == 1
     assert "Emoji 🎉 and ünïcode" in body
     rows = list(csv.DictReader(io.StringIO(body, newline="")))
-    assert tuple(rows[0].keys()) == CSV_COLUMNS
+    assert tuple(rows[0].keys()) == EXPORT_CSV_COLUMNS
     posts = visible_posts(archived)
     assert [int(r["seq"]) for r in rows] == [p.seq for p in posts]
     for row, post in zip(rows, posts, strict=True):

@@ -258,7 +258,10 @@ def test_x_search_json_imports_with_roles_and_questions(
     assert posts[1].text == "A1: whatever was cheapest & <$50 #PodChat"
     assert posts[2].text == "A1: Use a pop filter https://ex.org/pop #PodChat"
     rows = csv_of(client, jam).splitlines()
-    assert rows[3].endswith(",x,https://x.com/ann/status/1900000000000000003,false,false,")
+    assert rows[3].endswith(
+        ",x,https://x.com/ann/status/1900000000000000003,false,false,"
+        ",x,https://x.com/ann/status/1900000000000000003"
+    )
 
 
 def test_x_json_problems_carry_line_numbers(tmp_path: Path, db: Any) -> None:

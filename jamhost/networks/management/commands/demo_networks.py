@@ -32,8 +32,7 @@ BLUESKY = [
         "did:plc:demoluis",
         "luis.bsky.social",
         "Luis Ortega",
-        "Joining from Bluesky! A2: a team wiki nobody is afraid to edit. "
-        "#JamhostDemo",
+        "Joining from Bluesky! A2: a team wiki nobody is afraid to edit. #JamhostDemo",
     ),
 ]
 MASTODON = [
