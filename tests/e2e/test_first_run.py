@@ -90,6 +90,12 @@ def test_first_run_shows_a_live_jam_with_the_recording_playing(
         # Screen readers hear new posts politely, without losing their place.
         expect(viewer.locator("#stream")).to_have_attribute("aria-live", "polite")
         expect(viewer.locator("#stream")).to_have_attribute("role", "log")
+        # The demo jam runs on three networks: posts from each carry its badge and link.
+        for network, label in (("x", "X"), ("bluesky", "Bluesky"), ("mastodon", "Mastodon")):
+            badge = viewer.locator(f"#stream article.post .net-badge.net-{network}").first
+            expect(badge).to_have_text(label)
+        origin = viewer.locator("#stream article.post:has(.net-bluesky) a.net-origin").first
+        assert (origin.get_attribute("href") or "").startswith("https://bsky.app/profile/")
         before = viewer.locator("#stream article.post").count()
         # The recording plays: its first posts arrive within seconds, without a reload.
         expect(viewer.locator("#stream article.post")).not_to_have_count(before, timeout=30_000)
