@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from jamhost.jams.models import Jam, JamStatus
 from jamhost.networks.accounts import XAccountRevoked, x_access_token
-from jamhost.networks.models import IngestCursor
+from jamhost.networks.models import IngestCursor, JamNetwork, Network
 from jamhost.networks.tweets import TWEET_ID, PollResult, page_store
 from jamhost.networks.usage import usage_record
 from jamhost.networks.x import client as x
@@ -198,11 +198,28 @@ def ingest_window(*, now: datetime) -> list[int]:
     return sorted(ids)
 
 
+def x_disabled_jams(jam_ids: list[int]) -> set[int]:
+    """Of these jams, those whose host turned X off (a jam without an X row runs on X)."""
+    return set(
+        JamNetwork.objects.filter(
+            jam_id__in=jam_ids, network=Network.X, enabled=False
+        ).values_list("jam_id", flat=True)
+    )
+
+
+def x_window(*, now: datetime) -> list[int]:
+    """The jams in the ingest window that run on X."""
+    jam_ids = ingest_window(now=now)
+    off = x_disabled_jams(jam_ids)
+    return [jam_id for jam_id in jam_ids if jam_id not in off]
+
+
 def ingest_due(*, now: datetime) -> list[int]:
-    """Jams in the window whose next poll is due."""
+    """Jams on X in the window whose next poll is due."""
     due = []
-    cursors = {c.jam_id: c for c in IngestCursor.objects.filter(jam_id__in=ingest_window(now=now))}
-    for jam_id in ingest_window(now=now):
+    window = x_window(now=now)
+    cursors = {c.jam_id: c for c in IngestCursor.objects.filter(jam_id__in=window)}
+    for jam_id in window:
         cursor = cursors.get(jam_id)
         if cursor is None or cursor.next_poll_at is None or cursor.next_poll_at <= now:
             due.append(jam_id)

@@ -43,7 +43,7 @@ from jamhost.jams.x_text import text_has_url
 from jamhost.live.publish import post_changed_on_commit
 from jamhost.networks.accounts import XAccountRevoked, x_access_token, x_account_mark_revoked
 from jamhost.networks.lookup import own_post_on_x
-from jamhost.networks.models import Publication, XAccount
+from jamhost.networks.models import JamNetwork, Network, Publication, XAccount
 from jamhost.networks.usage import usage_record
 from jamhost.networks.x import client as x
 from jamhost.posts.models import NetworkStatus, Post, PostStatus, Source
@@ -74,6 +74,11 @@ def publication_enqueue(*, post: Post) -> None:
     """Start publishing a queued post once the current transaction commits. A post that
     moderation holds (pending or hidden) waits as "held" until it is shown."""
     if post.network_status != NetworkStatus.QUEUED:
+        return
+    if JamNetwork.objects.filter(jam_id=post.jam_id, network=Network.X, enabled=False).exists():
+        # The host runs this jam without X: the post stays here (and on its other networks).
+        Post.objects.filter(pk=post.pk).update(network_status=NetworkStatus.LOCAL)
+        post.network_status = NetworkStatus.LOCAL
         return
     if post.status != PostStatus.VISIBLE:
         Post.objects.filter(pk=post.pk).update(network_status=NetworkStatus.HELD)

@@ -20,7 +20,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from jamhost.jams.models import Jam
-from jamhost.networks.ingest import ingest_query, ingest_window
+from jamhost.networks.ingest import ingest_query, x_window
 from jamhost.networks.tweets import PollResult, page_context, tweet_upsert
 from jamhost.networks.usage import usage_record
 from jamhost.networks.x import client as x
@@ -42,7 +42,7 @@ def stream_rules_sync(*, now: datetime | None = None) -> dict[str, str]:
     now = now or timezone.now()
     wanted = {
         f"{TAG_PREFIX}{jam.pk}": ingest_query(jam)
-        for jam in Jam.objects.filter(pk__in=ingest_window(now=now))
+        for jam in Jam.objects.filter(pk__in=x_window(now=now))
     }
     client = _stream_client()
     existing = x.call(client.get_rules).data or []
