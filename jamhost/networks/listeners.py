@@ -57,6 +57,8 @@ REWIND_US = 5_000_000
 # Without a stored post, the position is saved at most this often (a quiet tag on a busy
 # network would otherwise write for every deletion Jetstream sends).
 POSITION_EVERY = 5.0
+# How often a listener's thread drops a database connection gone stale (a restart).
+CONNECTION_CHECK_EVERY = 10.0
 PROFILES_MAX = 2000
 STOP_WAIT = 5.0
 
@@ -115,12 +117,14 @@ class Listeners:
         self.mastodon_retry = mastodon_retry
         self.lock = threading.Lock()
         self.bluesky: dict[str, list[int]] = {}  # tag -> Bluesky route ids
+        self.bluesky_jams: dict[int, int] = {}  # Bluesky route id -> its jam's id
         self.jetstream: _Jetstream | None = None
         self.mastodon: dict[int, _MastodonStream] = {}
         self._refused: set[str] = set()  # Mastodon tokens a stream answered 401/403 to
         self._profiles: OrderedDict[str, RemoteAuthor] = OrderedDict()
         self._reader: LinkedAccount | None = None
         self._saved_at = 0.0
+        self._checked_at = 0.0
 
     # The routes ------------------------------------------------------------------------
 
@@ -146,18 +150,19 @@ class Listeners:
         for route in routes:
             by_tag.setdefault(route_tag(route), []).append(route.pk)
             NetworkCursor.objects.get_or_create(route_id=route.pk)
+        jams = {r.pk: r.jam_id for r in routes}
+        self._reader = next((a for r in routes if (a := reader_account(r)) is not None), None)
         tags = frozenset(by_tag)
         running = self.jetstream
         if running is not None and running.tags == tags and _alive(running.thread):
             with self.lock:
-                self.bluesky = by_tag
+                self.bluesky, self.bluesky_jams = by_tag, jams
             return
         self._jetstream_stop(time.monotonic() + STOP_WAIT)
         with self.lock:
-            self.bluesky = by_tag
+            self.bluesky, self.bluesky_jams = by_tag, jams
         if not tags:
             return
-        self._reader = next((a for r in routes if (a := reader_account(r)) is not None), None)
         route_ids = frozenset(r.pk for r in routes)
         self._jetstream_start(tags, route_ids, self._resume_at(route_ids))
 
@@ -214,9 +219,10 @@ class Listeners:
         if isinstance(event, Skipped):
             log.info("Jetstream: skipped a message: %s", event.reason)
             return
-        changed = False
         try:
-            close_old_connections()  # a long-lived thread: drop a connection gone stale
+            if time.monotonic() - self._checked_at >= CONNECTION_CHECK_EVERY:
+                close_old_connections()  # a long-lived thread: drop a connection gone stale
+                self._checked_at = time.monotonic()
             if isinstance(event, RemotePost):
                 changed = self._bluesky_store(event)
             else:
@@ -224,6 +230,7 @@ class Listeners:
             self._position_save(time_us, now=changed)
         except Exception:
             log.exception("Jetstream: %s could not be stored", event.remote_id[:80])
+            connections.close_all()  # the next event starts on a fresh connection
 
     def _bluesky_store(self, post: RemotePost) -> bool:
         with self.lock:
@@ -243,20 +250,23 @@ class Listeners:
 
     def _bluesky_delete(self, deletion: RemoteDeletion) -> bool:
         with self.lock:
-            ids = {i for route_ids in self.bluesky.values() for i in route_ids}
-        routes = list(JamNetwork.objects.filter(pk__in=ids).order_by("pk"))
+            jams = dict(self.bluesky_jams)
+        if not jams:
+            return False
         # Jetstream sends every deletion on Bluesky: one query finds the jams that have it.
         holding = set(
             Post.objects.filter(
-                jam_id__in={r.jam_id for r in routes},
+                jam_id__in=set(jams.values()),
                 source=Network.BLUESKY,
                 external_id=deletion.remote_id,
             ).values_list("jam_id", flat=True)
         )
+        if not holding:
+            return False
         result = StoreResult()
-        for route in routes:
-            if route.jam_id in holding:
-                remote_delete(route, deletion, result)
+        routes = [route_id for route_id, jam_id in jams.items() if jam_id in holding]
+        for route in JamNetwork.objects.filter(pk__in=routes).order_by("pk"):
+            remote_delete(route, deletion, result)
         return result.deleted > 0
 
     def _position_save(self, time_us: int, *, now: bool) -> None:
@@ -264,7 +274,7 @@ class Listeners:
         if not now and moment - self._saved_at < POSITION_EVERY:
             return
         with self.lock:
-            ids = {i for route_ids in self.bluesky.values() for i in route_ids}
+            ids = list(self.bluesky_jams)
         NetworkCursor.objects.filter(route_id__in=ids).update(stream_position=str(time_us))
         self._saved_at = moment
 

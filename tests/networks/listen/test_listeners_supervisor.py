@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from jamhost.asgi import application
@@ -98,6 +99,7 @@ def test_the_command_listens_until_sigterm_and_leaves_the_handlers_as_it_found_t
             wait_for(lambda: len(stored(jam, BSKY, uri)) == 1)
             stored_ids.append(stored(jam, BSKY, uri)[0].pk)
         finally:
+            connection.close()
             os.kill(os.getpid(), signal.SIGTERM)
 
     driver = threading.Thread(target=drive, daemon=True)
