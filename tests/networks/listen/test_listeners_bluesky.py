@@ -13,6 +13,7 @@ from jamhost.networks.models import Network, NetworkCursor
 from jamhost.posts.models import Post, PostStatus
 from tests.factories import live_jam
 from tests.networks.listen.support import route_add, stored, wait_for
+from testservers.bluesky.wire import cid_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(90)]
 BSKY = Network.BLUESKY
@@ -135,4 +136,41 @@ def test_garbage_on_the_stream_is_logged_and_later_posts_still_arrive(bsky, supe
     assert "skipped a message: the message is not JSON" in logged
     assert "skipped a message: a message without time_us" in logged
     assert "its record is not an app.bsky.feed.post record" in logged
+    assert Post.objects.filter(jam=jam, source=BSKY).count() == 1
+
+
+def test_an_edit_over_jetstream_updates_the_post_in_place(bsky, supervisor):
+    jam, _, tag = bluesky_jam()
+    alice = bsky.account_add("alice.test")
+    supervisor()
+    wait_for(lambda: bool(bsky.subscribers))
+    uri = bsky.post_add(alice, f"A1: first words #{tag}", tags=[tag])
+    wait_for(lambda: len(stored(jam, BSKY, uri)) == 1)
+    seq = stored(jam, BSKY, uri)[0].seq
+    with bsky.lock:
+        post = bsky.posts[uri]
+        record = {**post["record"], "text": f"A1: better words #{tag}"}
+        record["facets"][0]["index"] = {
+            "byteStart": record["text"].index("#"),
+            "byteEnd": len(record["text"].encode()),
+        }
+        post["record"] = record
+    bsky.event_add(
+        {
+            "did": alice,
+            "time_us": bsky.next_us(),
+            "kind": "commit",
+            "commit": {
+                "rev": "3n3qfncx2no2c",
+                "operation": "update",
+                "collection": "app.bsky.feed.post",
+                "rkey": post["rkey"],
+                "record": record,
+                "cid": cid_for(record),
+            },
+        }
+    )
+    wait_for(lambda: stored(jam, BSKY, uri)[0].text == f"A1: better words #{tag}")
+    edited = stored(jam, BSKY, uri)[0]
+    assert (edited.seq, edited.edited_at is not None) == (seq, True)
     assert Post.objects.filter(jam=jam, source=BSKY).count() == 1
