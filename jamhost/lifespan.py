@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -88,6 +89,18 @@ async def demo_replay_forever() -> None:
     await recording_replay_async(slug=DEMO_SLUG, recording=recording, loop=True)
 
 
+def listeners_start() -> tuple[threading.Thread, threading.Event] | None:
+    """Live delivery from Jetstream and Mastodon's streams (networks.listeners) on a thread
+    of the embedded server, when either is configured (production runs `networks_listen`)."""
+    from jamhost.networks.listeners import listeners_thread, listening_configured
+
+    if not listening_configured():
+        return None
+    stop = threading.Event()
+    log.info("listening to Jetstream and Mastodon streams in this process")
+    return listeners_thread(stop=stop), stop
+
+
 async def lifespan(
     receive: Callable[[], Awaitable[dict[str, Any]]],
     send: Callable[[dict[str, Any]], Awaitable[None]],
@@ -95,6 +108,7 @@ async def lifespan(
     sweeper: asyncio.Task[None] | None = None
     networks: asyncio.Task[None] | None = None
     demo: asyncio.Task[None] | None = None
+    listeners: tuple[threading.Thread, threading.Event] | None = None
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
@@ -107,6 +121,8 @@ async def lifespan(
                     networks = asyncio.get_running_loop().create_task(
                         networks_forever(settings.SWEEP_INTERVAL)
                     )
+            if settings.EMBEDDED:
+                listeners = listeners_start()
             if settings.DEMO_REPLAY:
                 demo = asyncio.get_running_loop().create_task(demo_replay_forever())
                 log.info("replaying the recorded demo jam into the demo jam")
@@ -117,6 +133,10 @@ async def lifespan(
                     task.cancel()
                     with contextlib.suppress(BaseException):
                         await task
+            if listeners is not None:
+                thread, stop = listeners
+                stop.set()
+                await asyncio.to_thread(thread.join, 10.0)
             if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
                 # This process's "live" gauges (open sockets) leave the sums with it.
                 from prometheus_client import multiprocess
