@@ -201,9 +201,9 @@ def ingest_window(*, now: datetime) -> list[int]:
 def x_disabled_jams(jam_ids: list[int]) -> set[int]:
     """Of these jams, those whose host turned X off (a jam without an X row runs on X)."""
     return set(
-        JamNetwork.objects.filter(
-            jam_id__in=jam_ids, network=Network.X, enabled=False
-        ).values_list("jam_id", flat=True)
+        JamNetwork.objects.filter(jam_id__in=jam_ids, network=Network.X, enabled=False).values_list(
+            "jam_id", flat=True
+        )
     )
 
 
