@@ -71,7 +71,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the session's user read by a prepared query (jamhost/sessions.py).
+    "jamhost.sessions.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -314,6 +315,8 @@ RATE_LOGIN_ADDRESS = env_str("RATE_LOGIN_ADDRESS", "30/300")
 # Poll votes (and changes of vote) per signed-in person: each one reaches every screen.
 RATE_POLL_VOTE_USER = env_str("RATE_POLL_VOTE_USER", "10/60")
 
+# Django's database sessions, read by a prepared query (jamhost/sessions.py).
+SESSION_ENGINE = "jamhost.sessions"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
