@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> None:
         argv = [
             "valgrind",
             "--tool=callgrind",
-            "--collect-atstart=no",
+            "--instr-atstart=no",
             f"--callgrind-out-file={run_dir / 'callgrind.out.%p'}",
             *argv,
         ]
@@ -236,6 +236,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.profile:
             profiler = py_spy(args, run_dir, max(pids, key=lambda p: cpu_seconds([p])))
         if args.instructions:
+            callgrind_control(run_dir, "--zero", pids)
             callgrind_control(run_dir, "--instr=on", pids)
         cpu_before = cpu_seconds(pids)
         seconds = asyncio.run(posting.run(args.posts, args.concurrency))
@@ -310,9 +311,8 @@ def instructions_report(run_dir: Path, posts: int) -> None:
     total = 0
     for path in run_dir.glob("callgrind.out.*"):
         for line in path.read_text(errors="replace").splitlines():
-            if line.startswith("summary:") or line.startswith("totals:"):
+            if line.startswith("totals:"):  # "summary:" stays 0 after a --zero
                 total += int(line.split()[1])
-                break
     print(f"instructions: {total / posts / 1e6:.2f} M per POST (callgrind, every thread)")
 
 
