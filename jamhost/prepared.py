@@ -11,6 +11,7 @@ executes: the same SQL, the same rows, the same model instances as the queryset 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -72,12 +73,13 @@ class Prepared(Generic[M]):
     def __init__(self, build: Callable[..., QuerySet[M, Any]], *values: Value) -> None:
         self.build = build
         self.values = values
-        self._compiled: dict[tuple[str, int], _Compiled] = {}
+        # Per connection object (each thread has its own; a process has a fixed set: its
+        # request lanes, Channels' database thread), keyed weakly by its operations.
+        self._compiled: weakref.WeakKeyDictionary[Any, _Compiled] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     def _compile(self, connection: Any) -> _Compiled:
-        # Per connection object: settings (and so the SQL) may differ between aliases.
-        key = (connection.alias, id(connection.ops))
+        key = connection.ops
         compiled = self._compiled.get(key)
         if compiled is not None:
             return compiled
@@ -157,13 +159,15 @@ class PreparedInsert(Generic[M]):
 
     def __init__(self, model: type[M]) -> None:
         self.model = model
-        self._compiled: dict[tuple[str, int], _CompiledInsert | None] = {}
+        self._compiled: weakref.WeakKeyDictionary[Any, _CompiledInsert | None] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
 
     def _compile(self, connection: Any) -> _CompiledInsert | None:
         """The INSERT for this connection, compiled for a blank instance: with plain
         values (not expressions) the statement has one "%s" per field whatever they are."""
-        key = (connection.alias, id(connection.ops))
+        key = connection.ops  # as Prepared: per connection object, held weakly
         if key in self._compiled:
             return self._compiled[key]
         from django.db.models.sql import InsertQuery
