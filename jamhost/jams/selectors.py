@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from jamhost.jams.models import Invite, Jam, JamStatus, Membership, Question, Role
+from jamhost.prepared import Prepared, text
 
 # Released questions per (jam, header rev): every compose box answer lists them, and
 # they change only when a question is released, which takes a new header rev (a
@@ -18,6 +19,15 @@ from jamhost.jams.models import Invite, Jam, JamStatus, Membership, Question, Ro
 _RELEASED_KEEP = 256
 _released: LRUCache[tuple[int, Any, int], list[Question]] = LRUCache(maxsize=_RELEASED_KEEP)
 _released_lock = threading.Lock()  # read from several request threads at once
+
+
+_JAM_BY_SLUG: Prepared[Jam] = Prepared(lambda slug: Jam.objects.filter(slug=slug)[:1], text(0))
+
+
+def jam_by_slug(slug: str) -> Jam | None:
+    """The jam with this slug (its own row only), or None. Every compose POST reads it:
+    compiled once (jamhost.prepared)."""
+    return _JAM_BY_SLUG.first(slug)
 
 
 def released_of(questions: Iterable[Question]) -> list[Question]:

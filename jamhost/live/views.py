@@ -19,7 +19,8 @@ from jamhost.jams import lifecycle, run_sheet
 from jamhost.jams.forms import zone_from_name
 from jamhost.jams.models import Jam, JamStatus, Role
 from jamhost.jams.permissions import can_edit, can_moderate, can_view, jam_role
-from jamhost.jams.selectors import questions_released
+from jamhost.jams.selectors import jam_by_slug, questions_released
+from jamhost.live.compose_box import render_compose_box
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text
 from jamhost.posts.render import VIEWER, render_header
 from jamhost.posts.selectors import (
@@ -101,7 +102,9 @@ def _choice(request: HttpRequest) -> int | str | None:
 
 @require_POST
 def compose(request: HttpRequest, slug: str) -> HttpResponse:
-    jam = get_object_or_404(Jam, slug=slug)
+    jam = jam_by_slug(slug)
+    if jam is None:
+        raise Http404("No Jam matches the given query.")
     if not request.user.is_authenticated:
         # The box is shown only to people who are logged in, so this is a session that
         # expired while the room was open: log in again and come back to the room.
@@ -158,7 +161,7 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
             # The box adds it to the texts it warns about (the room page listed the rest).
             sent_to_x=post.text if post.network_status in SENT_TO_X else "",
         )
-        return render(request, "live/_compose.html", context)
+        return render_compose_box(request, context)
     if sent.stored_before:
         messages.info(request, ALREADY_POSTED)
     return redirect("live:room", slug=jam.slug)

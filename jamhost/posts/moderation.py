@@ -32,6 +32,7 @@ from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import Jam, JamStatus
 from jamhost.jams.permissions import can_moderate
 from jamhost.posts.models import AuditEntry, Block, Post
+from jamhost.prepared import Prepared, integer, text
 
 # The reason status_for_new_post gives a blocked author's post; unblocking restores
 # exactly the posts hidden for this reason, not ones a moderator hid by hand.
@@ -53,9 +54,17 @@ class Outcome:
     post: Post | None = None
 
 
+_BLOCK: Prepared[Block] = Prepared(
+    lambda jam_id, key: Block.objects.filter(jam_id=jam_id, author_key=key).values_list("id")[:1],
+    integer(0),
+    text(1),
+)
+
+
 def author_is_blocked(*, jam: Jam, author_key: str) -> bool:
-    """True when the author is blocked in this jam."""
-    return Block.objects.filter(jam_id=jam.pk, author_key=author_key).exists()
+    """True when the author is blocked in this jam (read on every new post: compiled once,
+    jamhost.prepared)."""
+    return _BLOCK.row(jam.pk, author_key) is not None
 
 
 # Shared steps ------------------------------------------------------------------------

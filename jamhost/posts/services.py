@@ -30,8 +30,10 @@ from jamhost.posts.models import (
     app_author_key,
 )
 from jamhost.posts.moderation import BLOCKED_REASON, author_is_blocked
+from jamhost.prepared import PreparedInsert
 
 MAX_BODY_CHARS = 4000
+_POST_INSERT: PreparedInsert[Post] = PreparedInsert(Post)
 AUTO = "auto"
 
 
@@ -140,7 +142,7 @@ def post_insert(
         jam.last_seq, jam.rev = seq, rev
         if header_changed:
             jam.header_rev = rev
-        post = Post.objects.create(
+        post = Post(
             jam=jam,
             seq=seq,
             rev=rev,
@@ -169,6 +171,7 @@ def post_insert(
             remote_url=remote_url[:500],
             author_url=author_url[:500],
         )
+        _POST_INSERT.save(post)  # Post.objects.create's INSERT, compiled once
         events.send_on_commit(
             events.PostChanged(post=post, rev=post.rev, header_jam=jam if header_changed else None)
         )
