@@ -216,9 +216,12 @@ def _settle(delivery: Delivery, **fields: Any) -> None:
         post_network_set(delivery.post_id, elsewhere=deliveries_summary(delivery.post_id))
 
 
-def _later(delivery: Delivery, *, when: datetime, reason: str) -> str:
+def _later(delivery: Delivery, *, when: datetime, reason: str, counted: bool = True) -> str:
+    """Try again at `when`; an attempt the network did not act on (a 429, a token to
+    renew) is not one of the MAX_ATTEMPTS."""
     note = f"{reason}; trying again at {when:%H:%M:%S} UTC"[:300]
-    _settle(delivery, next_attempt_at=when, error=note)
+    fields: dict[str, Any] = {} if counted else {"attempts": max(delivery.attempts - 1, 0)}
+    _settle(delivery, next_attempt_at=when, error=note, **fields)
     log.info("delivery %s not published yet: %s", delivery.pk, note)
     return "retry"
 
@@ -254,7 +257,10 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
         )
     except RemoteRateLimited as exc:
         return _later(
-            delivery, when=max(now, min(exc.reset_at, now + MAX_RATE_WAIT)), reason=exc.reason
+            delivery,
+            when=max(now, min(exc.reset_at, now + MAX_RATE_WAIT)),
+            reason=exc.reason,
+            counted=False,
         )
     except RemoteExpired as exc:
         return _later(delivery, when=now, reason=exc.reason)

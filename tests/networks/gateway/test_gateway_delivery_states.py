@@ -1,0 +1,138 @@
+"""Deliveries that wait: a rate limit's reset, a Bluesky token that expired or was revoked,
+a post held by moderation, and the questions the host's poster account sends."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from jamhost.jams import run_sheet
+from jamhost.jams.models import ModerationMode
+from jamhost.networks.deliveries import deliveries_due
+from jamhost.networks.models import Delivery, DeliveryStatus
+from jamhost.networks.sweep import networks_sweep
+from jamhost.posts.models import Post, PostStatus
+from jamhost.posts.post_moderation import post_approve, post_hide
+from tests.factories import MembershipFactory, UserFactory, live_jam
+
+from .conftest import link_bluesky, link_mastodon, routes
+from .test_gateway_publishing import bluesky_texts, compose, mastodon_texts
+
+pytestmark = pytest.mark.django_db
+
+
+def _delivery(post: Post, network: str) -> Delivery:
+    return Delivery.objects.select_related("account").get(post=post, route__network=network)
+
+
+def test_429_waits_until_the_reset(networks: Any, django_capture_on_commit_callbacks: Any) -> None:
+    bsky, masto = networks
+    jam = live_jam()
+    routes(jam, bsky, masto)
+    link_bluesky(bsky, jam.host)
+    bsky.fault_next("com.atproto.repo.createRecord", "429", reset_in=120)
+    post = compose(jam, jam.host, "rate limited", django_capture_on_commit_callbacks)
+
+    blue = _delivery(post, "bluesky")
+    assert blue.status == DeliveryStatus.QUEUED and "trying again at" in blue.error
+    wait = (blue.next_attempt_at - timezone.now()).total_seconds()
+    assert 100 < wait <= 121, wait
+    assert blue.pk not in deliveries_due(now=timezone.now())
+    later = timezone.now() + timedelta(seconds=125)
+    assert deliveries_due(now=later) == [blue.pk]
+    networks_sweep(now=later)
+    blue.refresh_from_db()
+    assert blue.status == DeliveryStatus.PUBLISHED and len(bsky.posts) == 1
+    # A wait for a rate limit is not one of the bounded attempts.
+    assert blue.attempts == 1
+
+
+def test_an_expired_bluesky_token_is_refreshed_without_asking(
+    networks: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    bsky, masto = networks
+    jam = live_jam()
+    routes(jam, bsky, masto)
+    account = link_bluesky(bsky, jam.host)
+    old = account.access_token
+    bsky.tokens_expire(account.remote_id)
+    post = compose(jam, jam.host, "fresh tokens", django_capture_on_commit_callbacks)
+
+    assert _delivery(post, "bluesky").status == DeliveryStatus.PUBLISHED
+    assert bluesky_texts(bsky, account.remote_id) == [post.text]
+    account.refresh_from_db()
+    assert account.access_token != old and account.revoked_at is None
+
+
+def test_a_revoked_bluesky_account_is_marked_and_asks_to_link_again(
+    networks: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    bsky, masto = networks
+    jam = live_jam()
+    routes(jam, bsky, masto)
+    account = link_bluesky(bsky, jam.host)
+    bsky.tokens_revoke(account.remote_id)
+    bsky.accounts[account.remote_id]["password"] = "another-app-password"  # revoked too
+    post = compose(jam, jam.host, "revoked", django_capture_on_commit_callbacks)
+
+    blue = _delivery(post, "bluesky")
+    assert blue.status == DeliveryStatus.FAILED
+    assert "Link your Bluesky account again" in blue.error
+    account.refresh_from_db()
+    assert account.revoked_at is not None
+    assert bsky.posts == {}
+
+
+def test_a_pending_post_is_held_until_approved_a_hidden_one_never_goes(
+    networks: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    bsky, masto = networks
+    jam = live_jam(moderation_mode=ModerationMode.PRE)
+    routes(jam, bsky, masto)
+    fan = UserFactory(username="fan")
+    link_bluesky(bsky, fan)
+    link_mastodon(masto, fan)
+    moderator = UserFactory()
+    MembershipFactory(jam=jam, user=moderator, role="moderator")
+
+    post = compose(jam, fan, "please approve me", django_capture_on_commit_callbacks)
+    hidden = compose(jam, fan, "please hide me", django_capture_on_commit_callbacks)
+    assert post.status == PostStatus.PENDING
+    for network in ("bluesky", "mastodon"):
+        assert _delivery(post, network).status == DeliveryStatus.HELD
+        assert post.elsewhere[network]["status"] == "held"
+    assert bsky.posts == {} and masto.statuses == {}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_hide(jam=jam, actor=moderator, post_id=hidden.pk, reason="off-topic")
+        post_approve(jam=jam, actor=moderator, post_id=post.pk)
+    for network in ("bluesky", "mastodon"):
+        assert _delivery(post, network).status == DeliveryStatus.PUBLISHED
+        assert _delivery(hidden, network).status == DeliveryStatus.HELD
+    networks_sweep(now=timezone.now() + timedelta(hours=1))
+    assert len(bsky.posts) == 1 and mastodon_texts(masto, "fan") == [post.text]
+
+
+def test_a_released_question_goes_out_from_the_routes_poster(
+    networks: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    bsky, masto = networks
+    jam = live_jam(released=0)
+    blue, mast = routes(jam, bsky, masto)
+    poster = UserFactory(username="jamaccount")
+    blue.poster = link_bluesky(bsky, poster)
+    blue.save()
+    mast.poster = link_mastodon(masto, poster)
+    mast.save()
+    link_bluesky(bsky, jam.host)  # the host's own account does not send questions
+    question = jam.questions.get(number=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_sheet.question_release(question=question)
+    post = Post.objects.get(jam=jam, question=question, kind="question")
+
+    assert bluesky_texts(bsky, blue.poster.remote_id) == [post.text]
+    assert mastodon_texts(masto, "jamaccount") == [post.text]
+    assert post.text.startswith("Q1: ")
