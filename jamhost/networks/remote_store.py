@@ -225,11 +225,30 @@ def remote_delete(route: JamNetwork, deletion: RemoteDeletion, result: StoreResu
     result.deleted += 1
 
 
+def _threaded(posts: list[RemotePost]) -> list[RemotePost]:
+    """Oldest first, each post after the one it replies to when both are in the page."""
+    by_id = {p.remote_id: p for p in posts}
+    ordered: list[RemotePost] = []
+    placed: set[str] = set()
+    for remote in sorted(posts, key=lambda p: p.created_at):
+        chain = []
+        while remote.remote_id not in placed:
+            chain.append(remote)
+            placed.add(remote.remote_id)
+            parent = by_id.get(remote.reply_to)
+            if parent is None:
+                break
+            remote = parent
+        ordered.extend(reversed(chain))
+    return ordered
+
+
 def page_store(
     route: JamNetwork, posts: list[RemotePost], deletions: list[RemoteDeletion], result: StoreResult
 ) -> None:
-    """Store one page (oldest first, so seq follows time), then its deletions."""
-    for remote in sorted(posts, key=lambda p: p.created_at):
+    """Store one page (oldest first, so seq follows time, and a reply after the post it
+    answers even when their times tie or disagree), then its deletions."""
+    for remote in _threaded(posts):
         try:
             remote_upsert(route, remote, result)
         except DataError as exc:
