@@ -76,6 +76,15 @@ def reader_account(route: JamNetwork) -> LinkedAccount | None:
     )
 
 
+def _newer(a: str, b: str) -> str:
+    """The later of two positions: ids compared as numbers, times as ISO strings."""
+    if not a or not b:
+        return a or b
+    if a.isdigit() and b.isdigit():
+        return a if int(a) >= int(b) else b
+    return max(a, b)
+
+
 def _interval(page: RemotePage | None, now: datetime) -> float:
     floor = max(settings.SWEEP_INTERVAL, 1.0)
     if page is None or page.rate_remaining is None or page.rate_reset_at is None:
@@ -109,8 +118,11 @@ def route_poll(*, route_id: int, now: datetime | None = None) -> RoutePoll:
             cursor.reads += page.reads or len(page.posts)
             result.skipped.extend(page.skipped)
             page_store(route, page.posts, page.deleted, result)
-            if not cursor.next_page and page.newest:
-                cursor.pending_newest = page.newest[:300]  # the first page: its newest
+            if page.newest:
+                # The newest of every page: Bluesky's first page holds it, Mastodon's
+                # min_id paging walks towards newer statuses and its last page does.
+                start = cursor.pending_newest if cursor.next_page else ""
+                cursor.pending_newest = _newer(start, page.newest[:300])
             cursor.lease_until = _lease(now)
             if page.next_page:
                 cursor.next_page = page.next_page[:500]

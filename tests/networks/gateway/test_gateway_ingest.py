@@ -183,3 +183,18 @@ def test_a_members_linked_account_maps_the_post_to_the_member(
         (post,) = stored(jam, source)
         assert post.author == panelist and post.author_role == "panelist"
     assert account.handle == f"pat@{masto.domain}"
+
+
+def test_mastodon_pages_move_since_to_the_newest_status_of_all_pages(
+    networks: Any, jam_on_both: Any
+) -> None:
+    """min_id paging walks towards newer statuses: the last page holds the newest."""
+    _, masto = networks
+    jam, _, mast = jam_on_both
+    dave = masto.account_add("dave")
+    ids = [masto.status_add(dave, f"status {n} {jam.tag}") for n in range(45)]
+    result = route_poll(route_id=mast.pk)
+    assert result.stored == 45 and result.pages == 2
+    assert NetworkCursor.objects.get(route=mast).since == max(ids, key=int)
+    again = route_poll(route_id=mast.pk)
+    assert again.stored == 0
