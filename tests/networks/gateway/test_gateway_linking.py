@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from jamhost.networks.crypto import token_decrypt
 from jamhost.networks.models import LinkedAccount, LinkState, MastodonApp
-from testservers.bluesky.state import APP_PASSWORD
 from tests.factories import UserFactory
+from testservers.bluesky.state import APP_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
