@@ -268,7 +268,8 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
         LinkedAccount.objects.filter(pk=account.pk).update(
             revoked_at=now, revoked_reason=exc.reason[:200]
         )
-        return _fail(delivery, f"Link your {gateway.label} account again ({exc.reason}).")
+        log.warning("delivery %s: account %s refused: %s", delivery.pk, account.pk, exc.reason)
+        return _fail(delivery, f"Link your {gateway.label} account again, then press Retry.")
     except RemoteRefused as exc:
         return _fail(delivery, f"{gateway.label} refused it: {exc.reason}")
     except RemoteError as exc:
@@ -305,7 +306,15 @@ def delivery_retry(*, post: Post, actor: Any, network: str) -> Delivery:
         raise ValidationError("Only a post that failed to reach that network can be retried.")
     account = delivery.account
     if account is None or account.is_revoked:
-        raise ValidationError("The author's account there is not linked. Link it, then retry.")
+        # Linked again since (a new account row, or the same one renewed)?
+        current = LinkedAccount.objects.filter(
+            user_id=post.author_id, revoked_at__isnull=True
+        ).order_by("pk")
+        account = _account_for(post, delivery.route, list(current))
+        if account is None:
+            raise ValidationError("The author's account there is not linked. Link it, then retry.")
+        delivery.account = account
+        Delivery.objects.filter(pk=delivery.pk).update(account=account)
     length = gateway_for(network).count(text_for(post, delivery.route), delivery.route.service)
     if length > gateway_for(network).rules(delivery.route.service).limit:
         raise ValidationError(delivery.error or "It is too long for that network.")

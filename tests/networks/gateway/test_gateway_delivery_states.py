@@ -136,3 +136,45 @@ def test_a_released_question_goes_out_from_the_routes_poster(
     assert bluesky_texts(bsky, blue.poster.remote_id) == [post.text]
     assert mastodon_texts(masto, "jamaccount") == [post.text]
     assert post.text.startswith("Q1: ")
+
+
+def test_gone_sessions_are_made_again_with_the_app_password(
+    networks: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    bsky, masto = networks
+    jam = live_jam()
+    routes(jam, bsky, masto)
+    account = link_bluesky(bsky, jam.host)
+    bsky.tokens_revoke(account.remote_id)  # access and refresh tokens gone, password kept
+    post = compose(jam, jam.host, "a new session", django_capture_on_commit_callbacks)
+
+    assert _delivery(post, "bluesky").status == DeliveryStatus.PUBLISHED
+    assert bluesky_texts(bsky, account.remote_id) == [post.text]
+    account.refresh_from_db()
+    assert account.revoked_at is None
+
+
+def test_retry_after_linking_again_uses_the_new_account(
+    networks: Any, django_capture_on_commit_callbacks: Any, client: Any
+) -> None:
+    bsky, masto = networks
+    jam = live_jam()
+    routes(jam, bsky, masto)
+    account = link_bluesky(bsky, jam.host)
+    bsky.tokens_revoke(account.remote_id)
+    bsky.accounts[account.remote_id]["password"] = "another-app-password"
+    post = compose(jam, jam.host, "link again", django_capture_on_commit_callbacks)
+    assert _delivery(post, "bluesky").status == DeliveryStatus.FAILED
+
+    client.force_login(jam.host)
+    client.post(f"/accounts/linked/{account.pk}/unlink/")
+    linked = client.post(
+        "/accounts/bluesky/connect/",
+        {"handle": account.handle, "app_password": "another-app-password"},
+    )
+    assert linked.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(f"/posts/{post.pk}/bluesky/retry/")
+    assert answer.status_code == 302
+    assert _delivery(post, "bluesky").status == DeliveryStatus.PUBLISHED
+    assert bluesky_texts(bsky, account.remote_id) == [post.text]
