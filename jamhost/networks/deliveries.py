@@ -308,7 +308,7 @@ def delivery_retry(*, post: Post, actor: Any, network: str) -> Delivery:
     if account is None or account.is_revoked:
         # Linked again since (a new account row, or the same one renewed)?
         current = LinkedAccount.objects.filter(
-            user_id=post.author_id, revoked_at__isnull=True
+            user_id=post.author_id or 0, revoked_at__isnull=True
         ).order_by("pk")
         account = _account_for(post, delivery.route, list(current))
         if account is None:
