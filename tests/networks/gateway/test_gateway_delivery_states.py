@@ -11,11 +11,12 @@ from django.utils import timezone
 
 from jamhost.jams import run_sheet
 from jamhost.jams.models import ModerationMode
-from jamhost.networks.deliveries import deliveries_due
+from jamhost.networks.deliveries import deliveries_due, delivery_send
 from jamhost.networks.models import Delivery, DeliveryStatus
 from jamhost.networks.sweep import networks_sweep
 from jamhost.posts.models import Post, PostStatus
 from jamhost.posts.post_moderation import post_approve, post_hide
+from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
 
 from .conftest import link_bluesky, link_mastodon, routes
@@ -178,3 +179,20 @@ def test_retry_after_linking_again_uses_the_new_account(
     assert answer.status_code == 302
     assert _delivery(post, "bluesky").status == DeliveryStatus.PUBLISHED
     assert bluesky_texts(bsky, account.remote_id) == [post.text]
+
+
+def test_a_leased_delivery_is_left_alone_until_its_lease_runs_out(networks: Any) -> None:
+    bsky, masto = networks
+    jam = live_jam()
+    routes(jam, bsky, masto)
+    link_mastodon(masto, jam.host)
+    post = post_compose(jam=jam, user=jam.host, body="one worker at a time")  # no task ran
+    delivery = _delivery(post, "mastodon")
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk).update(lease_until=now + timedelta(seconds=30))
+    assert delivery_send(delivery_id=delivery.pk, now=now) == "skipped"
+    assert deliveries_due(now=now) == []
+    later = now + timedelta(seconds=31)
+    assert deliveries_due(now=later) == [delivery.pk]
+    assert delivery_send(delivery_id=delivery.pk, now=later) == "published"
+    assert mastodon_texts(masto, jam.host.username) == [post.text]

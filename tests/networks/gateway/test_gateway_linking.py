@@ -162,3 +162,21 @@ def test_unlink(networks: Any, client: Any) -> None:
     done = client.post(reverse("networks:unlink", args=[account.pk]), follow=True)
     assert messages_of(done)[0].startswith("Bluesky account @alice.bsky.test unlinked.")
     assert LinkedAccount.objects.count() == 0
+
+
+def test_the_account_page_shows_linked_and_revoked_accounts(networks: Any, client: Any) -> None:
+    bsky, _ = networks
+    bsky.account_add("alice.bsky.test", "Alice")
+    user = UserFactory()
+    client.force_login(user)
+    client.post(
+        reverse("networks:bluesky_connect"),
+        {"handle": "alice.bsky.test", "app_password": APP_PASSWORD},
+        follow=True,
+    )
+    page = client.get(reverse("networks:account")).content.decode()
+    assert "@alice.bsky.test" in page and "Unlink @alice.bsky.test" in page
+    assert "Connect Mastodon" in page and "Connect Bluesky" not in page
+    LinkedAccount.objects.update(revoked_at="2026-01-01T00:00:00Z", revoked_reason="revoked")
+    page = client.get(reverse("networks:account")).content.decode()
+    assert "Bluesky no longer accepts jamhost" in page and "Connect Bluesky" in page
