@@ -101,6 +101,7 @@ def deliveries_plan(*, post: Post) -> list[Delivery]:
         .select_related("poster")
         .order_by("pk")
     )
+    routes = [r for r in routes if gateway_for(r.network).available()]
     if not routes:
         return []
     accounts = list(
@@ -248,6 +249,8 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
         return "held"
     if account is None or account.is_revoked:
         return _fail(delivery, f"Link your {gateway.label} account again, then press Retry.")
+    if not gateway.available():
+        return _fail(delivery, f"{gateway.label} is switched off on this site.")
     if delivery.attempts > MAX_ATTEMPTS:
         return _fail(delivery, f"{gateway.label} did not answer. Press Retry.")
     try:

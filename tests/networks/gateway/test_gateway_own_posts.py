@@ -43,15 +43,22 @@ def test_published_posts_are_recognised_not_stored_again(
     assert list(Post.objects.filter(jam=jam).exclude(kind="question")) == [post]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "answer lost on the way",
+        "links shown shortened https://example.com/" + "a" * 60 + " &amp; <b>html</b>",
+    ],
+)
 def test_lost_answers_are_settled_by_ingest_and_never_sent_again(
-    networks: Any, jam_linked: Any, django_capture_on_commit_callbacks: Any
+    networks: Any, jam_linked: Any, django_capture_on_commit_callbacks: Any, body: str
 ) -> None:
     bsky, masto = networks
     jam, blue, mast = jam_linked
     bsky.fault_next("com.atproto.repo.createRecord", "drop_after_create")
     bsky.fault_next("com.atproto.repo.getRecord", "503")
     masto.fault_next("/api/v1/statuses", "drop_after_create")
-    post = compose(jam, jam.host, "answer lost on the way", django_capture_on_commit_callbacks)
+    post = compose(jam, jam.host, body, django_capture_on_commit_callbacks)
     deliveries = Delivery.objects.filter(post=post)
     assert {d.status for d in deliveries} == {DeliveryStatus.QUEUED}
 

@@ -176,3 +176,15 @@ def test_5xx_until_the_bound_then_failed_and_retry_requeues(
     # A delivery that did not fail cannot be retried.
     answer = client.post(f"/posts/{post.pk}/mastodon/retry/", HTTP_HX_REQUEST="true")
     assert answer.status_code == 409 and "failed" in answer.content.decode()
+
+
+def test_a_network_switched_off_gets_no_delivery(
+    networks: Any, jam_two: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    bsky, masto = networks
+    settings.BLUESKY_ENABLED = False
+    jam, panelist, _, _ = jam_two
+    post = compose(jam, panelist, "mastodon only", django_capture_on_commit_callbacks)
+    assert [d.route.network for d in Delivery.objects.filter(post=post)] == ["mastodon"]
+    assert bsky.posts == {} and len(masto.statuses) == 1
+    assert set(post.elsewhere) == {"mastodon"}
