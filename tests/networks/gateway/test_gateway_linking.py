@@ -122,7 +122,18 @@ def test_mastodon_expired_state_and_denied_consent(networks: Any, client: Any) -
 
 
 @pytest.mark.parametrize(
-    "instance", ["not a url", "ftp://x", "", "http://mastodon.example", "https://a.b/path/x"]
+    "instance",
+    [
+        "not a url",
+        "ftp://x",
+        "",
+        "http://mastodon.example",
+        "https://a.b/path/x",
+        "https://a.b:99999",
+        "https://a.b:port",
+        "https://[::1",
+        "https://user:pw@a.b",
+    ],
 )
 def test_mastodon_bad_instance_says_why_never_500(
     networks: Any, client: Any, instance: str
@@ -180,3 +191,17 @@ def test_the_account_page_shows_linked_and_revoked_accounts(networks: Any, clien
     LinkedAccount.objects.update(revoked_at="2026-01-01T00:00:00Z", revoked_reason="revoked")
     page = client.get(reverse("networks:account")).content.decode()
     assert "Bluesky no longer accepts jamhost" in page and "Connect Bluesky" in page
+
+
+def test_mastodon_consent_refused_says_so(networks: Any, client: Any) -> None:
+    _, masto = networks
+    client.force_login(UserFactory())
+    start = _connect(client, masto.base_url)
+    state = dict(p.split("=", 1) for p in urlsplit(start.url).query.split("&"))["state"]
+    answer = client.get(
+        reverse("networks:mastodon_callback"),
+        {"state": state, "error": "access_denied"},
+        follow=True,
+    )
+    assert "did not connect (access_denied)" in messages_of(answer)[0]
+    assert LinkedAccount.objects.count() == 0
