@@ -196,3 +196,22 @@ def test_a_leased_delivery_is_left_alone_until_its_lease_runs_out(networks: Any)
     assert deliveries_due(now=later) == [delivery.pk]
     assert delivery_send(delivery_id=delivery.pk, now=later) == "published"
     assert mastodon_texts(masto, jam.host.username) == [post.text]
+
+
+def test_a_token_known_to_run_out_is_refreshed_before_the_call(
+    networks: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    bsky, masto = networks
+    jam = live_jam()
+    routes(jam, bsky, masto)
+    account = link_bluesky(bsky, jam.host)
+    account.expires_at = timezone.now() + timedelta(seconds=20)
+    account.save()
+    post = compose(jam, jam.host, "refreshed first", django_capture_on_commit_callbacks)
+    assert _delivery(post, "bluesky").status == DeliveryStatus.PUBLISHED
+    assert len(bsky.requests_to("com.atproto.server.refreshSession")) == 1
+    assert len(bsky.requests_to("com.atproto.repo.createRecord")) == 1
+    account.refresh_from_db()
+    assert account.expires_at is not None and account.expires_at > timezone.now() + timedelta(
+        minutes=30
+    )

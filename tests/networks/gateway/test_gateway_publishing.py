@@ -165,6 +165,7 @@ def test_5xx_until_the_bound_then_failed_and_retry_requeues(
     post.refresh_from_db()
     assert post.elsewhere["mastodon"]["status"] == "failed"
 
+    failed_rev = post.rev
     masto.faults.clear()
     client.force_login(panelist)
     with django_capture_on_commit_callbacks(execute=True):
@@ -173,6 +174,8 @@ def test_5xx_until_the_bound_then_failed_and_retry_requeues(
     mast.refresh_from_db()
     assert mast.status == DeliveryStatus.PUBLISHED
     assert mastodon_texts(masto, "pat") == [post.text]
+    post.refresh_from_db()
+    assert post.elsewhere["mastodon"]["status"] == "published" and post.rev > failed_rev
     # A delivery that did not fail cannot be retried.
     answer = client.post(f"/posts/{post.pk}/mastodon/retry/", HTTP_HX_REQUEST="true")
     assert answer.status_code == 409 and "failed" in answer.content.decode()
