@@ -145,7 +145,10 @@ def remote_upsert(route: JamNetwork, remote: RemotePost, result: StoreResult) ->
 
 
 def _reply_target(jam: Jam, remote_id: str) -> Post | None:
-    """The jam's post a reply answers: a network post, or jamhost's own publication."""
+    """The jam's post a reply answers: a network post, or jamhost's own publication.
+
+    A Mastodon parent outside the page is named by its id on the instance
+    (".../api/v1/statuses/<id>"); a local status's URI and web address end in that id."""
     post = Post.objects.filter(jam=jam, external_id=remote_id).select_related("question").first()
     if post is None:
         own = (
@@ -154,6 +157,25 @@ def _reply_target(jam: Jam, remote_id: str) -> Post | None:
             .first()
         )
         post = own.post if own is not None else None
+    base, _, local_id = remote_id.partition("/api/v1/statuses/")
+    if post is None and base and local_id.isdigit():
+        post = (
+            Post.objects.filter(jam=jam, external_id__startswith=f"{base}/")
+            .filter(external_id__endswith=f"/statuses/{local_id}")
+            .select_related("question")
+            .first()
+        )
+        if post is None:
+            own = (
+                Delivery.objects.filter(
+                    route__jam_id=jam.pk,
+                    remote_id__startswith=f"{base}/",
+                    remote_id__endswith=f"/statuses/{local_id}",
+                )
+                .select_related("post__question")
+                .first()
+            )
+            post = own.post if own is not None else None
     return post
 
 

@@ -198,3 +198,32 @@ def test_mastodon_pages_move_since_to_the_newest_status_of_all_pages(
     assert NetworkCursor.objects.get(route=mast).since == max(ids, key=int)
     again = route_poll(route_id=mast.pk)
     assert again.stored == 0
+
+
+def test_a_late_reply_is_threaded_to_a_post_stored_polls_ago(
+    networks: Any, jam_on_both: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The parent is no longer in the page: Mastodon names it by its id on the instance."""
+    bsky, masto = networks
+    jam, blue, mast = jam_on_both
+    dave = masto.account_add("dave")
+    parent = masto.status_add(dave, f"A1: the parent {jam.tag}")
+    carol = bsky.account_add("carol.bsky.test")
+    b_parent = bsky.post_add(carol, "A1: the parent #BlueJam", tags=["BlueJam"])
+    route_poll(route_id=mast.pk)
+    route_poll(route_id=blue.pk)
+    for server in (masto, bsky):
+        server.advance(600)  # newer posts move the cursor well past the parent
+    masto.status_add(dave, f"later {jam.tag}")
+    bsky.post_add(carol, "later #BlueJam", tags=["BlueJam"])
+    route_poll(route_id=mast.pk)
+    route_poll(route_id=blue.pk)
+    for server in (masto, bsky):
+        server.advance(600)
+    masto.status_add(masto.account_add("erin"), f"a reply {jam.tag}", in_reply_to_id=parent)
+    bsky.post_add(carol, "a reply #BlueJam", tags=["BlueJam"], reply_to=b_parent)
+    assert route_poll(route_id=mast.pk).stored == 1
+    assert route_poll(route_id=blue.pk).stored == 1
+    for source in ("mastodon", "bluesky"):
+        first, _, reply = stored(jam, source)
+        assert reply.reply_to == first and reply.question == first.question

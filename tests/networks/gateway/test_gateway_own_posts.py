@@ -79,3 +79,30 @@ def test_lost_answers_are_settled_by_ingest_and_never_sent_again(
         assert delivery_send(delivery_id=delivery.pk) == "skipped"
     assert len(bsky.posts) == 1 and len(masto.statuses) == 1
     assert Post.objects.filter(jam=jam).exclude(source="app").count() == 0
+
+
+def test_replies_to_jamhost_posts_are_threaded_under_them(
+    networks: Any, jam_linked: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    bsky, masto = networks
+    jam, blue, mast = jam_linked
+    post = compose(jam, jam.host, "reply to me", django_capture_on_commit_callbacks)
+    (uri,) = bsky.posts
+    (status,) = masto.statuses
+    for server in (masto, bsky):
+        server.advance(600)
+    dave = masto.account_add("dave")
+    carol = bsky.account_add("carol.bsky.test")
+    masto.status_add(dave, f"unrelated {jam.tag}")
+    bsky.post_add(carol, "unrelated #BlueJam", tags=["BlueJam"])
+    route_poll(route_id=mast.pk)
+    route_poll(route_id=blue.pk)
+    for server in (masto, bsky):
+        server.advance(600)
+    masto.status_add(dave, f"a reply {jam.tag}", in_reply_to_id=str(status))
+    bsky.post_add(carol, "a reply #BlueJam", tags=["BlueJam"], reply_to=uri)
+    route_poll(route_id=mast.pk)
+    route_poll(route_id=blue.pk)
+    replies = Post.objects.filter(jam=jam, text__startswith="a reply")
+    assert replies.count() == 2
+    assert {r.reply_to_id for r in replies} == {post.pk}
