@@ -78,8 +78,10 @@ def text_for(post: Post, route: JamNetwork) -> str:
 
 
 def _account_for(post: Post, route: JamNetwork, accounts: list[LinkedAccount]) -> Any:
-    if post.kind == Kind.QUESTION:
-        return route.poster if route.poster and not route.poster.is_revoked else None
+    """The account that sends the post there: a question the route's poster (else the
+    host's own account, as on X), anything else its author's."""
+    if post.kind == Kind.QUESTION and route.poster and not route.poster.is_revoked:
+        return route.poster
     mine = [a for a in accounts if a.network == route.network]
     # On Mastodon, the person's account on the jam's instance first, else any of theirs.
     return next((a for a in mine if a.service == route.service), mine[0] if mine else None)

@@ -215,3 +215,18 @@ def test_a_token_known_to_run_out_is_refreshed_before_the_call(
     assert account.expires_at is not None and account.expires_at > timezone.now() + timedelta(
         minutes=30
     )
+
+
+def test_without_a_poster_the_hosts_account_sends_the_question(
+    networks: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    bsky, masto = networks
+    jam = live_jam(released=0)
+    routes(jam, bsky, masto)
+    account = link_bluesky(bsky, jam.host)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_sheet.question_release(question=jam.questions.get(number=1))
+    post = Post.objects.get(jam=jam, kind="question")
+    assert bluesky_texts(bsky, account.remote_id) == [post.text]
+    assert masto.statuses == {}  # no account there: nothing sent, nothing failed
+    assert set(post.elsewhere) == {"bluesky"}

@@ -182,6 +182,7 @@ def test_a_members_linked_account_maps_the_post_to_the_member(
     for source in ("mastodon", "bluesky"):
         (post,) = stored(jam, source)
         assert post.author == panelist and post.author_role == "panelist"
+        assert not Delivery.objects.filter(post=post).exists()  # it came from there
     assert account.handle == f"pat@{masto.domain}"
 
 
