@@ -230,3 +230,26 @@ def test_without_a_poster_the_hosts_account_sends_the_question(
     assert bluesky_texts(bsky, account.remote_id) == [post.text]
     assert masto.statuses == {}  # no account there: nothing sent, nothing failed
     assert set(post.elsewhere) == {"bluesky"}
+
+
+def test_mastodon_429_waits_and_a_revoked_token_asks_to_link_again(
+    networks: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    bsky, masto = networks
+    jam = live_jam()
+    routes(jam, bsky, masto)
+    account = link_mastodon(masto, jam.host)
+    masto.fault_next("/api/v1/statuses", "429")
+    post = compose(jam, jam.host, "mastodon waits", django_capture_on_commit_callbacks)
+    mast = _delivery(post, "mastodon")
+    assert mast.status == DeliveryStatus.QUEUED and "trying again at" in mast.error
+    assert mast.next_attempt_at > timezone.now() + timedelta(seconds=30)
+    assert mast.attempts == 0
+
+    masto.tokens_revoke()
+    assert delivery_send(delivery_id=mast.pk, now=mast.next_attempt_at) == "failed"
+    mast.refresh_from_db()
+    assert mast.error == "Link your Mastodon account again, then press Retry."
+    account.refresh_from_db()
+    assert account.revoked_at is not None and "revoked" in account.revoked_reason
+    assert masto.statuses == {}
