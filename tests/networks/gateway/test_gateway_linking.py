@@ -205,3 +205,22 @@ def test_mastodon_consent_refused_says_so(networks: Any, client: Any) -> None:
     )
     assert "did not connect (access_denied)" in messages_of(answer)[0]
     assert LinkedAccount.objects.count() == 0
+
+
+@pytest.mark.parametrize("fault", ["503", "malformed", "429"])
+def test_bluesky_link_when_the_server_fails_says_try_again(
+    networks: Any, client: Any, fault: str
+) -> None:
+    bsky, _ = networks
+    bsky.account_add("alice.bsky.test", "Alice")
+    bsky.fault_next("com.atproto.server.createSession", fault)
+    client.force_login(UserFactory())
+    answer = client.post(
+        reverse("networks:bluesky_connect"),
+        {"handle": "alice.bsky.test", "app_password": APP_PASSWORD},
+        follow=True,
+    )
+    assert answer.status_code == 200
+    (message,) = messages_of(answer)
+    assert message.startswith("Bluesky did not answer as expected") and "Try again" in message
+    assert LinkedAccount.objects.count() == 0
