@@ -10,7 +10,13 @@ import pytest
 from django.utils import timezone
 
 from jamhost.networks.cursors import route_poll
-from jamhost.networks.models import Delivery, DeliveryStatus, LinkedAccount, Network
+from jamhost.networks.models import (
+    Delivery,
+    DeliveryStatus,
+    LinkedAccount,
+    Network,
+    NetworkCursor,
+)
 from jamhost.networks.sweep import networks_sweep
 from jamhost.posts.models import Post
 from jamhost.posts.services import post_compose
@@ -21,7 +27,8 @@ from .conftest import link_bluesky, link_mastodon, routes
 pytestmark = pytest.mark.django_db
 
 
-def test_the_sweep_sends_due_deliveries_and_polls_due_routes(networks: Any) -> None:
+@pytest.mark.parametrize("send", [False, True], ids=["inline", "tasks"])
+def test_the_sweep_sends_due_deliveries_and_polls_due_routes(networks: Any, send: bool) -> None:
     bsky, masto = networks
     jam = live_jam()
     blue, mast = routes(jam, bsky, masto)
@@ -33,7 +40,7 @@ def test_the_sweep_sends_due_deliveries_and_polls_due_routes(networks: Any) -> N
     bsky.post_add(carol, f"from bluesky {jam.tag}", tags=[jam.hashtag])
     masto.status_add(masto.account_add("dave"), f"from mastodon {jam.tag}")
 
-    result = networks_sweep()
+    result = networks_sweep(send=send)
     assert sorted(result.delivered) == sorted(
         Delivery.objects.filter(post=post).values_list("pk", flat=True)
     )
@@ -78,3 +85,17 @@ def test_a_revoked_reader_token_does_not_stop_ingest(networks: Any) -> None:
     masto.status_add(masto.account_add("dave"), f"hello {jam.tag}")
     result = route_poll(route_id=mast.pk)
     assert result.error == "" and result.stored == 1
+
+
+def test_a_route_another_poll_holds_is_left_alone(networks: Any) -> None:
+    bsky, masto = networks
+    jam = live_jam()
+    blue, _ = routes(jam, bsky, masto)
+    bsky.post_add(bsky.account_add("carol.bsky.test"), f"hi {jam.tag}", tags=[jam.hashtag])
+    now = timezone.now()
+    NetworkCursor.objects.create(route=blue, lease_until=now + timedelta(seconds=30))
+    busy = route_poll(route_id=blue.pk, now=now)
+    assert busy.error == "another poll is running" and busy.stored == 0
+    assert bsky.requests_to("app.bsky.feed.searchPosts") == []
+    # The poll that held it died: its lease runs out and the next poll takes over.
+    assert route_poll(route_id=blue.pk, now=now + timedelta(seconds=31)).stored == 1
