@@ -253,3 +253,22 @@ def test_mastodon_429_waits_and_a_revoked_token_asks_to_link_again(
     account.refresh_from_db()
     assert account.revoked_at is not None and "revoked" in account.revoked_reason
     assert masto.statuses == {}
+
+
+def test_a_post_hidden_before_its_turn_stays_off_both_networks(networks: Any) -> None:
+    bsky, masto = networks
+    jam = live_jam()
+    routes(jam, bsky, masto)
+    fan = UserFactory(username="fan")
+    link_bluesky(bsky, fan)
+    link_mastodon(masto, fan)
+    moderator = UserFactory()
+    MembershipFactory(jam=jam, user=moderator, role="moderator")
+    post = post_compose(jam=jam, user=fan, body="spam spam")  # queued, not sent yet
+    post_hide(jam=jam, actor=moderator, post_id=post.pk, reason="spam")
+    for network in ("bluesky", "mastodon"):
+        assert delivery_send(delivery_id=_delivery(post, network).pk) == "held"
+    networks_sweep(now=timezone.now() + timedelta(hours=1))
+    assert bsky.posts == {} and masto.statuses == {}
+    post.refresh_from_db()
+    assert {v["status"] for v in post.elsewhere.values()} == {"held"}
