@@ -20,10 +20,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from jamhost.networks.deliveries import OTHER_NETWORKS, networks_on
-from jamhost.networks.gateway import gateway_for
+from jamhost.networks.gateway import Gateway, gateway_for
 from jamhost.networks.ingest import ingest_window
-from jamhost.networks.models import JamNetwork, LinkedAccount, NetworkCursor
-from jamhost.networks.remote import RemoteError, RemotePage, RemoteRateLimited
+from jamhost.networks.models import JamNetwork, LinkedAccount, Network, NetworkCursor
+from jamhost.networks.remote import (
+    RemoteError,
+    RemotePage,
+    RemoteRateLimited,
+    RemoteUnauthorized,
+)
 from jamhost.networks.remote_store import StoreResult, page_store
 
 log = logging.getLogger(__name__)
@@ -64,16 +69,43 @@ def _claim(route_id: int, now: datetime, result: RoutePoll) -> NetworkCursor | N
 
 def reader_account(route: JamNetwork) -> LinkedAccount | None:
     """Whose token reads the tag: the route's poster, else any linked account of the
-    jam's host on that network (Mastodon's tag timeline may be read without one)."""
-    if route.poster is not None and not route.poster.is_revoked:
-        return route.poster
-    return (
-        LinkedAccount.objects.filter(
-            user_id=route.jam.host_id, network=route.network, revoked_at__isnull=True
-        )
-        .order_by("pk")
-        .first()
+    jam's host on that network. On Mastodon only an account of the route's own instance
+    (another instance's token means nothing there); without one the tag timeline is read
+    anonymously."""
+    same_service = route.network != Network.MASTODON
+    poster = route.poster
+    if (
+        poster is not None
+        and not poster.is_revoked
+        and (same_service or poster.service == route.service)
+    ):
+        return poster
+    accounts = LinkedAccount.objects.filter(
+        user_id=route.jam.host_id, network=route.network, revoked_at__isnull=True
     )
+    if not same_service:
+        accounts = accounts.filter(service=route.service)
+    return accounts.order_by("pk").first()
+
+
+def _reader_token(gateway: Gateway, account: LinkedAccount | None) -> str:
+    """The reader's token, or "" (an anonymous read) when it cannot be had."""
+    if account is None:
+        return ""
+    try:
+        return gateway.access_token(account)
+    except RemoteUnauthorized as exc:
+        log.warning("%s account %s cannot read: %s", gateway.label, account.pk, exc.reason)
+        return ""
+
+
+def _newer(a: str, b: str) -> str:
+    """The later of two positions: ids compared as numbers, times as ISO strings."""
+    if not a or not b:
+        return a or b
+    if a.isdigit() and b.isdigit():
+        return a if int(a) >= int(b) else b
+    return max(a, b)
 
 
 def _interval(page: RemotePage | None, now: datetime) -> float:
@@ -97,10 +129,17 @@ def route_poll(*, route_id: int, now: datetime | None = None) -> RoutePoll:
     page: RemotePage | None = None
     try:
         account = reader_account(route)
-        token = gateway.access_token(account) if account is not None else ""
+        token = _reader_token(gateway, account)
         since = cursor.since or gateway.start_position(route)
         while result.pages < MAX_PAGES_PER_POLL:
-            page = gateway.search(route=route, token=token, since=since, page=cursor.next_page)
+            try:
+                page = gateway.search(route=route, token=token, since=since, page=cursor.next_page)
+            except RemoteUnauthorized as exc:
+                if not token:
+                    raise
+                log.warning("route %s ingest: reading without the token (%s)", route_id, exc)
+                token = ""  # a token revoked since: the tag is public, read it without
+                continue
             result.pages += 1
             if page.rate_remaining is not None:
                 cursor.rate_remaining = page.rate_remaining
@@ -109,8 +148,11 @@ def route_poll(*, route_id: int, now: datetime | None = None) -> RoutePoll:
             cursor.reads += page.reads or len(page.posts)
             result.skipped.extend(page.skipped)
             page_store(route, page.posts, page.deleted, result)
-            if not cursor.next_page and page.newest:
-                cursor.pending_newest = page.newest[:300]  # the first page: its newest
+            if page.newest:
+                # The newest of every page: Bluesky's first page holds it, Mastodon's
+                # min_id paging walks towards newer statuses and its last page does.
+                start = cursor.pending_newest if cursor.next_page else ""
+                cursor.pending_newest = _newer(start, page.newest[:300])
             cursor.lease_until = _lease(now)
             if page.next_page:
                 cursor.next_page = page.next_page[:500]

@@ -78,8 +78,10 @@ def text_for(post: Post, route: JamNetwork) -> str:
 
 
 def _account_for(post: Post, route: JamNetwork, accounts: list[LinkedAccount]) -> Any:
-    if post.kind == Kind.QUESTION:
-        return route.poster if route.poster and not route.poster.is_revoked else None
+    """The account that sends the post there: a question the route's poster (else the
+    host's own account, as on X), anything else its author's."""
+    if post.kind == Kind.QUESTION and route.poster and not route.poster.is_revoked:
+        return route.poster
     mine = [a for a in accounts if a.network == route.network]
     # On Mastodon, the person's account on the jam's instance first, else any of theirs.
     return next((a for a in mine if a.service == route.service), mine[0] if mine else None)
@@ -101,6 +103,7 @@ def deliveries_plan(*, post: Post) -> list[Delivery]:
         .select_related("poster")
         .order_by("pk")
     )
+    routes = [r for r in routes if gateway_for(r.network).available()]
     if not routes:
         return []
     accounts = list(
@@ -216,9 +219,12 @@ def _settle(delivery: Delivery, **fields: Any) -> None:
         post_network_set(delivery.post_id, elsewhere=deliveries_summary(delivery.post_id))
 
 
-def _later(delivery: Delivery, *, when: datetime, reason: str) -> str:
+def _later(delivery: Delivery, *, when: datetime, reason: str, counted: bool = True) -> str:
+    """Try again at `when`; an attempt the network did not act on (a 429, a token to
+    renew) is not one of the MAX_ATTEMPTS."""
     note = f"{reason}; trying again at {when:%H:%M:%S} UTC"[:300]
-    _settle(delivery, next_attempt_at=when, error=note)
+    fields: dict[str, Any] = {} if counted else {"attempts": max(delivery.attempts - 1, 0)}
+    _settle(delivery, next_attempt_at=when, error=note, **fields)
     log.info("delivery %s not published yet: %s", delivery.pk, note)
     return "retry"
 
@@ -245,6 +251,8 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
         return "held"
     if account is None or account.is_revoked:
         return _fail(delivery, f"Link your {gateway.label} account again, then press Retry.")
+    if not gateway.available():
+        return _fail(delivery, f"{gateway.label} is switched off on this site.")
     if delivery.attempts > MAX_ATTEMPTS:
         return _fail(delivery, f"{gateway.label} did not answer. Press Retry.")
     try:
@@ -254,7 +262,10 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
         )
     except RemoteRateLimited as exc:
         return _later(
-            delivery, when=max(now, min(exc.reset_at, now + MAX_RATE_WAIT)), reason=exc.reason
+            delivery,
+            when=max(now, min(exc.reset_at, now + MAX_RATE_WAIT)),
+            reason=exc.reason,
+            counted=False,
         )
     except RemoteExpired as exc:
         return _later(delivery, when=now, reason=exc.reason)
@@ -262,7 +273,8 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
         LinkedAccount.objects.filter(pk=account.pk).update(
             revoked_at=now, revoked_reason=exc.reason[:200]
         )
-        return _fail(delivery, f"Link your {gateway.label} account again ({exc.reason}).")
+        log.warning("delivery %s: account %s refused: %s", delivery.pk, account.pk, exc.reason)
+        return _fail(delivery, f"Link your {gateway.label} account again, then press Retry.")
     except RemoteRefused as exc:
         return _fail(delivery, f"{gateway.label} refused it: {exc.reason}")
     except RemoteError as exc:
@@ -299,7 +311,15 @@ def delivery_retry(*, post: Post, actor: Any, network: str) -> Delivery:
         raise ValidationError("Only a post that failed to reach that network can be retried.")
     account = delivery.account
     if account is None or account.is_revoked:
-        raise ValidationError("The author's account there is not linked. Link it, then retry.")
+        # Linked again since (a new account row, or the same one renewed)?
+        current = LinkedAccount.objects.filter(
+            user_id=post.author_id or 0, revoked_at__isnull=True
+        ).order_by("pk")
+        account = _account_for(post, delivery.route, list(current))
+        if account is None:
+            raise ValidationError("The author's account there is not linked. Link it, then retry.")
+        delivery.account = account
+        Delivery.objects.filter(pk=delivery.pk).update(account=account)
     length = gateway_for(network).count(text_for(post, delivery.route), delivery.route.service)
     if length > gateway_for(network).rules(delivery.route.service).limit:
         raise ValidationError(delivery.error or "It is too long for that network.")

@@ -180,14 +180,21 @@ def instance_url(raw: str) -> str:
     raw = raw.strip().rstrip("/")
     if raw and "://" not in raw:
         raw = f"https://{raw}"
-    parts = urlsplit(raw)
+    wrong = ValidationError("Give the instance's address, like mastodon.social.")
+    try:
+        parts = urlsplit(raw)
+        port = parts.port  # ValueError for a port that is not one
+    except ValueError:
+        raise wrong from None
     host = (parts.hostname or "").lower()
     local = host in {"127.0.0.1", "localhost"}
     if parts.scheme not in ("https", "http") or (parts.scheme == "http" and not local):
-        raise ValidationError("Give the instance's address, like mastodon.social.")
+        raise wrong
     if not host or ("." not in host and not local) or parts.path not in ("", "/"):
-        raise ValidationError("Give the instance's address, like mastodon.social.")
-    url = f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+        raise wrong
+    if parts.username is not None or parts.query or parts.fragment:
+        raise wrong
+    url = f"{parts.scheme}://{host}" + (f":{port}" if port else "")
     allowed = [u.rstrip("/").lower() for u in settings.MASTODON_INSTANCES]
     if allowed and url not in allowed:
         raise ValidationError(f"This site links Mastodon accounts on {', '.join(allowed)} only.")

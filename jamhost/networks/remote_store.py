@@ -145,7 +145,10 @@ def remote_upsert(route: JamNetwork, remote: RemotePost, result: StoreResult) ->
 
 
 def _reply_target(jam: Jam, remote_id: str) -> Post | None:
-    """The jam's post a reply answers: a network post, or jamhost's own publication."""
+    """The jam's post a reply answers: a network post, or jamhost's own publication.
+
+    A Mastodon parent outside the page is named by its id on the instance
+    (".../api/v1/statuses/<id>"); a local status's URI and web address end in that id."""
     post = Post.objects.filter(jam=jam, external_id=remote_id).select_related("question").first()
     if post is None:
         own = (
@@ -154,6 +157,25 @@ def _reply_target(jam: Jam, remote_id: str) -> Post | None:
             .first()
         )
         post = own.post if own is not None else None
+    base, _, local_id = remote_id.partition("/api/v1/statuses/")
+    if post is None and base and local_id.isdigit():
+        post = (
+            Post.objects.filter(jam=jam, external_id__startswith=f"{base}/")
+            .filter(external_id__endswith=f"/statuses/{local_id}")
+            .select_related("question")
+            .first()
+        )
+        if post is None:
+            own = (
+                Delivery.objects.filter(
+                    route__jam_id=jam.pk,
+                    remote_id__startswith=f"{base}/",
+                    remote_id__endswith=f"/statuses/{local_id}",
+                )
+                .select_related("post__question")
+                .first()
+            )
+            post = own.post if own is not None else None
     return post
 
 
@@ -225,11 +247,30 @@ def remote_delete(route: JamNetwork, deletion: RemoteDeletion, result: StoreResu
     result.deleted += 1
 
 
+def _threaded(posts: list[RemotePost]) -> list[RemotePost]:
+    """Oldest first, each post after the one it replies to when both are in the page."""
+    by_id = {p.remote_id: p for p in posts}
+    ordered: list[RemotePost] = []
+    placed: set[str] = set()
+    for remote in sorted(posts, key=lambda p: p.created_at):
+        chain = []
+        while remote.remote_id not in placed:
+            chain.append(remote)
+            placed.add(remote.remote_id)
+            parent = by_id.get(remote.reply_to)
+            if parent is None:
+                break
+            remote = parent
+        ordered.extend(reversed(chain))
+    return ordered
+
+
 def page_store(
     route: JamNetwork, posts: list[RemotePost], deletions: list[RemoteDeletion], result: StoreResult
 ) -> None:
-    """Store one page (oldest first, so seq follows time), then its deletions."""
-    for remote in sorted(posts, key=lambda p: p.created_at):
+    """Store one page (oldest first, so seq follows time, and a reply after the post it
+    answers even when their times tie or disagree), then its deletions."""
+    for remote in _threaded(posts):
         try:
             remote_upsert(route, remote, result)
         except DataError as exc:

@@ -15,7 +15,7 @@ from jamhost.networks.bluesky import client
 from jamhost.networks.bluesky.posts import post_rkey
 from jamhost.networks.bluesky.text import BLUESKY_RULES, bluesky_length
 from jamhost.networks.ingest import ingest_start
-from jamhost.networks.remote import Published, RemoteExpired, RemotePage, TextRules
+from jamhost.networks.remote import Published, RemotePage, RemoteUnauthorized, TextRules
 
 if TYPE_CHECKING:
     from jamhost.networks.models import JamNetwork, LinkedAccount
@@ -64,7 +64,9 @@ class BlueskyGateway:
         created = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
         try:
             return self._publish(account, token, text, key, created)
-        except RemoteExpired:
+        except RemoteUnauthorized:
+            # An expired or revoked session: refreshed, or made again from the app
+            # password; RemoteUnauthorized from there means the person links again.
             from jamhost.networks.links import bluesky_token
 
             return self._publish(account, bluesky_token(account, force=True), text, key, created)
