@@ -35,6 +35,12 @@ log = logging.getLogger(__name__)
 
 MAX_PAGES_PER_POLL = 20
 MAX_INTERVAL = 60.0
+# What a poll writes: never `stream_position`, which the listener moves meanwhile.
+POLL_FIELDS = [
+    f.name
+    for f in NetworkCursor._meta.concrete_fields
+    if f.name not in ("id", "route", "stream_position")
+]
 
 
 @dataclass
@@ -156,12 +162,12 @@ def route_poll(*, route_id: int, now: datetime | None = None) -> RoutePoll:
             cursor.lease_until = _lease(now)
             if page.next_page:
                 cursor.next_page = page.next_page[:500]
-                cursor.save()
+                cursor.save(update_fields=POLL_FIELDS)
                 continue
             if cursor.pending_newest:
                 cursor.since = cursor.pending_newest
             cursor.next_page = cursor.pending_newest = ""
-            cursor.save()
+            cursor.save(update_fields=POLL_FIELDS)
             break
         cursor.last_error, cursor.failures = "", 0
         cursor.next_poll_at = now + timedelta(seconds=_interval(page, now))
@@ -183,7 +189,7 @@ def route_poll(*, route_id: int, now: datetime | None = None) -> RoutePoll:
     cursor.last_polled_at = now
     cursor.lease_until = None
     cursor.last_error = cursor.last_error[:300]
-    cursor.save()
+    cursor.save(update_fields=POLL_FIELDS)
     return result
 
 
