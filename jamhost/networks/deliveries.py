@@ -18,7 +18,6 @@ a post is tried at most MAX_ATTEMPTS times before it fails with a Retry.
 from __future__ import annotations
 
 import logging
-import random
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,7 +37,7 @@ from jamhost.networks.models import (
     Network,
     NetworkCursor,
 )
-from jamhost.networks.publishing import post_network_set
+from jamhost.networks.publishing import backoff, post_network_set
 from jamhost.networks.remote import (
     RemoteError,
     RemoteExpired,
@@ -186,11 +185,6 @@ def _task_send(delivery_ids: list[int]) -> None:
 # One attempt ------------------------------------------------------------------------------
 
 
-def _backoff(attempt: int) -> timedelta:
-    seconds = min(5 * 2 ** max(attempt - 1, 0), 300)
-    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
-
-
 def _claim(delivery_id: int, now: datetime) -> Delivery | None:
     lease = timedelta(seconds=settings.NETWORK_TIMEOUT * 3 + 5)
     with transaction.atomic():
@@ -280,12 +274,12 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
     except RemoteError as exc:
         if delivery.attempts >= MAX_ATTEMPTS:
             return _fail(delivery, f"{gateway.label} did not answer ({exc.reason}). Press Retry.")
-        return _later(delivery, when=now + _backoff(delivery.attempts), reason=exc.reason)
+        return _later(delivery, when=now + backoff(delivery.attempts), reason=exc.reason)
     except Exception as exc:  # nothing a network sends may lose the post
         log.exception("delivery %s: unexpected failure", delivery.pk)
         return _later(
             delivery,
-            when=now + _backoff(delivery.attempts),
+            when=now + backoff(delivery.attempts),
             reason=f"unexpected {type(exc).__name__}",
         )
     _settle(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,6 +19,7 @@ from jamhost.networks.links import (
     mastodon_link,
 )
 from jamhost.networks.models import Network
+from jamhost.networks.views import retry_answer
 from jamhost.posts.models import Post
 
 
@@ -97,18 +98,9 @@ def retry(request: HttpRequest, post_id: int, network: str) -> HttpResponse:
     post = get_object_or_404(Post.objects.select_related("jam", "author"), pk=post_id)
     if network not in (Network.BLUESKY, Network.MASTODON):
         return HttpResponse("No such network.", status=404)
-    try:
-        delivery_retry(post=post, actor=request.user, network=network)
-    except PermissionDenied as exc:
-        if request.htmx:  # type: ignore[attr-defined]
-            return HttpResponse(str(exc), status=403)
-        raise
-    except ValidationError as exc:
-        if request.htmx:  # type: ignore[attr-defined]
-            return HttpResponse(_message(exc), status=409)
-        messages.error(request, _message(exc))
-        return redirect("live:room", slug=post.jam.slug)
-    if request.htmx:  # type: ignore[attr-defined]
-        return HttpResponse(status=204)  # the live frame shows the new status
-    messages.success(request, "Queued again.")
-    return redirect("live:room", slug=post.jam.slug)
+    return retry_answer(
+        request,
+        post,
+        lambda: delivery_retry(post=post, actor=request.user, network=network),
+        "Queued again.",
+    )

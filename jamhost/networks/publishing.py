@@ -134,7 +134,8 @@ def post_network_set(post_id: int, **fields: Any) -> Post:
     return post
 
 
-def _backoff(attempt: int) -> timedelta:
+def backoff(attempt: int) -> timedelta:
+    """5 s doubling to 5 minutes, ±20% so that retries of many posts spread out."""
     seconds = min(5 * 2 ** max(attempt - 1, 0), 300)
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
 
@@ -347,7 +348,7 @@ def post_publish(*, post_id: int, now: datetime | None = None) -> str:
         return _fail(post, f"Reconnect X to publish this post ({exc.reason}).")
     except x.XError as exc:
         return _later(
-            post, publication, when=now + _backoff(post.network_attempts), reason=exc.reason
+            post, publication, when=now + backoff(post.network_attempts), reason=exc.reason
         )
     try:
         if publication.in_doubt:

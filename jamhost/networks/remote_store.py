@@ -24,12 +24,12 @@ from jamhost.networks.deliveries import deliveries_summary, text_for
 from jamhost.networks.models import Delivery, DeliveryStatus, JamNetwork, LinkedAccount
 from jamhost.networks.publishing import post_network_set
 from jamhost.networks.remote import RemoteDeletion, RemotePost
+from jamhost.networks.tweets import printable as _printable
 from jamhost.posts.models import AuthorRole, Post, PostStatus
 from jamhost.posts.services import MAX_BODY_CHARS, post_insert
 
 log = logging.getLogger(__name__)
 
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # How far a network post's time may lie before the publish that made it.
 CLOCK_SKEW = timedelta(minutes=2)
 _SPACES = re.compile(r"\s+")
@@ -42,10 +42,6 @@ class StoreResult:
     edited: int = 0
     deleted: int = 0
     skipped: list[str] = field(default_factory=list)
-
-
-def _printable(text: str) -> str:
-    return CONTROL_CHARS.sub("", text)
 
 
 def _web(url: str) -> str:

@@ -78,7 +78,7 @@ def page_context(jam: Jam, tweets: list[Any], users: dict[str, dict[str, Any]]) 
     )
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     """Without NUL and other control characters (PostgreSQL refuses NUL in text);
     line breaks and tabs stay."""
     return CONTROL_CHARS.sub("", text)
@@ -91,7 +91,7 @@ def _links(tweet: dict[str, Any]) -> list[str]:
         if isinstance(entity, dict):
             link = entity.get("unwound_url") or entity.get("expanded_url") or entity.get("url")
             if isinstance(link, str) and link.startswith(("http://", "https://")):
-                out.append(_printable(link)[:500])
+                out.append(printable(link)[:500])
     return out
 
 
@@ -157,7 +157,7 @@ def tweet_upsert(*, jam: Jam, tweet: Any, ctx: PageContext, result: PollResult) 
     if tweet.get("withheld"):
         result.skipped.append(f"tweet {tid}: withheld")
         return None
-    text = _printable(tweet_text(tweet))
+    text = printable(tweet_text(tweet))
     if len(text) > MAX_BODY_CHARS:
         log.info("jam %s tweet %s: text of %s characters cut", jam.pk, tid, len(text))
         result.skipped.append(f"tweet {tid}: text cut to {MAX_BODY_CHARS} characters")
@@ -215,9 +215,9 @@ def _insert(
         result.skipped.append(f"tweet {tid}: author {author_id or '?'} missing from includes")
         handle, name, avatar = (f"id{author_id}" if author_id else "unknown"), "", ""
     else:
-        handle = _printable(str(user.get("username") or "")) or f"id{author_id}"
-        name = _printable(str(user.get("name") or ""))
-        avatar = _printable(str(user.get("profile_image_url") or ""))
+        handle = printable(str(user.get("username") or "")) or f"id{author_id}"
+        name = printable(str(user.get("name") or ""))
+        avatar = printable(str(user.get("profile_image_url") or ""))
         if not avatar.startswith("https://"):
             avatar = ""
     reply_to = None
@@ -252,7 +252,7 @@ def _insert(
                 now=created,
                 links=_links(tweet),
                 metrics=_metrics(tweet),
-                lang=_printable(str(tweet.get("lang") or ""))[:12],
+                lang=printable(str(tweet.get("lang") or ""))[:12],
                 reply_to=reply_to,
                 network_status=NetworkStatus.PUBLISHED,
                 network_post_id=tid,

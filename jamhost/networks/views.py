@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -92,8 +94,21 @@ def disconnect(request: HttpRequest) -> HttpResponse:
 @require_POST
 def retry(request: HttpRequest, post_id: int) -> HttpResponse:
     post = get_object_or_404(Post.objects.select_related("jam", "author"), pk=post_id)
+    return retry_answer(
+        request,
+        post,
+        lambda: post_publish_retry(post=post, actor=request.user),
+        "Queued for X again.",
+    )
+
+
+def retry_answer(
+    request: HttpRequest, post: Post, requeue: Callable[[], object], done: str
+) -> HttpResponse:
+    """Queue a failed post again and answer: 204 to htmx (the live frame shows the new
+    state), 403/409 with the reason, or back to the room with a message."""
     try:
-        post_publish_retry(post=post, actor=request.user)
+        requeue()
     except PermissionDenied as exc:
         if request.htmx:  # type: ignore[attr-defined]
             return HttpResponse(str(exc), status=403)
@@ -104,6 +119,6 @@ def retry(request: HttpRequest, post_id: int) -> HttpResponse:
         messages.error(request, _first_message(exc))
         return redirect("live:room", slug=post.jam.slug)
     if request.htmx:  # type: ignore[attr-defined]
-        return HttpResponse(status=204)  # the live frame shows the new status
-    messages.success(request, "Queued for X again.")
+        return HttpResponse(status=204)
+    messages.success(request, done)
     return redirect("live:room", slug=post.jam.slug)
