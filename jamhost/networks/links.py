@@ -5,6 +5,9 @@ Bluesky; never their main password). jamhost makes a session on BLUESKY_SERVICE 
 the tokens and the app password encrypted: an access token that ran out is refreshed, and
 a refresh token that ran out is replaced by a new session, without asking the person.
 
+The networks' clients (atproto, Mastodon.py: tens of MB) load on first use, not with
+the web process's views.
+
 Mastodon: the person names their instance; jamhost registers itself there on first use
 (one MastodonApp per instance), sends the person to the instance's consent page and
 exchanges the code for a token on the way back. Mastodon's tokens do not expire.
@@ -24,9 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from jamhost.networks.bluesky import client as bluesky
 from jamhost.networks.crypto import TokenUnreadable, token_decrypt, token_encrypt
-from jamhost.networks.mastodon import client as mastodon
 from jamhost.networks.models import LinkedAccount, LinkState, MastodonApp, Network
 from jamhost.networks.remote import (
     RemoteError,
@@ -88,6 +89,8 @@ def _store(*, user: Any, network: str, session: Session, app_password: str = "")
 
 def bluesky_link(*, user: Any, identifier: str, app_password: str) -> LinkedAccount:
     """Link a Bluesky account from its handle (or email) and an app password."""
+    from jamhost.networks.bluesky import client as bluesky
+
     if not settings.BLUESKY_ENABLED:
         raise ValidationError("Bluesky is not switched on for this site.")
     identifier = identifier.strip().lstrip("@")
@@ -118,6 +121,8 @@ def bluesky_link(*, user: Any, identifier: str, app_password: str) -> LinkedAcco
 
 def _bluesky_renew(account: LinkedAccount) -> Session:
     """New tokens: a refresh, or, when the refresh token is gone, a new session."""
+    from jamhost.networks.bluesky import client as bluesky
+
     timeout = settings.NETWORK_TIMEOUT
     try:
         return bluesky.session_refresh(
@@ -203,6 +208,8 @@ def instance_url(raw: str) -> str:
 
 def mastodon_app(service: str) -> MastodonApp:
     """jamhost's registration on the instance, made on first use."""
+    from jamhost.networks.mastodon import client as mastodon
+
     app = MastodonApp.objects.filter(service=service).first()
     if app is not None and app.redirect_uri == settings.MASTODON_REDIRECT_URI:
         return app
@@ -228,6 +235,8 @@ def mastodon_app(service: str) -> MastodonApp:
 
 def mastodon_rules_refresh(app: MastodonApp) -> MastodonApp:
     """The instance's own limit (read once a day; the last known one if it fails)."""
+    from jamhost.networks.mastodon import client as mastodon
+
     if app.rules_read_at and app.rules_read_at > timezone.now() - RULES_LIFETIME:
         return app
     try:
@@ -249,6 +258,8 @@ def _url_weight(rules: TextRules, default: int) -> int:
 
 def mastodon_connect_start(*, user: Any, instance: str, next_url: str = "") -> str:
     """Begin "Connect Mastodon": the instance's consent page to send the person to."""
+    from jamhost.networks.mastodon import client as mastodon
+
     if not settings.MASTODON_ENABLED:
         raise ValidationError("Mastodon is not switched on for this site.")
     service = instance_url(instance)
@@ -271,6 +282,8 @@ def mastodon_link(
     *, user: Any, state: str, code: str, error: str = ""
 ) -> tuple[LinkedAccount, str]:
     """Finish "Connect Mastodon" from the callback; returns the account and where to go."""
+    from jamhost.networks.mastodon import client as mastodon
+
     pending = LinkState.objects.filter(state=state or "-", user=user).first()
     if pending is None or pending.created_at < timezone.now() - STATE_LIFETIME:
         raise ValidationError(
