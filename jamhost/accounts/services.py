@@ -75,7 +75,7 @@ def account_posts_export(*, user: Any) -> dict[str, Any]:
     """Every post the user made, oldest first, with its jam: what they may take away."""
     posts = (
         Post.objects.filter(author_id=user.pk)
-        .select_related("jam", "question")
+        .select_related("jam", "question", "on_x")
         .order_by("created_at", "pk")
     )
     return {
@@ -91,7 +91,8 @@ def account_posts_export(*, user: Any) -> dict[str, Any]:
                 "text": p.text,
                 "status": p.status,
                 "created_at": p.created_at.isoformat(),
-                "network_post_id": p.network_post_id,
+                # The X post it was published as (networks.XPost), if any.
+                "network_post_id": getattr(getattr(p, "on_x", None), "x_id", None),
             }
             for p in posts
         ],
@@ -196,8 +197,8 @@ def _anonymize(post: Post) -> None:
 def _remove(post: Post) -> None:
     """Take the post out of its jam: hidden from viewers (and so from replays and
     transcripts, which hold visible posts only), and its words gone, so a moderator's
-    console shows only that it was removed. external_id and network_post_id stay: they
-    stop the same post on X from being stored again."""
+    console shows only that it was removed. external_id and its X post id (networks.XPost)
+    stay: they stop the same post on X from being stored again."""
     post.status = PostStatus.HIDDEN
     post.status_reason = AUTHOR_DELETED_REASON
     post.pinned = post.featured = False

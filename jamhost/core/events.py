@@ -8,7 +8,7 @@ AppConfig.ready(). Two ways to send:
   rolls back), in the order the events were sent. Live screens hear of changes this way.
 - `send(event)`: now, inside the sender's transaction, so what subscribers write commits
   or rolls back with it. It returns what the subscribers return, in subscription order:
-  an event may ask a question (NetworkStatusAsked) that an upper app answers.
+  an event may ask a question (ElsewhereAsked) that an upper app answers.
 
 Events carry model instances typed loosely (core imports no app); each event's docstring
 says what its fields are.
@@ -105,8 +105,9 @@ class PostShown(Event):
 
 
 @dataclass(frozen=True)
-class NetworkStatusAsked(Event):
-    """Where a new post by `user` goes: subscribers return a posts.NetworkStatus value."""
+class ElsewhereAsked(Event):
+    """Where a new post by `user` goes: each subscriber returns the post.elsewhere entries
+    it starts with ({network: {"status": "queued"}}), or {}."""
 
     user: Any
 

@@ -24,7 +24,7 @@ from jamhost.live.compose_box import render_compose_box
 from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text
 from jamhost.posts.render import VIEWER, render_header
 from jamhost.posts.selectors import (
-    SENT_TO_X,
+    post_sent_to_x,
     post_text_sent_to_x_before,
     post_texts_sent_to_x,
     posts_for_room,
@@ -159,7 +159,7 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
             stored_before=sent.stored_before,
             choice=raw_choice,
             # The box adds it to the texts it warns about (the room page listed the rest).
-            sent_to_x=post.text if post.network_status in SENT_TO_X else "",
+            sent_to_x=post.text if post_sent_to_x(post) else "",
         )
         return render_compose_box(request, context)
     if sent.stored_before:

@@ -142,7 +142,7 @@ def deliveries_plan(*, post: Post) -> list[Delivery]:
             )
         )
     if planned:
-        post.elsewhere = deliveries_summary(post.pk)
+        post.elsewhere = {**post.elsewhere, **deliveries_summary(post.pk)}
         Post.objects.filter(pk=post.pk).update(elsewhere=post.elsewhere)
         queued = [d.pk for d in planned if d.status == DeliveryStatus.QUEUED]
         transaction.on_commit(lambda: _task_send(queued))
@@ -163,7 +163,7 @@ def deliveries_release(*, post: Post) -> None:
     Delivery.objects.filter(pk__in=held).update(
         status=DeliveryStatus.QUEUED, next_attempt_at=timezone.now()
     )
-    post.elsewhere = deliveries_summary(post.pk)
+    post.elsewhere = {**post.elsewhere, **deliveries_summary(post.pk)}
     Post.objects.filter(pk=post.pk).update(elsewhere=post.elsewhere)
     transaction.on_commit(lambda: _task_send(held))
 
@@ -210,7 +210,7 @@ def _settle(delivery: Delivery, **fields: Any) -> None:
         Delivery.objects.filter(pk=delivery.pk).update(
             lease_until=None, updated_at=timezone.now(), **fields
         )
-        post_network_set(delivery.post_id, elsewhere=deliveries_summary(delivery.post_id))
+        post_network_set(delivery.post_id, elsewhere_part=deliveries_summary(delivery.post_id))
 
 
 def _later(delivery: Delivery, *, when: datetime, reason: str, counted: bool = True) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
-from jamhost.networks.models import XAccount
+from jamhost.networks.models import XAccount, XPost
 from jamhost.networks.usage import usage_record
 from jamhost.networks.x import client as x
 from jamhost.networks.x.text import same_text, tweet_text
@@ -45,10 +45,10 @@ def own_post_on_x(
         if isinstance(t, dict) and str(t.get("id", "")).isdigit() and _created_since(t, start)
     ]
     taken = set(
-        Post.objects.filter(network_post_id__in=[str(t["id"]) for t in candidates])
-        .exclude(source=Source.X)
-        .exclude(pk=post.pk)
-        .values_list("network_post_id", flat=True)
+        XPost.objects.filter(x_id__in=[str(t["id"]) for t in candidates])
+        .exclude(post__source=Source.X)
+        .exclude(post_id=post.pk)
+        .values_list("x_id", flat=True)
     )
     for tweet in candidates:
         if str(tweet["id"]) not in taken and same_text(tweet_text(tweet), post.text):

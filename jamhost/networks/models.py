@@ -116,6 +116,43 @@ class ApiUsage(models.Model):
         return f"X usage of jam {self.jam_id}"
 
 
+class XStatus(models.TextChoices):
+    HELD = "held", "Goes to X once approved"
+    QUEUED = "queued", "Queued for X"
+    PUBLISHED = "published", "Published on X"
+    FAILED = "failed", "Failed to publish"
+
+
+class XPost(models.Model):
+    """A post's life on X: the X post it is (one jamhost published, or one ingest stored,
+    its newest version after edits) and, for a jamhost post, where publishing it stands.
+    A post that never goes to X has none. The post shows it through post.elsewhere["x"],
+    which networks.publishing keeps in step (posts names no network)."""
+
+    post = models.OneToOneField(
+        "posts.Post", on_delete=models.CASCADE, primary_key=True, related_name="on_x"
+    )
+    # One X post can be in several jams (it carries both hashtags): unique per jam.
+    jam = models.ForeignKey("jams.Jam", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=XStatus.choices)
+    x_id = models.CharField(max_length=64, null=True, blank=True, db_index=True)
+    error = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["jam", "x_id"],
+                condition=models.Q(x_id__isnull=False),
+                name="x_post_id_unique_per_jam",
+            )
+        ]
+        indexes = [models.Index(fields=["status"], name="x_post_status")]
+
+    def __str__(self) -> str:
+        return f"post {self.post_id} on X: {self.status}"
+
+
 # Bluesky and Mastodon (networks.gateway) ------------------------------------------------
 
 

@@ -43,12 +43,14 @@ from jamhost.jams.x_text import text_has_url
 from jamhost.live.publish import post_changed_on_commit
 from jamhost.networks.accounts import XAccountRevoked, x_access_token, x_account_mark_revoked
 from jamhost.networks.lookup import own_post_on_x
-from jamhost.networks.models import JamNetwork, Network, Publication, XAccount
+from jamhost.networks.models import JamNetwork, Network, Publication, XAccount, XPost, XStatus
 from jamhost.networks.usage import usage_record
 from jamhost.networks.x import client as x
-from jamhost.posts.models import NetworkStatus, Post, PostStatus, Source
+from jamhost.posts.models import Post, PostStatus, Source
 
 log = logging.getLogger(__name__)
+
+X_KEY = Network.X.value  # post.elsewhere's key for X
 
 MAX_CREATES = 2
 LOOKUP_DELAYS = (timedelta(seconds=10), timedelta(minutes=1), timedelta(minutes=5))
@@ -62,28 +64,61 @@ NOT_CONFIRMED = (
 )
 
 
-def network_status_for(*, user: Any) -> str:
-    """ "queued" when the user's posts go to X (X configured, account linked and working)."""
+def x_goes(*, user: Any) -> bool:
+    """Whether the user's posts go to X (X configured, account linked and working)."""
     if not settings.X_CLIENT_ID or user is None or not getattr(user, "pk", None):
-        return NetworkStatus.LOCAL
-    linked = XAccount.objects.filter(user_id=user.pk, revoked_at__isnull=True).exists()
-    return NetworkStatus.QUEUED if linked else NetworkStatus.LOCAL
+        return False
+    return XAccount.objects.filter(user_id=user.pk, revoked_at__isnull=True).exists()
+
+
+def x_elsewhere(*, user: Any) -> dict[str, dict[str, str]]:
+    """The ElsewhereAsked answer: a new post by `user` starts queued for X, or not on X."""
+    return {X_KEY: x_entry_for(XStatus.QUEUED)} if x_goes(user=user) else {}
+
+
+def x_entry_for(status: str, x_id: str | None = None, error: str = "") -> dict[str, str]:
+    """A jamhost post's state on X as post.elsewhere["x"] shows it."""
+    url = f"https://x.com/i/web/status/{x_id}" if status == XStatus.PUBLISHED and x_id else ""
+    return {"status": status, "url": url, "error": error}
+
+
+def x_status(post: Post) -> str:
+    """A jamhost post's status on X as it shows ("" when it does not go to X)."""
+    entry = (post.elsewhere or {}).get(X_KEY) if isinstance(post.elsewhere, dict) else None
+    return str(entry.get("status") or "") if isinstance(entry, dict) else ""
+
+
+def _x_shown(post: Post, status: str | None) -> None:
+    """Inside the storing (or showing) transaction, before anyone else saw the post:
+    its X entry becomes `status` (None: the post is not going to X)."""
+    found = dict(post.elsewhere) if isinstance(post.elsewhere, dict) else {}
+    if status is None:
+        found.pop(X_KEY, None)
+    else:
+        found[X_KEY] = x_entry_for(status)
+    post.elsewhere = found
+    Post.objects.filter(pk=post.pk).update(elsewhere=found)
 
 
 def publication_enqueue(*, post: Post) -> None:
-    """Start publishing a queued post once the current transaction commits. A post that
-    moderation holds (pending or hidden) waits as "held" until it is shown."""
-    if post.network_status != NetworkStatus.QUEUED:
+    """Start publishing a post queued for X once the current transaction commits. A post
+    that moderation holds (pending or hidden) waits as "held" until it is shown."""
+    if x_status(post) != XStatus.QUEUED:
         return
     if JamNetwork.objects.filter(jam_id=post.jam_id, network=Network.X, enabled=False).exists():
         # The host runs this jam without X: the post stays here (and on its other networks).
-        Post.objects.filter(pk=post.pk).update(network_status=NetworkStatus.LOCAL)
-        post.network_status = NetworkStatus.LOCAL
+        _x_shown(post, None)
+        XPost.objects.filter(post_id=post.pk).delete()
         return
     if post.status != PostStatus.VISIBLE:
-        Post.objects.filter(pk=post.pk).update(network_status=NetworkStatus.HELD)
-        post.network_status = NetworkStatus.HELD
+        _x_shown(post, XStatus.HELD)
+        XPost.objects.update_or_create(
+            post_id=post.pk, defaults={"jam_id": post.jam_id, "status": XStatus.HELD}
+        )
         return
+    XPost.objects.update_or_create(
+        post_id=post.pk, defaults={"jam_id": post.jam_id, "status": XStatus.QUEUED}
+    )
     Publication.objects.update_or_create(
         post=post, defaults={"next_attempt_at": timezone.now(), "done": False}
     )
@@ -93,14 +128,13 @@ def publication_enqueue(*, post: Post) -> None:
 def publication_release(*, post: Post) -> None:
     """A held post has just been shown (approved, restored): publish it now. Runs inside
     the showing transaction; the caller stamps and publishes the post's new state."""
-    if post.network_status != NetworkStatus.HELD or post.status != PostStatus.VISIBLE:
+    if x_status(post) != XStatus.HELD or post.status != PostStatus.VISIBLE:
         return
-    if network_status_for(user=post.author) != NetworkStatus.QUEUED:
-        post.network_status = NetworkStatus.LOCAL
-        post.save(update_fields=["network_status"])
+    if not x_goes(user=post.author):
+        _x_shown(post, None)
+        XPost.objects.filter(post_id=post.pk).delete()
         return
-    post.network_status = NetworkStatus.QUEUED
-    post.save(update_fields=["network_status"])
+    _x_shown(post, XStatus.QUEUED)
     publication_enqueue(post=post)
 
 
@@ -118,8 +152,18 @@ def _task_send(post_id: int) -> None:
         )
 
 
-def post_network_set(post_id: int, **fields: Any) -> Post:
-    """Change a post's network fields with a new rev, so every screen shows it."""
+def post_network_set(
+    post_id: int,
+    *,
+    x: dict[str, Any] | None = None,
+    elsewhere_part: dict[str, Any] | None = None,
+    **fields: Any,
+) -> Post:
+    """Change a post's network fields with a new rev, so every screen shows it. `x`
+    changes its state on X (XPost's status, x_id, error, attempts; the row is made when
+    missing) and, for a jamhost post, the post.elsewhere["x"] that shows it;
+    `elsewhere_part` replaces the other networks' entries it names (networks.deliveries).
+    Both are merged under the post's row lock: neither writer loses the other's."""
     with transaction.atomic():
         jam_id = Post.objects.values_list("jam_id", flat=True).get(pk=post_id)
         _, rev = jam_next_rev(jam_id=jam_id)  # jam row first, as post_insert does
@@ -128,10 +172,34 @@ def post_network_set(post_id: int, **fields: Any) -> Post:
         )
         for name, value in fields.items():
             setattr(post, name, value)
+        changed = [*fields]
+        if elsewhere_part is not None:
+            post.elsewhere = {
+                **(post.elsewhere if isinstance(post.elsewhere, dict) else {}),
+                **elsewhere_part,
+            }
+            changed.append("elsewhere")
+        if x is not None:
+            state = XPost.objects.select_for_update().filter(post_id=post_id).first()
+            state = state or XPost(post_id=post_id, jam_id=jam_id, status=XStatus.QUEUED)
+            for name, value in x.items():
+                setattr(state, name, value)
+            state.error = state.error[:300]
+            state.save()
+            if post.source == Source.APP:
+                post.elsewhere = {
+                    **(post.elsewhere if isinstance(post.elsewhere, dict) else {}),
+                    X_KEY: x_entry_for(state.status, state.x_id, state.error),
+                }
+                changed.append("elsewhere")
         post.rev = rev
-        post.save(update_fields=[*fields, "rev", "updated_at"])
+        post.save(update_fields=[*dict.fromkeys(changed), "rev", "updated_at"])
         post_changed_on_commit(post)
     return post
+
+
+def x_state(post_id: int) -> XPost | None:
+    return XPost.objects.filter(post_id=post_id).first()
 
 
 def backoff(attempt: int) -> timedelta:
@@ -150,12 +218,13 @@ def _claim(post_id: int, now: datetime) -> tuple[str, Post | None, Publication |
         publication, _ = Publication.objects.select_for_update().get_or_create(
             post_id=post_id, defaults={"next_attempt_at": now}
         )
-        post = Post.objects.select_related("jam", "author").get(pk=post_id)
-        if post.network_post_id or post.network_status == NetworkStatus.PUBLISHED:
+        post = Post.objects.select_related("jam", "author", "on_x").get(pk=post_id)
+        state: XPost | None = getattr(post, "on_x", None)
+        if state is not None and (state.x_id or state.status == XStatus.PUBLISHED):
             publication.done, publication.lease_until = True, None
             publication.save(update_fields=["done", "lease_until"])
             return "already", post, None
-        if post.network_status != NetworkStatus.QUEUED or publication.done:
+        if state is None or state.status != XStatus.QUEUED or publication.done:
             return "not queued", post, None
         if publication.lease_until is not None and publication.lease_until > now:
             return "busy", post, None
@@ -167,8 +236,8 @@ def _claim(post_id: int, now: datetime) -> tuple[str, Post | None, Publication |
         publication.lease_until = now + timedelta(seconds=settings.X_TIMEOUT * 4 + 5)
         publication.in_flight = ""
         publication.save()
-        Post.objects.filter(pk=post_id).update(network_attempts=F("network_attempts") + 1)
-        post.network_attempts += 1
+        XPost.objects.filter(post_id=post_id).update(attempts=F("attempts") + 1)
+        state.attempts += 1
     return "claimed", post, publication
 
 
@@ -199,15 +268,16 @@ def _later(
         lease_until=None, in_flight="", next_attempt_at=when, **fields
     )
     note = f"{reason}; trying again at {when:%H:%M:%S} UTC"
-    if post.network_error != note[:300]:
-        post_network_set(post.pk, network_error=note[:300])
+    state: XPost | None = getattr(post, "on_x", None)
+    if state is None or state.error != note[:300]:
+        post_network_set(post.pk, x={"error": note[:300]})
     log.info("post %s not published yet: %s", post.pk, note)
     return "retry"
 
 
 def _fail(post: Post, reason: str) -> str:
     Publication.objects.filter(post_id=post.pk).update(lease_until=None, in_flight="", done=True)
-    post_network_set(post.pk, network_status=NetworkStatus.FAILED, network_error=reason[:300])
+    post_network_set(post.pk, x={"status": XStatus.FAILED, "error": reason[:300]})
     log.warning("post %s failed to publish to X: %s", post.pk, reason)
     return "failed"
 
@@ -215,7 +285,7 @@ def _fail(post: Post, reason: str) -> str:
 def _hold(post: Post) -> str:
     """Moderation took the post back before it went out: it waits until shown."""
     Publication.objects.filter(post_id=post.pk).update(lease_until=None, in_flight="", done=True)
-    post_network_set(post.pk, network_status=NetworkStatus.HELD, network_error="")
+    post_network_set(post.pk, x={"status": XStatus.HELD, "error": ""})
     return "held"
 
 
@@ -224,7 +294,7 @@ def _published(post: Post, tweet_id: str) -> str:
         with transaction.atomic():
             # Ingest may have stored this tweet as an X post before we recorded it.
             copy = (
-                Post.objects.filter(jam_id=post.jam_id, network_post_id=tweet_id)
+                Post.objects.filter(jam_id=post.jam_id, on_x__x_id=tweet_id)
                 .exclude(pk=post.pk)
                 .first()
             )
@@ -233,15 +303,12 @@ def _published(post: Post, tweet_id: str) -> str:
             if copy is not None:
                 post_network_set(
                     copy.pk,
-                    network_post_id=None,
+                    x={"x_id": None},
                     status=PostStatus.HIDDEN,
                     status_reason=f"same post as #{post.seq}, published from jamhost",
                 )
             post_network_set(
-                post.pk,
-                network_post_id=tweet_id,
-                network_status=NetworkStatus.PUBLISHED,
-                network_error="",
+                post.pk, x={"x_id": tweet_id, "status": XStatus.PUBLISHED, "error": ""}
             )
             Publication.objects.filter(post_id=post.pk).update(
                 lease_until=None, in_flight="", done=True, in_doubt=False
@@ -340,16 +407,15 @@ def post_publish(*, post_id: int, now: datetime | None = None) -> str:
         return outcome
     if post.status != PostStatus.VISIBLE:
         return _hold(post)
-    if post.network_attempts > MAX_ATTEMPTS:
+    attempts = post.on_x.attempts  # read by _claim
+    if attempts > MAX_ATTEMPTS:
         return _fail(post, NOT_CONFIRMED if publication.unclear_since else "X did not answer.")
     try:
         account, token = x_access_token(user_id=post.author_id or 0)
     except XAccountRevoked as exc:
         return _fail(post, f"Reconnect X to publish this post ({exc.reason}).")
     except x.XError as exc:
-        return _later(
-            post, publication, when=now + backoff(post.network_attempts), reason=exc.reason
-        )
+        return _later(post, publication, when=now + backoff(attempts), reason=exc.reason)
     try:
         if publication.in_doubt:
             if publication.lookups >= len(LOOKUP_DELAYS):
@@ -373,17 +439,16 @@ def post_publish_retry(*, post: Post, actor: Any, now: datetime | None = None) -
         raise PermissionDenied("Sign in to retry.")
     if post.author_id != actor.pk and not can_moderate(user=actor, jam=post.jam):
         raise PermissionDenied("Only the author, the host or a moderator can retry this post.")
-    if post.network_status != NetworkStatus.FAILED:
+    state = x_state(post.pk)
+    if state is None or state.status != XStatus.FAILED:
         raise ValidationError("Only a post that failed to reach X can be retried.")
-    if network_status_for(user=post.author) != NetworkStatus.QUEUED:
+    if not x_goes(user=post.author):
         raise ValidationError(
             "The author's X account is not connected. Reconnect X on the account page, then retry."
         )
     now = now or timezone.now()
     with transaction.atomic():
-        post = post_network_set(
-            post.pk, network_status=NetworkStatus.QUEUED, network_error="", network_attempts=0
-        )
+        post = post_network_set(post.pk, x={"status": XStatus.QUEUED, "error": "", "attempts": 0})
         unclear = Publication.objects.filter(post=post, unclear_since__isnull=False).exists()
         Publication.objects.update_or_create(
             post=post,
@@ -407,7 +472,7 @@ def post_publish_retry(*, post: Post, actor: Any, now: datetime | None = None) -
 def publications_due(*, now: datetime, limit: int = 200) -> list[int]:
     """Queued posts whose next attempt is due (or whose task was never sent)."""
     due = (
-        Post.objects.filter(network_status=NetworkStatus.QUEUED)
+        Post.objects.filter(on_x__status=XStatus.QUEUED)
         .filter(
             Q(publication__isnull=True)
             | Q(
@@ -426,6 +491,6 @@ def publications_due(*, now: datetime, limit: int = 200) -> list[int]:
 
 
 def subscribe() -> None:
-    events.subscribe(events.NetworkStatusAsked, lambda event: network_status_for(user=event.user))
+    events.subscribe(events.ElsewhereAsked, lambda event: x_elsewhere(user=event.user))
     events.subscribe(events.PublicationWanted, lambda event: publication_enqueue(post=event.post))
     events.subscribe(events.PostModerated, lambda event: publication_release(post=event.post))

@@ -115,7 +115,7 @@ def remote_upsert(route: JamNetwork, remote: RemotePost, result: StoreResult) ->
                     error="",
                     lease_until=None,
                 )
-                post_network_set(own.post_id, elsewhere=deliveries_summary(own.post_id))
+                post_network_set(own.post_id, elsewhere_part=deliveries_summary(own.post_id))
         result.duplicates += 1
         return None
     stored = Post.objects.filter(

@@ -21,10 +21,10 @@ from django.utils.dateparse import parse_datetime
 from jamhost.jams.answers import answer_number
 from jamhost.jams.models import Jam, Question
 from jamhost.networks.lookup import CLOCK_SKEW
-from jamhost.networks.models import Publication, XAccount
+from jamhost.networks.models import Publication, XAccount, XPost, XStatus
 from jamhost.networks.publishing import post_network_set
 from jamhost.networks.x.text import same_text, tweet_text, tweet_versions
-from jamhost.posts.models import AuthorRole, NetworkStatus, Post, Source
+from jamhost.posts.models import AuthorRole, Post, Source
 from jamhost.posts.services import MAX_BODY_CHARS, post_insert
 
 log = logging.getLogger(__name__)
@@ -65,9 +65,11 @@ def members_by_x_id(jam: Jam) -> dict[str, tuple[Any, str]]:
 def page_context(jam: Jam, tweets: list[Any], users: dict[str, dict[str, Any]]) -> PageContext:
     ids = {v for t in tweets if isinstance(t, dict) for v in tweet_versions(t)}
     stored = {
-        p.network_post_id: p
-        for p in Post.objects.filter(jam=jam, network_post_id__in=ids).select_related("question")
-        if p.network_post_id
+        state.x_id: state.post
+        for state in XPost.objects.filter(jam=jam, x_id__in=ids).select_related(
+            "post", "post__question"
+        )
+        if state.x_id
     }
     return PageContext(
         users=users,
@@ -115,8 +117,8 @@ def _own_waiting_post(*, jam: Jam, user: Any, text: str, created: datetime) -> P
         Post.objects.filter(
             jam=jam,
             author=user,
-            network_status__in=[NetworkStatus.QUEUED, NetworkStatus.FAILED],
-            network_post_id__isnull=True,
+            on_x__status__in=[XStatus.QUEUED, XStatus.FAILED],
+            on_x__x_id__isnull=True,
             publication__last_sent_at__lte=created + CLOCK_SKEW,
         )
         .select_related("publication")
@@ -132,7 +134,6 @@ def _edit(post: Post, *, tweet: dict[str, Any], text: str, ctx: PageContext) -> 
     fields: dict[str, Any] = {
         "text": text,
         "body": text,
-        "network_post_id": tid,
         "links": _links(tweet),
         "edited_at": timezone.now(),
     }
@@ -141,7 +142,7 @@ def _edit(post: Post, *, tweet: dict[str, Any], text: str, ctx: PageContext) -> 
     number = answer_number(text)
     if number is not None and post.kind == "post":
         fields["question"] = ctx.questions.get(number)
-    return post_network_set(post.pk, **fields)
+    return post_network_set(post.pk, x={"x_id": tid}, **fields)
 
 
 def tweet_upsert(*, jam: Jam, tweet: Any, ctx: PageContext, result: PollResult) -> Post | None:
@@ -163,9 +164,9 @@ def tweet_upsert(*, jam: Jam, tweet: Any, ctx: PageContext, result: PollResult) 
         result.skipped.append(f"tweet {tid}: text cut to {MAX_BODY_CHARS} characters")
         text = text[: MAX_BODY_CHARS - 1] + "…"
     versions = tweet_versions(tweet)
-    earlier = next((ctx.stored[v] for v in reversed(versions) if v in ctx.stored), None)
-    if earlier is not None:
-        known = str(earlier.network_post_id)
+    known = next((v for v in reversed(versions) if v in ctx.stored), None)
+    if known is not None:
+        earlier = ctx.stored[known]
         if versions.index(known) >= versions.index(tid):
             result.duplicates += 1  # this version, or an older one, is stored already
             return None
@@ -182,10 +183,7 @@ def tweet_upsert(*, jam: Jam, tweet: Any, ctx: PageContext, result: PollResult) 
             try:
                 with transaction.atomic():
                     own = post_network_set(
-                        own.pk,
-                        network_post_id=tid,
-                        network_status=NetworkStatus.PUBLISHED,
-                        network_error="",
+                        own.pk, x={"x_id": tid, "status": XStatus.PUBLISHED, "error": ""}
                     )
                     Publication.objects.filter(post_id=own.pk).update(
                         done=True, lease_until=None, in_flight="", in_doubt=False
@@ -226,7 +224,7 @@ def _insert(
     for ref in refs if isinstance(refs, list) else []:
         if isinstance(ref, dict) and ref.get("type") == "replied_to":
             reply_to = (
-                Post.objects.filter(jam=jam, network_post_id=str(ref.get("id")))
+                Post.objects.filter(jam=jam, on_x__x_id=str(ref.get("id")))
                 .select_related("question")
                 .first()
             )
@@ -254,9 +252,8 @@ def _insert(
                 metrics=_metrics(tweet),
                 lang=printable(str(tweet.get("lang") or ""))[:12],
                 reply_to=reply_to,
-                network_status=NetworkStatus.PUBLISHED,
-                network_post_id=tid,
             )
+            XPost.objects.create(post=post, jam=jam, status=XStatus.PUBLISHED, x_id=tid)
     except IntegrityError:
         result.duplicates += 1  # another poll stored it a moment ago
         return None

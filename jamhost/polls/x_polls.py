@@ -28,13 +28,13 @@ from twitter_text import parse_tweet
 
 from jamhost.jams.models import Jam
 from jamhost.networks.accounts import XAccountRevoked, x_access_token
-from jamhost.networks.models import Publication
-from jamhost.networks.publishing import network_status_for, publication_enqueue
+from jamhost.networks.models import Publication, XPost, XStatus
+from jamhost.networks.publishing import publication_enqueue, x_elsewhere, x_goes
 from jamhost.networks.usage import usage_record
 from jamhost.networks.x import client as x
 from jamhost.polls.changes import poll_x_results_store
 from jamhost.polls.models import Poll, PollState, XPollState
-from jamhost.posts.models import AuthorRole, NetworkStatus
+from jamhost.posts.models import AuthorRole
 from jamhost.posts.services import post_insert
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def poll_x_check(*, jam: Jam, text: str) -> None:
         raise ValidationError(
             "This jamhost is not connected to X, so the poll can run in the room only."
         )
-    if network_status_for(user=jam.host) != NetworkStatus.QUEUED:
+    if not x_goes(user=jam.host):
         raise ValidationError(
             "This poll cannot go to X: the host's X account is not connected. Connect X on "
             "the account page, or run the poll in the room only."
@@ -71,18 +71,18 @@ def poll_x_queue(*, poll: Poll) -> None:
     queue it for X after commit."""
     jam = poll.jam
     text = poll_x_text(jam=jam, text=poll.text)
-    status = network_status_for(user=jam.host)
+    elsewhere = x_elsewhere(user=jam.host)
     post = post_insert(
         jam=jam,
         body=text,
         text=text,
         author=jam.host,
         author_role=AuthorRole.HOST,
-        network_status=status,
+        elsewhere=elsewhere,
     )
     poll.x_post = post
-    poll.x_state = XPollState.QUEUED if status == NetworkStatus.QUEUED else XPollState.FAILED
-    if status != NetworkStatus.QUEUED:
+    poll.x_state = XPollState.QUEUED if elsewhere else XPollState.FAILED
+    if not elsewhere:
         poll.x_error = "The host's X account was not connected when the poll opened."
     poll.save(update_fields=["x_post", "x_state", "x_error"])
     publication_enqueue(post=post)
@@ -110,15 +110,16 @@ def polls_x_due(*, now: datetime) -> list[int]:
     due = []
     candidates = (
         Poll.objects.filter(_unclaimed(now), state=PollState.CLOSED, on_x=True)
-        .select_related("x_post")
+        .select_related("x_post", "x_post__on_x")
         .order_by("pk")
     )
     for poll in candidates:
         post = poll.x_post
-        if post is None or post.network_status == NetworkStatus.FAILED:
+        state: XPost | None = getattr(post, "on_x", None) if post is not None else None
+        if post is None or (state is not None and state.status == XStatus.FAILED):
             due.append(poll.pk)
             continue
-        if not post.network_post_id:
+        if state is None or not state.x_id:
             continue
         sent = (
             Publication.objects.filter(post_id=post.pk)
@@ -149,15 +150,16 @@ def poll_x_read(*, poll_id: int, now: datetime | None = None) -> str:
             stale,
             settings.X_POLL_READ_LEASE_SECONDS,
         )
-    poll = Poll.objects.select_related("jam", "x_post").get(pk=poll_id)
+    poll = Poll.objects.select_related("jam", "x_post", "x_post__on_x").get(pk=poll_id)
     post = poll.x_post
-    if post is None or not post.network_post_id:
-        reason = post.network_error if post is not None else "its post is gone"
+    state: XPost | None = getattr(post, "on_x", None) if post is not None else None
+    if post is None or state is None or not state.x_id:
+        reason = "its post is gone" if post is None else (state.error if state else "")
         poll_x_results_store(poll_id=poll_id, results={}, reads=0, error=f"Not on X: {reason}")
         return "failed"
     try:
         _, token = x_access_token(user_id=poll.jam.host_id)
-        found, reads = x.post_poll(token=token, post_id=post.network_post_id)
+        found, reads = x.post_poll(token=token, post_id=state.x_id)
     except (XAccountRevoked, x.XError) as exc:
         reason = getattr(exc, "reason", str(exc))
         poll_x_results_store(poll_id=poll_id, results={}, reads=0, error=f"X: {reason}")

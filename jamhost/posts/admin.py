@@ -21,10 +21,9 @@ class PostAdmin(admin.ModelAdmin):
         "kind",
         "status",
         "source",
-        "network_status",
         "created_at",
     )
-    list_filter = ("status", "kind", "source", "author_role", "network_status", "pinned")
+    list_filter = ("status", "kind", "source", "author_role", "pinned")
     search_fields = ("text", "author_handle", "author_name", "external_id", "jam__title")
     list_select_related = ("jam",)
     date_hierarchy = "created_at"

@@ -52,14 +52,6 @@ class AuthorRole(models.TextChoices):
     PARTICIPANT = "participant", "Participant"
 
 
-class NetworkStatus(models.TextChoices):
-    LOCAL = "local", "Local only"
-    HELD = "held", "Goes to X once approved"
-    QUEUED = "queued", "Queued for X"
-    PUBLISHED = "published", "Published on X"
-    FAILED = "failed", "Failed to publish"
-
-
 class Post(models.Model):
     jam = models.ForeignKey("jams.Jam", on_delete=models.CASCADE, related_name="posts")
     seq = models.PositiveBigIntegerField(help_text="Gap-free, strictly increasing per jam.")
@@ -94,8 +86,9 @@ class Post(models.Model):
     # Links for people: the original post, and its author's profile (network posts).
     remote_url = models.URLField(max_length=500, blank=True)
     author_url = models.URLField(max_length=500, blank=True)
-    # Where a jamhost post went besides X: {"bluesky": {"status", "url", "error"}, …},
-    # kept by networks.deliveries so that every render stays query-free.
+    # Where a jamhost post went: {"x": {"status", "url", "error"}, "bluesky": {…},
+    # "mastodon": {…}}, kept by the networks app so that every render stays
+    # query-free. Statuses: held, queued, published, failed.
     elsewhere = models.JSONField(default=dict, blank=True)
     client_key = models.CharField(max_length=64, null=True, blank=True)
     status = models.CharField(max_length=8, choices=PostStatus.choices, default=PostStatus.VISIBLE)
@@ -111,13 +104,6 @@ class Post(models.Model):
     lang = models.CharField(max_length=12, blank=True)
     upvotes = models.PositiveIntegerField(default=0)
     flags = models.PositiveIntegerField(default=0)
-    network_status = models.CharField(
-        max_length=10, choices=NetworkStatus.choices, default=NetworkStatus.LOCAL
-    )
-    # One X post can be in several jams (it carries both hashtags): unique per jam.
-    network_post_id = models.CharField(max_length=64, null=True, blank=True, db_index=True)
-    network_error = models.CharField(max_length=300, blank=True)
-    network_attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Set when its author edited it on X (the text changed in place, same seq).
@@ -131,11 +117,6 @@ class Post(models.Model):
                 fields=["jam", "source", "external_id"],
                 condition=models.Q(external_id__isnull=False),
                 name="post_external_id_unique_per_jam",
-            ),
-            models.UniqueConstraint(
-                fields=["jam", "network_post_id"],
-                condition=models.Q(network_post_id__isnull=False),
-                name="post_network_id_unique_per_jam",
             ),
             models.UniqueConstraint(
                 fields=["jam", "client_key"],

@@ -9,7 +9,7 @@ from datetime import datetime
 from jamhost.core import events
 from jamhost.jams.models import Jam, Question
 from jamhost.posts.models import AuthorRole, Kind, Post
-from jamhost.posts.services import network_status_for, post_insert, publication_request
+from jamhost.posts.services import elsewhere_for, post_insert, publication_request
 
 
 def question_post_insert(*, jam: Jam, question: Question, now: datetime) -> Post:
@@ -27,7 +27,7 @@ def question_post_insert(*, jam: Jam, question: Question, now: datetime) -> Post
         question=question,
         now=now,
         header_changed=True,
-        network_status=network_status_for(user=host),
+        elsewhere=elsewhere_for(user=host),
     )
     publication_request(post=post)  # from the host's X account, after commit
     return post

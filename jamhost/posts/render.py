@@ -12,7 +12,6 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html
 
 from jamhost.jams.selectors import question_next, released_of
-from jamhost.posts.models import NetworkStatus
 
 if TYPE_CHECKING:
     from jamhost.jams.models import Jam
@@ -63,15 +62,21 @@ def render_post(post: Post, audience: str) -> str:
 _ARTICLE_END = "\n</article>"
 
 
+def failed_somewhere(post: Post) -> bool:
+    """Whether a network the post went to refused it (post.elsewhere)."""
+    found = post.elsewhere if isinstance(post.elsewhere, dict) else {}
+    return any(isinstance(e, dict) and e.get("status") == "failed" for e in found.values())
+
+
 def render_post_audiences(post: Post) -> dict[str, str]:
     """render_post for every audience, for publishing a change.
 
     The moderators' fragment is the viewers' with the moderation footer before its
     closing `</article>` whenever nothing else in it depends on the audience: the post
-    is visible, unflagged and not failed on X (its Retry button shows to moderators) —
+    is visible, unflagged and failed on no network (a Retry button shows to moderators) —
     every new post of a participant or panelist. The template is then rendered once,
     plus the footer, instead of twice (a tenth of a compose POST's CPU)."""
-    if not (post.is_visible and not post.flags and post.network_status != NetworkStatus.FAILED):
+    if not (post.is_visible and not post.flags and not failed_somewhere(post)):
         return {audience: render_post(post, audience) for audience in AUDIENCES}
     viewer = render_post(post, VIEWER)
 

@@ -8,12 +8,14 @@ from django.db.models import Q, QuerySet
 
 from jamhost.jams.hashtags import text_has_hashtag
 from jamhost.jams.models import Jam
-from jamhost.posts.models import NetworkStatus, Post, PostStatus
+from jamhost.posts.models import Post, PostStatus
 from jamhost.posts.render import VIEWER
 
 ROOM_PAGE_SIZE = 200
 # A post in these states went (or is going) to X under its author's account.
-SENT_TO_X = (NetworkStatus.QUEUED, NetworkStatus.HELD, NetworkStatus.PUBLISHED)
+# X refuses the same text twice from one account: a post whose X entry (post.elsewhere,
+# kept by the networks app) is one of these was sent, or is being sent, there.
+SENT_TO_X = ("queued", "held", "published")
 # The most texts a room page lists for the compose box's repeat warning.
 SENT_TO_X_LISTED = 500
 
@@ -39,12 +41,19 @@ def posts_after(*, jam: Jam, seq: int, audience: str) -> QuerySet[Post]:
     return posts_visible_to(jam=jam, audience=audience).filter(seq__gt=seq).order_by("seq")
 
 
+def post_sent_to_x(post: Post) -> bool:
+    """Whether the post was sent (or is being sent) to X."""
+    entry = post.elsewhere.get("x") if isinstance(post.elsewhere, dict) else None
+    return isinstance(entry, dict) and entry.get("status") in SENT_TO_X
+
+
 def post_text_sent_to_x_before(*, user: Any, text: str) -> bool:
     """Whether `user` already sent (or is sending) this exact text to X from any jam: X
     refuses the same text twice from one account, so the compose box warns first."""
     if not getattr(user, "is_authenticated", False) or "\x00" in text:
         return False  # no stored text holds a NUL (and PostgreSQL refuses one in a query)
-    return Post.objects.filter(author_id=user.pk, text=text, network_status__in=SENT_TO_X).exists()
+    sent = Post.objects.filter(author_id=user.pk, text=text, elsewhere__x__status__in=SENT_TO_X)
+    return sent.exists()
 
 
 def post_texts_sent_to_x(*, user: Any, jam: Jam) -> list[str]:
@@ -59,7 +68,7 @@ def post_texts_sent_to_x(*, user: Any, jam: Jam) -> list[str]:
     if not getattr(user, "is_authenticated", False):
         return []
     texts = (
-        Post.objects.filter(author_id=user.pk, network_status__in=SENT_TO_X)
+        Post.objects.filter(author_id=user.pk, elsewhere__x__status__in=SENT_TO_X)
         .filter(Q(jam__hashtag_key=jam.hashtag_key) | Q(text__icontains=jam.hashtag))
         .order_by("-pk")
         .values_list("text", flat=True)[:SENT_TO_X_LISTED]

@@ -23,7 +23,6 @@ from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text, is_blank
 from jamhost.posts.models import (
     AuthorRole,
     Kind,
-    NetworkStatus,
     Post,
     PostStatus,
     Source,
@@ -47,11 +46,13 @@ def author_key_for_user(user: Any) -> str:
     return app_author_key(user.pk)
 
 
-def network_status_for(*, user: Any) -> str:
-    """Where a new post by `user` goes: the networks app answers ("queued" when it goes to
-    X); a post stays local when nobody does."""
-    answers = events.send(events.NetworkStatusAsked(user=user))
-    return answers[0] if answers else NetworkStatus.LOCAL
+def elsewhere_for(*, user: Any) -> dict[str, dict[str, str]]:
+    """Where a new post by `user` goes, as post.elsewhere starts: the networks app answers
+    (every network the post is queued for); a post stays local when nobody does."""
+    found: dict[str, dict[str, str]] = {}
+    for answer in events.send(events.ElsewhereAsked(user=user)):
+        found.update(answer)
+    return found
 
 
 def publication_request(*, post: Post) -> None:
@@ -111,8 +112,7 @@ def post_insert(
     metrics: dict[str, Any] | None = None,
     lang: str = "",
     reply_to: Post | None = None,
-    network_status: str = NetworkStatus.LOCAL,
-    network_post_id: str | None = None,
+    elsewhere: dict[str, Any] | None = None,
     remote_url: str = "",
     author_url: str = "",
     header_changed: bool = False,
@@ -166,8 +166,7 @@ def post_insert(
             metrics=metrics or {},
             lang=lang,
             reply_to=reply_to,
-            network_status=network_status,
-            network_post_id=network_post_id,
+            elsewhere=elsewhere or {},
             remote_url=remote_url[:500],
             author_url=author_url[:500],
         )
@@ -378,7 +377,7 @@ def _store_composed(
                 question=question,
                 client_key=client_key,
                 reply_to=reply_to,
-                network_status=network_status_for(user=user),
+                elsewhere=elsewhere_for(user=user),
             )
             publication_request(post=post)  # published to X after commit
         return post, False

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from jamhost.jams.models import Question
-from jamhost.posts.models import NetworkStatus, Post, PostStatus, Source
+from jamhost.posts.models import Post, PostStatus, Source
 from jamhost.posts.render import VIEWER
 from jamhost.transcripts.layout import (
     PAGE_POSTS,
@@ -48,6 +48,15 @@ X_STATUS_PREFIX = "https://x.com/"
 GROUP_HEADINGS = {"lead": "Panelists and featured answers", "community": "Community"}
 
 
+def _elsewhere(entry: dict[str, Any], on_x: str) -> dict[str, Any]:
+    """Where the post went, as the fragment reads it (post.elsewhere): the snapshot's
+    networks, and X when its link is an X post (the snapshot keeps that one as `link`)."""
+    found = dict(entry.get("elsewhere") or {})
+    if on_x:
+        found["x"] = {"status": "published", "url": on_x, "error": ""}
+    return found
+
+
 def post_from_snapshot(entry: dict[str, Any], questions: dict[int, Question]) -> Post:
     """An unsaved Post carrying what the fragment shows. Its pk is the seq: replay
     anchors (#post-<seq>) stay stable across transcript versions. The network links are
@@ -71,8 +80,7 @@ def post_from_snapshot(entry: dict[str, Any], questions: dict[int, Question]) ->
         source=entry["source"],
         remote_url=link if entry["source"] != Source.IMPORT else "",
         author_url=author.get("url") or "",
-        elsewhere=entry.get("elsewhere") or {},
-        network_status=NetworkStatus.PUBLISHED if on_x else NetworkStatus.LOCAL,
+        elsewhere=_elsewhere(entry, link if on_x else ""),
         status=PostStatus.VISIBLE,
         pinned=entry["pinned"],
         featured=entry["featured"],

@@ -77,7 +77,7 @@ def post_link(
     source: str,
     handle: str,
     external_id: str | None,
-    network_post_id: str | None,
+    x_post_id: str | None,
     metrics: dict[str, Any],
     remote_url: str = "",
 ) -> str:
@@ -88,8 +88,8 @@ def post_link(
         return web_url(remote_url)
     if source == Source.X and external_id:
         return x_status_link(handle, external_id)
-    if network_post_id:
-        return x_status_link(handle, network_post_id)
+    if x_post_id:
+        return x_status_link(handle, x_post_id)
     link = metrics.get("link")
     return link if isinstance(link, str) else ""
 
@@ -108,7 +108,7 @@ _POST_FIELDS = (
     "text",
     "source",
     "external_id",
-    "network_post_id",
+    "on_x__x_id",
     "remote_url",
     "author_url",
     "elsewhere",
@@ -191,7 +191,7 @@ def _post_entry(row: dict[str, Any]) -> dict[str, Any]:
         source=row["source"],
         handle=row["author_handle"],
         external_id=row["external_id"],
-        network_post_id=row["network_post_id"],
+        x_post_id=row["on_x__x_id"] if row["source"] == Source.APP else None,
         metrics=metrics,
         remote_url=row["remote_url"],
     )
@@ -240,10 +240,13 @@ def _post_entry(row: dict[str, Any]) -> dict[str, Any]:
 
 def elsewhere_entry(found: Any, *, deleted: bool) -> dict[str, dict[str, str]]:
     """Where a jamhost post went besides X, as the transcript keeps it: each network's
-    status, and its address (http(s) only, none once the author deleted their account)."""
+    status, and its address (http(s) only, none once the author deleted their account).
+    The X post it went out as is the entry's `link`, as in every earlier snapshot."""
     out: dict[str, dict[str, str]] = {}
     for key, value in sorted((found or {}).items()) if isinstance(found, dict) else ():
-        if not isinstance(value, dict) or value.get("status") not in ELSEWHERE_STATUSES:
+        if key == "x" or not isinstance(value, dict):
+            continue
+        if value.get("status") not in ELSEWHERE_STATUSES:
             continue
         url = "" if deleted else web_url(str(value.get("url") or ""))
         out[str(key)] = {"status": str(value["status"]), "url": url}

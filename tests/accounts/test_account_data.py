@@ -19,6 +19,7 @@ from jamhost.audience.models import Flag, Vote
 from jamhost.audience.votes import vote_add
 from jamhost.jams.lifecycle import jam_end
 from jamhost.jams.models import DeletedAuthorPolicy, Jam
+from jamhost.networks.publishing import post_network_set
 from jamhost.posts.models import AUTHOR_DELETED_REASON, Post, PostStatus
 from jamhost.posts.post_moderation import post_restore
 from jamhost.posts.services import post_compose
@@ -26,6 +27,7 @@ from jamhost.transcripts.models import Transcript
 from jamhost.transcripts.services import jam_archive
 from tests.factories import MembershipFactory, UserFactory, live_jam
 from tests.transcripts.pages import expand, read
+from tests.xstate import on_x
 
 pytestmark = pytest.mark.django_db
 
@@ -329,7 +331,7 @@ def test_a_deleted_users_posts_on_x_no_longer_link_to_them(
     MembershipFactory(jam=past, user=ada)
     post = post_compose(jam=past, user=ada, body="published on X")
     status_id = "1790000000000000042"
-    Post.objects.filter(pk=post.pk).update(network_status="published", network_post_id=status_id)
+    post_network_set(post.pk, x={"status": "published", "x_id": status_id})
     room = Client().get(f"/jams/{past.slug}/live/").content.decode()
     assert status_id in room
     jam_end(jam=past)
@@ -339,7 +341,7 @@ def test_a_deleted_users_posts_on_x_no_longer_link_to_them(
         account_delete(user=ada, password="correct-horse-battery")
 
     post.refresh_from_db()
-    assert post.network_post_id == status_id and post.author_deleted
+    assert on_x(post).x_id == status_id and post.author_deleted
     room = Client().get(f"/jams/{past.slug}/live/").content.decode()
     assert "published on X" in room and status_id not in room
     latest = Transcript.objects.filter(jam=past).order_by("-version").first()

@@ -10,9 +10,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from jamhost.audience.replies import reply_compose
+from jamhost.networks.models import XStatus
 from jamhost.posts.models import Post, PostStatus, Source
 from jamhost.posts.render import VIEWER, render_post
 from jamhost.posts.services import post_insert
+from tests.xstate import on_x
 
 pytestmark = pytest.mark.django_db
 
@@ -152,7 +154,6 @@ def test_the_transcript_shows_replies_right_under_their_parent(room) -> None:  #
 
 def test_a_reply_by_someone_with_x_linked_is_queued_for_x(room, settings) -> None:  # type: ignore[no-untyped-def]
     from jamhost.networks.models import Publication, XAccount
-    from jamhost.posts.models import NetworkStatus
 
     settings.X_CLIENT_ID = "test-client"
     replier = room.others[0]
@@ -165,7 +166,7 @@ def test_a_reply_by_someone_with_x_linked_is_queued_for_x(room, settings) -> Non
     )
     answer = room.answer()
     reply = reply_compose(jam=room.jam, user=replier, parent_id=answer.pk, body="On X too")
-    assert reply.network_status == NetworkStatus.QUEUED
+    assert on_x(reply).status == XStatus.QUEUED
     assert Publication.objects.filter(post=reply, done=False).exists()
     # Published as a standalone post: its own text, no reply or quote reference to keep.
     assert reply.text == f"On X too #{room.jam.hashtag}"

@@ -27,10 +27,11 @@ from tests.factories import MembershipFactory, UserFactory, live_jam
 jam = live_jam(questions=2, released=1, slug="count-" + TAG, hashtag="Count" + TAG)
 panelist = UserFactory(username="counter_" + TAG)
 MembershipFactory(jam=jam, user=panelist)
-from jamhost.posts.models import Post
 from jamhost.posts.services import post_compose
 sent = post_compose(jam=jam, user=panelist, body="Sent to X already", question_number=None)
-Post.objects.filter(pk=sent.pk).update(network_status="published")  # as publishing leaves it
+from jamhost.networks.publishing import post_network_set
+# As publishing leaves it:
+post_network_set(sent.pk, x={"status": "published", "x_id": "1790000000000000007"})
 print(json.dumps({"slug": jam.slug, "hashtag": jam.hashtag, "user": panelist.username}))
 """
 RELEASE = """

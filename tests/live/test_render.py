@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from jamhost.networks.models import XStatus
 from jamhost.posts import render
-from jamhost.posts.models import NetworkStatus, Post, PostStatus
+from jamhost.posts.models import Post, PostStatus
 from jamhost.posts.render import AUDIENCES, MODERATOR, render_post, render_post_audiences
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
@@ -31,8 +32,9 @@ def _post(**changes: object) -> Post:
         {"status": PostStatus.PENDING, "status_reason": "pre-moderation"},
         {"status": PostStatus.HIDDEN},
         {"flags": 2},
-        {"network_status": NetworkStatus.FAILED, "network_error": "X refused it"},
-        {"network_status": NetworkStatus.QUEUED},
+        {"elsewhere": {"x": {"status": XStatus.FAILED, "error": "X refused it"}}},
+        {"elsewhere": {"x": {"status": XStatus.QUEUED}}},
+        {"elsewhere": {"bluesky": {"status": "failed", "error": "Too long"}}},
         {"author_role": "participant", "upvotes": 3},
     ],
 )

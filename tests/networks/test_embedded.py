@@ -11,11 +11,13 @@ from channels.db import database_sync_to_async
 
 from jamhost.asgi import application
 from jamhost.networks import sweep
-from jamhost.posts.models import NetworkStatus, Post
+from jamhost.networks.models import XStatus
+from jamhost.posts.models import Post
 from jamhost.posts.services import post_compose
 from tests.factories import live_jam
 from tests.live.conftest import hub, receive_until_caught_up, socket  # noqa: F401
 from tests.networks.conftest import link_x
+from tests.xstate import on_x
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -58,10 +60,11 @@ async def test_embedded_loop_ingests_into_sockets_and_publishes(
         )
         for _ in range(100):
             post = await database_sync_to_async(Post.objects.get)(pk=post.pk)
-            if post.network_status == NetworkStatus.PUBLISHED:
+            if post.elsewhere.get("x", {}).get("status") == XStatus.PUBLISHED:
                 break
             await asyncio.sleep(0.1)
-        assert post.network_status == NetworkStatus.PUBLISHED
+        assert (await database_sync_to_async(on_x)(post)).status == XStatus.PUBLISHED
+        assert post.elsewhere["x"]["status"] == XStatus.PUBLISHED
         assert [t["text"] for t in x_server.tweets_by(account.x_user_id)] == [post.text]
     finally:
         await inbox.put({"type": "lifespan.shutdown"})

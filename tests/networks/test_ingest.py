@@ -8,14 +8,15 @@ from django.utils import timezone
 
 from jamhost.jams.models import JamStatus, ModerationMode
 from jamhost.networks.ingest import ingest_due, ingest_poll
-from jamhost.networks.models import IngestCursor
+from jamhost.networks.models import IngestCursor, XPost, XStatus
 from jamhost.networks.sweep import networks_sweep
 from jamhost.networks.tweets import PollResult, page_context, tweet_upsert
 from jamhost.networks.usage import jam_cost
-from jamhost.posts.models import NetworkStatus, Post, PostStatus, Source
+from jamhost.posts.models import Post, PostStatus, Source
 from jamhost.posts.services import post_compose
 from tests.factories import JamFactory, MembershipFactory, UserFactory, live_jam
 from tests.networks.conftest import link_x
+from tests.xstate import on_x
 
 pytestmark = pytest.mark.django_db
 
@@ -45,8 +46,8 @@ def test_hashtag_posts_are_ingested_with_authors_links_and_scripts(x_server):  #
     assert first.links == ["https://example.org/a-long/path?x=1"]
     assert "https://example.org/a-long/path?x=1" in first.text  # shown expanded
     assert "t.co" not in first.text
-    assert first.network_status == NetworkStatus.PUBLISHED
-    assert first.network_post_id == first.external_id
+    assert on_x(first).status == XStatus.PUBLISHED
+    assert on_x(first).x_id == first.external_id
     assert posts[1].text == f"日本語のテストです {jam.tag}" and posts[1].lang == "ja"
     assert "repost_count" in first.metrics
     assert all(p.status == PostStatus.VISIBLE for p in posts)
@@ -67,11 +68,11 @@ def test_answers_and_replies_are_mapped_to_questions(x_server, django_capture_on
     from jamhost.networks.publishing import post_publish, publication_enqueue
 
     for question_post in Post.objects.filter(jam=jam, kind="question"):
-        Post.objects.filter(pk=question_post.pk).update(network_status=NetworkStatus.QUEUED)
-        question_post.network_status = NetworkStatus.QUEUED
+        question_post.elsewhere = {"x": {"status": XStatus.QUEUED}}
+        Post.objects.filter(pk=question_post.pk).update(elsewhere=question_post.elsewhere)
         publication_enqueue(post=question_post)
         assert post_publish(post_id=question_post.pk) == "published"
-    q2_tweet = Post.objects.get(jam=jam, kind="question", question__number=2).network_post_id
+    q2_tweet = on_x(Post.objects.get(jam=jam, kind="question", question__number=2)).x_id
     fan = x_server.user_add("fan")
     x_server.tweet_add(fan, f"A1: first answer {jam.tag}")
     x_server.tweet_add(fan, f"A2 second answer {jam.tag}")
@@ -97,7 +98,7 @@ def test_answers_and_replies_are_mapped_to_questions(x_server, django_capture_on
         f"@{host_account.username} A 1: to the host": 1,
         "A9: no Q9 in the run-sheet": None,
     }
-    assert by_text["replying without a prefix"].reply_to.network_post_id == q2_tweet
+    assert on_x(by_text["replying without a prefix"].reply_to).x_id == q2_tweet
     # The host's own question tweets were found by search too, and are still one post each.
     assert Post.objects.filter(jam=jam, kind="question").count() == 3
     assert len(x_server.tweets_by(host_account.x_user_id)) == 3
@@ -111,7 +112,7 @@ def test_own_posts_found_by_search_stay_one_post(x_server, django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         post = post_compose(jam=jam, user=panelist, body="published from jamhost")
     post.refresh_from_db()
-    assert post.network_status == NetworkStatus.PUBLISHED
+    assert on_x(post).status == XStatus.PUBLISHED
     count = Post.objects.filter(jam=jam).count()
 
     result = ingest_poll(jam_id=jam.pk)
@@ -134,14 +135,14 @@ def test_own_post_found_by_search_before_publish_reported_back(
     with django_capture_on_commit_callbacks(execute=True):
         post = post_compose(jam=jam, user=panelist, body="answer lost on the way back")
     post.refresh_from_db()
-    assert post.network_status == NetworkStatus.QUEUED
+    assert on_x(post).status == XStatus.QUEUED
 
     ingest_poll(jam_id=jam.pk)
 
     post.refresh_from_db()
     tweet = x_server.tweets_by(account.x_user_id)[0]
-    assert post.network_status == NetworkStatus.PUBLISHED
-    assert post.network_post_id == tweet["id"]
+    assert on_x(post).status == XStatus.PUBLISHED
+    assert on_x(post).x_id == tweet["id"]
     assert not x_posts(jam)
     networks_sweep(now=timezone.now() + timedelta(minutes=10))
     assert len(x_server.requests_to("/2/tweets", "POST")) == 1
@@ -295,7 +296,9 @@ def test_legacy_v2_field_names_are_read_too(x_server):  # type: ignore[no-untype
     x_server.validate = None  # the older names are not in the current spec
     jam = live_jam()
     question_post = Post.objects.get(jam=jam, kind="question")
-    Post.objects.filter(pk=question_post.pk).update(network_post_id="1700000000000000001")
+    XPost.objects.create(
+        post=question_post, jam=jam, status=XStatus.PUBLISHED, x_id="1700000000000000001"
+    )
     x_server.legacy_names = True
     fan = x_server.user_add("fan")
     x_server.tweet_add(fan, f"old style reply {jam.tag}", reply_to="1700000000000000001")

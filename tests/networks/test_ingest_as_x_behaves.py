@@ -19,6 +19,7 @@ from jamhost.posts.models import Post, Source
 from jamhost.transcripts.services import jam_archive
 from tests.factories import live_jam
 from tests.networks.conftest import APP_BEARER
+from tests.xstate import on_x
 
 pytestmark = pytest.mark.django_db
 SEARCH = "/2/tweets/search/recent"
@@ -120,7 +121,7 @@ def test_an_edit_updates_the_post_in_place(x_server: Any) -> None:
     assert after.pk == before.pk and after.seq == before.seq
     assert after.rev > before.rev
     assert after.text == f"A2: first try, & fixed {jam.tag}"
-    assert after.network_post_id == edited == after.external_id
+    assert on_x(after).x_id == edited == after.external_id
     assert after.edited_at is not None
     assert after.question is not None and after.question.number == 2
 

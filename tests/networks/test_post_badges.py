@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 
 from jamhost.audience.selectors import people_to_follow
+from jamhost.networks.models import XStatus
 from jamhost.posts import render
-from jamhost.posts.models import AuthorRole, NetworkStatus, Post, Source
+from jamhost.posts.models import AuthorRole, Post, Source
 from jamhost.posts.render import MODERATOR, VIEWER, render_post
 from jamhost.posts.services import post_insert
 from tests.factories import UserFactory, live_jam
@@ -98,11 +99,13 @@ def test_jamhost_post_shows_where_it_went():  # type: ignore[no-untyped-def]
         author_role=AuthorRole.PARTICIPANT,
         body="Everywhere",
         text=f"Everywhere #{jam.hashtag}",
-        network_status=NetworkStatus.PUBLISHED,
-        network_post_id="1790000000000000009",
     )
     Post.objects.filter(pk=post.pk).update(
         elsewhere={
+            "x": {
+                "status": XStatus.PUBLISHED,
+                "url": "https://x.com/i/web/status/1790000000000000009",
+            },
             "bluesky": {"status": "published", "url": SKY_POST},
             "mastodon:https://mastodon.example": {
                 "status": "failed",

@@ -7,15 +7,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from jamhost.jams import run_sheet
-from jamhost.networks.models import Publication
+from jamhost.networks.models import Publication, XStatus
 from jamhost.networks.publishing import post_publish, post_publish_retry
 from jamhost.networks.sweep import networks_sweep
 from jamhost.networks.tasks import publish_post
 from jamhost.networks.usage import jam_cost
-from jamhost.posts.models import NetworkStatus, Post
+from jamhost.posts.models import Post
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
 from tests.networks.conftest import link_x
+from tests.xstate import LOCAL, on_x
 
 pytestmark = pytest.mark.django_db
 
@@ -39,8 +40,8 @@ def test_post_of_linked_user_is_published_as_composed(x_server, django_capture_o
     tweets = x_server.tweets_by(account.x_user_id)
     assert [t["text"] for t in tweets] == [post.text]
     assert post.text == f"A1: Ship small things 🚀 日本語も {jam.tag}"
-    assert post.network_status == NetworkStatus.PUBLISHED
-    assert post.network_post_id == tweets[0]["id"]
+    assert on_x(post).status == XStatus.PUBLISHED
+    assert on_x(post).x_id == tweets[0]["id"]
     # Answers are standalone posts, never replies.
     sent = x_server.requests_to("/2/tweets", "POST")[0][3]
     assert "reply" not in sent
@@ -58,7 +59,7 @@ def test_question_release_is_published_from_the_host_account(
     post = Post.objects.get(jam=jam, question=question, kind="question")
     tweets = x_server.tweets_by(account.x_user_id)
     assert [t["text"] for t in tweets] == [f"Q1: {question.text} {jam.tag}"]
-    assert post.network_post_id == tweets[0]["id"]
+    assert on_x(post).x_id == tweets[0]["id"]
 
 
 def test_without_linked_account_or_credentials_posts_stay_local(
@@ -66,12 +67,12 @@ def test_without_linked_account_or_credentials_posts_stay_local(
 ):  # type: ignore[no-untyped-def]
     jam = live_jam()
     post = compose(jam, jam.host, "no X for me", django_capture_on_commit_callbacks)
-    assert post.network_status == NetworkStatus.LOCAL
+    assert on_x(post).status == LOCAL
 
     link_x(x_server, jam.host)
     settings.X_CLIENT_ID = ""
     post = compose(jam, jam.host, "X is off on this site", django_capture_on_commit_callbacks)
-    assert post.network_status == NetworkStatus.LOCAL
+    assert on_x(post).status == LOCAL
     assert x_server.requests_to("/2/tweets", "POST") == []
 
 
@@ -84,8 +85,8 @@ def test_timeout_after_create_is_checked_before_posting_again(
     x_server.fault_next("/2/tweets", "slow_after_create", delay=1.5)
 
     post = compose(jam, jam.host, "careful with retries", django_capture_on_commit_callbacks)
-    assert post.network_status == NetworkStatus.QUEUED
-    assert "did not answer" in post.network_error
+    assert on_x(post).status == XStatus.QUEUED
+    assert "did not answer" in on_x(post).error
     publication = Publication.objects.get(post=post)
     assert publication.in_doubt
     assert len(x_server.tweets_by(account.x_user_id)) == 1  # it did go out
@@ -94,10 +95,10 @@ def test_timeout_after_create_is_checked_before_posting_again(
     publish_post.delay(post.pk)
     publish_post.delay(post.pk)
     post.refresh_from_db()
-    assert post.network_status == NetworkStatus.PUBLISHED
+    assert on_x(post).status == XStatus.PUBLISHED
     tweets = x_server.tweets_by(account.x_user_id)
     assert len(tweets) == 1
-    assert post.network_post_id == tweets[0]["id"]
+    assert on_x(post).x_id == tweets[0]["id"]
     assert len(x_server.requests_to("/2/tweets", "POST")) == 1
 
 
@@ -106,8 +107,8 @@ def test_5xx_is_retried_with_backoff_and_posts_once(x_server, django_capture_on_
     account = link_x(x_server, jam.host)
     x_server.fault_next("/2/tweets", "503")
     post = compose(jam, jam.host, "second time lucky", django_capture_on_commit_callbacks)
-    assert post.network_status == NetworkStatus.QUEUED
-    assert "503" in post.network_error
+    assert on_x(post).status == XStatus.QUEUED
+    assert "503" in on_x(post).error
     publication = Publication.objects.get(post=post)
     assert publication.next_attempt_at > timezone.now() + timedelta(seconds=3)
 
@@ -116,7 +117,7 @@ def test_5xx_is_retried_with_backoff_and_posts_once(x_server, django_capture_on_
     result = networks_sweep(now=publication.next_attempt_at + timedelta(seconds=1))
     assert result.published == [post.pk]
     post.refresh_from_db()
-    assert post.network_status == NetworkStatus.PUBLISHED
+    assert on_x(post).status == XStatus.PUBLISHED
     assert len(x_server.tweets_by(account.x_user_id)) == 1
 
 
@@ -132,7 +133,7 @@ def test_429_pauses_until_the_reset_time(x_server, django_capture_on_commit_call
     assert networks_sweep(now=timezone.now() + timedelta(seconds=60)).published == []
     networks_sweep(now=publication.next_attempt_at + timedelta(seconds=1))
     post.refresh_from_db()
-    assert post.network_status == NetworkStatus.PUBLISHED
+    assert on_x(post).status == XStatus.PUBLISHED
     # A 429 created nothing, so there was no look on X before posting again.
     searches = [r[2]["query"][0] for r in x_server.requests_to("/2/tweets/search/recent")]
     assert not [q for q in searches if q.startswith("from:")]
@@ -153,8 +154,8 @@ def test_refused_post_fails_with_reason_and_can_be_retried(
     }
     x_server.fault_next("/2/tweets", "raw", status=400, body=problem)
     post = compose(jam, panelist, "refused once", django_capture_on_commit_callbacks)
-    assert post.network_status == NetworkStatus.FAILED
-    assert "parameters to your request was invalid" in post.network_error
+    assert on_x(post).status == XStatus.FAILED
+    assert "parameters to your request was invalid" in on_x(post).error
     rev = post.rev
 
     stranger = UserFactory()
@@ -163,7 +164,7 @@ def test_refused_post_fails_with_reason_and_can_be_retried(
     with django_capture_on_commit_callbacks(execute=True):
         post_publish_retry(post=post, actor=panelist)
     post.refresh_from_db()
-    assert post.network_status == NetworkStatus.PUBLISHED
+    assert on_x(post).status == XStatus.PUBLISHED
     assert post.rev > rev
     with pytest.raises(ValidationError, match="Only a post that failed"):
         post_publish_retry(post=post, actor=panelist)
@@ -176,15 +177,15 @@ def test_revoked_account_fails_the_post_and_asks_to_reconnect(
     account = link_x(x_server, jam.host)
     x_server.tokens_revoke(account.x_user_id)
     post = compose(jam, jam.host, "after revoke", django_capture_on_commit_callbacks)
-    assert post.network_status == NetworkStatus.FAILED
-    assert "Reconnect X" in post.network_error
+    assert on_x(post).status == XStatus.FAILED
+    assert "Reconnect X" in on_x(post).error
     account.refresh_from_db()
     assert account.is_revoked
     with pytest.raises(ValidationError, match="Reconnect X"):
         post_publish_retry(post=post, actor=jam.host)
     # Later posts are local only until the user reconnects; none is lost.
     later = compose(jam, jam.host, "still here", django_capture_on_commit_callbacks)
-    assert later.network_status == NetworkStatus.LOCAL
+    assert on_x(later).status == LOCAL
 
 
 def test_post_with_link_counts_at_the_link_rate(x_server, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
@@ -229,9 +230,9 @@ def test_broker_down_at_compose_keeps_the_post_queued_for_the_sweep(
         post = compose(jam, panelist, "Broker is down", django_capture_on_commit_callbacks)
     finally:
         app.conf.update(saved)
-    assert post.network_status == NetworkStatus.QUEUED
+    assert on_x(post).status == XStatus.QUEUED
     assert x_server.tweets_by(account.x_user_id) == []
     networks_sweep(now=timezone.now() + timedelta(seconds=1))
     post.refresh_from_db()
-    assert post.network_status == NetworkStatus.PUBLISHED
+    assert on_x(post).status == XStatus.PUBLISHED
     assert [t["text"] for t in x_server.tweets_by(account.x_user_id)] == [post.text]

@@ -19,13 +19,14 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from jamhost.networks.models import Publication
+from jamhost.networks.models import Publication, XStatus
 from jamhost.networks.publishing import post_publish, post_publish_retry, publications_due
 from jamhost.networks.usage import jam_cost
-from jamhost.posts.models import NetworkStatus, Post
+from jamhost.posts.models import Post
 from jamhost.posts.services import post_compose
 from tests.factories import live_jam
 from tests.networks.conftest import link_x
+from tests.xstate import on_x
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ class Mode:
     faults: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     timeline_lag: float = 0.0
     posted_before: bool = False  # the account already has this text on X
-    outcome: str = NetworkStatus.PUBLISHED
+    outcome: str = XStatus.PUBLISHED
     message: str = ""
     creates: int = 1
     # Look-ups that time out: X served (and bills) posts jamhost never received.
@@ -59,7 +60,7 @@ MODES = {
         faults=[(CREATE, "raw", {"status": 201, "body": {"data": {}}})], creates=2
     ),
     "duplicate of a post sent before jamhost": Mode(
-        posted_before=True, outcome=NetworkStatus.FAILED, message=DUPLICATE
+        posted_before=True, outcome=XStatus.FAILED, message=DUPLICATE
     ),
     "duplicate after a lost answer, found late": Mode(
         faults=[(CREATE, "drop_after_create", {})], timeline_lag=100, creates=2
@@ -67,42 +68,42 @@ MODES = {
     "duplicate after a lost answer, never found": Mode(
         faults=[(CREATE, "drop_after_create", {})],
         timeline_lag=100_000,
-        outcome=NetworkStatus.FAILED,
+        outcome=XStatus.FAILED,
         message=NOT_CONFIRMED,
         creates=2,
     ),
     "429 once": Mode(faults=[(CREATE, "429", {"reset_in": 60})], creates=2),
     "429 always": Mode(
         faults=[(CREATE, "429", {"reset_in": 60, "times": 20})],
-        outcome=NetworkStatus.FAILED,
+        outcome=XStatus.FAILED,
         message="rate limit",
         creates=2,
     ),
     "500 always": Mode(
         faults=[(CREATE, "500", {"times": 20})],
-        outcome=NetworkStatus.FAILED,
+        outcome=XStatus.FAILED,
         message=NOT_CONFIRMED,
         creates=2,
     ),
     # A second create only follows a look-up that answered without the post.
     "everything down": Mode(
         faults=[(CREATE, "503", {"times": 20}), (TIMELINE, "500", {"times": 20})],
-        outcome=NetworkStatus.FAILED,
+        outcome=XStatus.FAILED,
         message=NOT_CONFIRMED,
     ),
     "look-ups answer garbage": Mode(
         faults=[(CREATE, "drop_after_create", {}), (TIMELINE, "malformed", {"times": 20})],
-        outcome=NetworkStatus.FAILED,
+        outcome=XStatus.FAILED,
         message=NOT_CONFIRMED,
     ),
     "look-ups rate limited": Mode(
         faults=[(CREATE, "drop_after_create", {}), (TIMELINE, "429", {"times": 20})],
-        outcome=NetworkStatus.FAILED,
+        outcome=XStatus.FAILED,
         message=NOT_CONFIRMED,
     ),
     "look-ups time out": Mode(
         faults=[(CREATE, "drop_after_create", {}), (TIMELINE, "slow", {"delay": 1.5, "times": 3})],
-        outcome=NetworkStatus.FAILED,
+        outcome=XStatus.FAILED,
         message=NOT_CONFIRMED,
         unseen_reads=True,
     ),
@@ -151,14 +152,14 @@ def test_one_post_costs_at_most_two_creates_and_thirty_reads(
     read = sum(x_server.served.values())
     assert creates <= 2 and read <= 30, (creates, read)
     assert creates == mode.creates
-    assert post.network_status == mode.outcome, post.network_error
-    assert mode.message in post.network_error
+    assert on_x(post).status == mode.outcome, on_x(post).error
+    assert mode.message in on_x(post).error
     mine = [t for t in x_server.tweets_by(account.x_user_id) if "small steps" in t["text"]]
     assert len(mine) <= 1  # nothing posted twice
-    if mode.outcome == NetworkStatus.PUBLISHED:
-        assert post.network_post_id == mine[0]["id"]
+    if mode.outcome == XStatus.PUBLISHED:
+        assert on_x(post).x_id == mine[0]["id"]
     else:
-        assert post.network_post_id is None
+        assert on_x(post).x_id is None
     assert Publication.objects.get(post=post).done
     assert publications_due(now=start + timedelta(days=1)) == []  # nothing left running
     cost = jam_cost(jam_id=jam.pk)
@@ -167,7 +168,7 @@ def test_one_post_costs_at_most_two_creates_and_thirty_reads(
         assert cost.reads == cost.lookup_reads <= looked_up
     else:
         assert cost.reads == read and cost.lookup_reads == looked_up
-    assert cost.creates == (1 if mode.outcome == NetworkStatus.PUBLISHED else 0)
+    assert cost.creates == (1 if mode.outcome == XStatus.PUBLISHED else 0)
 
 
 def test_look_ups_are_small_spaced_and_limited_to_the_authors_posts_since_the_attempt(
@@ -190,8 +191,8 @@ def test_look_ups_are_small_spaced_and_limited_to_the_authors_posts_since_the_at
     assert not x_server.requests_to("/2/tweets/search/recent")  # no 100-post search pages
     # Spaced to allow for X's lag: about 10 s, 1 min and 5 min after the first attempt.
     post.refresh_from_db()
-    assert post.network_status == NetworkStatus.FAILED
-    assert NOT_CONFIRMED in post.network_error
+    assert on_x(post).status == XStatus.FAILED
+    assert NOT_CONFIRMED in on_x(post).error
 
 
 def test_retry_after_not_confirmed_finds_the_post_once_x_lists_it(
@@ -205,7 +206,7 @@ def test_retry_after_not_confirmed_finds_the_post_once_x_lists_it(
     post = compose(jam, django_capture_on_commit_callbacks)
     drive(x_server, start=start, minutes=8)
     post.refresh_from_db()
-    assert NOT_CONFIRMED in post.network_error
+    assert NOT_CONFIRMED in on_x(post).error
 
     # Retried on the test's clock; the sweep (drive) sends it.
     post_publish_retry(post=post, actor=jam.host, now=start + timedelta(minutes=8))
@@ -213,8 +214,8 @@ def test_retry_after_not_confirmed_finds_the_post_once_x_lists_it(
 
     post.refresh_from_db()
     (tweet,) = [t for t in x_server.tweets_by(account.x_user_id) if "small steps" in t["text"]]
-    assert post.network_status == NetworkStatus.PUBLISHED
-    assert post.network_post_id == tweet["id"]
+    assert on_x(post).status == XStatus.PUBLISHED
+    assert on_x(post).x_id == tweet["id"]
 
 
 def test_the_same_text_twice_never_takes_the_first_posts_id(
@@ -223,7 +224,7 @@ def test_the_same_text_twice_never_takes_the_first_posts_id(
     jam = live_jam()
     link_x(x_server, jam.host)
     first = compose(jam, django_capture_on_commit_callbacks)
-    assert first.network_status == NetworkStatus.PUBLISHED
+    assert on_x(first).status == XStatus.PUBLISHED
 
     # The second identical post's answer is lost: X refused it as a duplicate, but
     # jamhost cannot know; its look-ups see the first post's tweet with the same text.
@@ -233,10 +234,10 @@ def test_the_same_text_twice_never_takes_the_first_posts_id(
 
     first.refresh_from_db()
     second.refresh_from_db()
-    assert first.network_status == NetworkStatus.PUBLISHED and first.status == "visible"
-    assert second.network_post_id is None
-    assert second.network_status == NetworkStatus.FAILED
-    assert DUPLICATE in second.network_error or NOT_CONFIRMED in second.network_error
+    assert on_x(first).status == XStatus.PUBLISHED and first.status == "visible"
+    assert on_x(second).x_id is None
+    assert on_x(second).status == XStatus.FAILED
+    assert DUPLICATE in on_x(second).error or NOT_CONFIRMED in on_x(second).error
 
 
 STATUSES = [200, 201, 204, 400, 401, 403, 404, 409, 429, 500, 502, 503, 504]
@@ -289,7 +290,7 @@ def test_any_answer_x_gives_ends_in_a_final_state_with_a_bounded_bill(
     creates = [r for r in x_server.requests_to(CREATE, "POST") if r[3]["text"] == post.text]
     assert len(creates) <= 2
     assert sum(x_server.served.values()) - served_before <= 30
-    assert post.network_status in (NetworkStatus.PUBLISHED, NetworkStatus.FAILED)
-    assert post.network_status == NetworkStatus.PUBLISHED or post.network_error
+    assert on_x(post).status in (XStatus.PUBLISHED, XStatus.FAILED)
+    assert on_x(post).status == XStatus.PUBLISHED or on_x(post).error
     assert len([t for t in x_server.tweets_by(account.x_user_id) if t["text"] == post.text]) <= 1
     assert publications_due(now=start + timedelta(days=1)) == []

@@ -10,13 +10,15 @@ from typing import Any
 import pytest
 
 from jamhost.jams.models import ModerationMode
+from jamhost.networks.models import XStatus
 from jamhost.networks.publishing import post_publish
-from jamhost.posts.models import NetworkStatus, PostStatus
+from jamhost.posts.models import PostStatus
 from jamhost.posts.post_moderation import post_approve, post_hide, post_restore
 from jamhost.posts.render import render_post
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
 from tests.networks.conftest import link_x
+from tests.xstate import on_x
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +45,7 @@ def test_a_pending_post_goes_to_x_when_approved_not_before(
     post = compose(jam, fan, "my first jam answer", django_capture_on_commit_callbacks)
 
     assert post.status == PostStatus.PENDING
-    assert post.network_status == NetworkStatus.HELD
+    assert on_x(post).status == XStatus.HELD
     assert "Goes to X once a moderator approves it" in render_post(post, "moderator")
     assert x_server.tweets_by(account.x_user_id) == []
     assert post_publish(post_id=post.pk) == "not queued"  # the sweep cannot send it either
@@ -53,8 +55,8 @@ def test_a_pending_post_goes_to_x_when_approved_not_before(
         post_approve(jam=jam, actor=moderator_of(jam), post_id=post.pk)
     post.refresh_from_db()
     (tweet,) = x_server.tweets_by(account.x_user_id)
-    assert post.network_status == NetworkStatus.PUBLISHED
-    assert post.network_post_id == tweet["id"]
+    assert on_x(post).status == XStatus.PUBLISHED
+    assert on_x(post).x_id == tweet["id"]
 
 
 def test_a_hidden_post_is_never_published_unless_restored(
@@ -68,7 +70,7 @@ def test_a_hidden_post_is_never_published_unless_restored(
     with django_capture_on_commit_callbacks(execute=True):
         post_hide(jam=jam, actor=moderator, post_id=post.pk, reason="off-topic")
     post.refresh_from_db()
-    assert post.network_status == NetworkStatus.HELD
+    assert on_x(post).status == XStatus.HELD
     assert x_server.requests_to("/2/tweets", "POST") == []
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -85,12 +87,12 @@ def test_a_post_hidden_before_its_turn_to_publish_stays_off_x(
     link_x(x_server, fan)
     post = post_compose(jam=jam, user=fan, body="spam spam")  # on-commit task not run
     post.refresh_from_db()
-    assert post.network_status == NetworkStatus.QUEUED
+    assert on_x(post).status == XStatus.QUEUED
     post_hide(jam=jam, actor=moderator_of(jam), post_id=post.pk, reason="spam")
 
     assert post_publish(post_id=post.pk) == "held"
     post.refresh_from_db()
-    assert post.network_status == NetworkStatus.HELD
+    assert on_x(post).status == XStatus.HELD
     assert x_server.requests_to("/2/tweets", "POST") == []
 
 

@@ -13,15 +13,15 @@ from django.db import connection
 from django.utils import timezone
 
 from jamhost.networks.ingest import ingest_poll
-from jamhost.networks.models import IngestCursor, Publication
+from jamhost.networks.models import IngestCursor, Publication, XStatus
 from jamhost.networks.publishing import post_publish
 from jamhost.networks.sweep import networks_sweep
 from jamhost.networks.tasks import ingest_jam
-from jamhost.posts.models import NetworkStatus, Post
 from jamhost.posts.services import post_compose
 from tests.factories import live_jam
 from tests.networks.conftest import link_x
 from tests.networks.workers import celery_worker, kill
+from tests.xstate import on_x
 
 SEARCH = "/2/tweets/search/recent"
 
@@ -37,7 +37,7 @@ def test_two_workers_at_once_post_once(x_server):  # type: ignore[no-untyped-def
     from jamhost.networks.publishing import post_network_set
 
     x_server.tweets.clear()
-    post_network_set(post.pk, network_status=NetworkStatus.QUEUED, network_post_id=None)
+    post_network_set(post.pk, x={"status": XStatus.QUEUED, "x_id": None})
     Publication.objects.filter(post=post).update(done=False, lease_until=None, in_doubt=False)
     x_server.fault_next("/2/tweets", "slow_after_create", delay=0.6)
     outcomes: list[str] = []
@@ -57,7 +57,7 @@ def test_two_workers_at_once_post_once(x_server):  # type: ignore[no-untyped-def
     assert sorted(outcomes) == ["busy", "published"]
     assert len(x_server.tweets_by(account.x_user_id)) == 1
     post.refresh_from_db()
-    assert post.network_post_id == x_server.tweets_by(account.x_user_id)[0]["id"]
+    assert on_x(post).x_id == x_server.tweets_by(account.x_user_id)[0]["id"]
 
 
 @pytest.mark.faults
@@ -78,11 +78,11 @@ def test_worker_killed_mid_post_neither_loses_nor_duplicates(x_server, settings)
         # Proof the kill overlapped the call: X has created the post, and the worker has
         # not recorded it yet (X holds its answer back).
         assert len(x_server.tweets_by(account.x_user_id)) == 1
-        assert Post.objects.get(pk=post.pk).network_post_id is None
+        assert on_x(post).x_id is None
         kill(worker)
 
         post.refresh_from_db()
-        assert post.network_status == NetworkStatus.QUEUED  # not lost, not yet known
+        assert on_x(post).status == XStatus.QUEUED  # not lost, not yet known
         lease = Publication.objects.get(post=post).lease_until
         assert lease is not None
         assert networks_sweep(now=lease - timedelta(seconds=1)).published == []
@@ -93,8 +93,8 @@ def test_worker_killed_mid_post_neither_loses_nor_duplicates(x_server, settings)
         post.refresh_from_db()
         tweets = x_server.tweets_by(account.x_user_id)
         assert len(tweets) == 1
-        assert post.network_status == NetworkStatus.PUBLISHED
-        assert post.network_post_id == tweets[0]["id"]
+        assert on_x(post).status == XStatus.PUBLISHED
+        assert on_x(post).x_id == tweets[0]["id"]
         assert len(x_server.requests_to("/2/tweets", "POST")) == 1
 
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from jamhost.networks.models import XStatus
 from jamhost.networks.usage import usage_record
-from jamhost.posts.models import NetworkStatus
 from jamhost.posts.render import MODERATOR, VIEWER, render_post
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
 from tests.networks.conftest import link_x
+from tests.xstate import LOCAL, on_x
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,8 @@ def test_jam_page_says_x_is_not_connected_without_credentials(client, settings):
     client.force_login(jam.host)
     answer = client.post(reverse("live:compose", args=[jam.slug]), {"body": "local is fine"})
     assert answer.status_code in (200, 302)
-    assert jam.posts.filter(body="local is fine", network_status=NetworkStatus.LOCAL).exists()
+    local = jam.posts.get(body="local is fine")
+    assert on_x(local).status == LOCAL and "x" not in local.elsewhere
     room = client.get(reverse("live:room", args=[jam.slug])).content.decode()
     assert "Local only" in room
     assert "X is not connected" in room
@@ -75,7 +77,7 @@ def test_post_fragment_shows_network_status_and_retry(
     with django_capture_on_commit_callbacks(execute=True):
         post = post_compose(jam=jam, user=panelist, body="this one fails")
     post.refresh_from_db()
-    assert post.network_status == NetworkStatus.FAILED
+    assert on_x(post).status == XStatus.FAILED
     viewer = render_post(post, VIEWER)
     moderator = render_post(post, MODERATOR)
     assert "Not on X: X answered 403" in viewer
@@ -91,9 +93,9 @@ def test_post_fragment_shows_network_status_and_retry(
         answer = client.post(retry_url, headers={"HX-Request": "true"})
     assert answer.status_code == 204
     post.refresh_from_db()
-    assert post.network_status == NetworkStatus.PUBLISHED
+    assert on_x(post).status == XStatus.PUBLISHED
     fragment = render_post(post, VIEWER)
-    assert f"https://x.com/i/web/status/{post.network_post_id}" in fragment
+    assert f"https://x.com/i/web/status/{on_x(post).x_id}" in fragment
     # Retrying a published post explains itself.
     again = client.post(retry_url, follow=True)
     assert "Only a post that failed" in again.content.decode()

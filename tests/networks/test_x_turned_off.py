@@ -7,11 +7,11 @@ import pytest
 from django.utils import timezone
 
 from jamhost.networks.ingest import ingest_due, x_window
-from jamhost.networks.models import JamNetwork, Network, Publication
-from jamhost.posts.models import NetworkStatus
+from jamhost.networks.models import JamNetwork, Network, Publication, XStatus
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
 from tests.networks.conftest import link_x
+from tests.xstate import LOCAL, on_x
 
 pytestmark = pytest.mark.django_db
 
@@ -32,9 +32,9 @@ def test_a_jam_without_x_publishes_nothing_to_x_and_is_not_searched(
     kept.refresh_from_db()
     sent.refresh_from_db()
 
-    assert kept.network_status == NetworkStatus.LOCAL
+    assert on_x(kept).status == LOCAL
     assert not Publication.objects.filter(post=kept).exists()
-    assert sent.network_status == NetworkStatus.PUBLISHED
+    assert on_x(sent).status == XStatus.PUBLISHED
     assert [t["text"] for t in x_server.tweets_by(account.x_user_id)] == [sent.text]
     now = timezone.now()
     assert off.pk not in x_window(now=now) and on.pk in x_window(now=now)
@@ -52,4 +52,4 @@ def test_turning_x_back_on_sends_new_posts_again(x_server, django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         post = post_compose(jam=jam, user=panelist, body="Back on X")
     post.refresh_from_db()
-    assert post.network_status == NetworkStatus.PUBLISHED
+    assert on_x(post).status == XStatus.PUBLISHED

@@ -16,6 +16,7 @@ from tests.networks.conftest import (
     link_x,
     x_server,  # noqa: F401 (the X-compatible server fixture)
 )
+from tests.xstate import on_x
 
 
 class PollRoom:
@@ -51,8 +52,8 @@ def closed_x_poll(room: PollRoom, x: Any, captured: Any) -> tuple[Poll, datetime
             on_x=True,
         )
     poll = Poll.objects.select_related("x_post").get(pk=poll.pk)
-    assert poll.x_post is not None and poll.x_post.network_post_id
-    x.poll_votes_add(poll.x_post.network_post_id, [3, 2, 0])
+    assert poll.x_post is not None and on_x(poll.x_post).x_id
+    x.poll_votes_add(on_x(poll.x_post).x_id, [3, 2, 0])
     x.advance(6 * 60)
     due = timezone.now() + timedelta(minutes=6)
     poll_close(poll=poll, now=due - timedelta(minutes=1))

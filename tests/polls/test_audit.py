@@ -20,6 +20,7 @@ from jamhost.polls.sweep import polls_sweep
 from jamhost.posts.models import AuditEntry, ModerationAction
 from tests.networks.conftest import link_x
 from tests.polls.conftest import PollRoom
+from tests.xstate import on_x
 
 pytestmark = pytest.mark.django_db
 
@@ -181,7 +182,7 @@ def test_a_poll_sent_to_x_is_audited_with_its_post_and_who_sent_it(
     assert by_hand.after["on X"] == XPollState.QUEUED.label
     assert by_sweep.actor is None and by_sweep.actor_handle == "jamhost"
     assert by_sweep.after["poll"] == "Which shell?" and by_sweep.post is not None
-    assert launched.x_post is not None and launched.x_post.network_post_id  # it did go out
+    assert launched.x_post is not None and on_x(launched.x_post).x_id  # it did go out
 
     html = panels(room, room.host)
     assert "<strong>@jamhost</strong> sent to X the poll" in html

@@ -13,15 +13,16 @@ import requests
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from jamhost.networks.models import XStatus
 from jamhost.networks.publishing import post_publish, publications_due
 from jamhost.networks.usage import jam_cost
 from jamhost.polls.live import render_poll
 from jamhost.polls.models import Poll, PollState, XPollState
 from jamhost.polls.services import poll_launch, poll_vote
 from jamhost.polls.sweep import polls_sweep
-from jamhost.posts.models import NetworkStatus
 from tests.networks.conftest import link_x
 from tests.polls.conftest import PollRoom
+from tests.xstate import on_x
 
 pytestmark = pytest.mark.django_db
 
@@ -50,11 +51,11 @@ def test_a_poll_goes_to_x_and_its_results_are_read_once_after_it_closes(
     assert created["poll"] == {"options": ["Vim", "Emacs", "Other"], "duration_minutes": 5}
     assert created["text"] == f"📊 Which editor? {room.jam.tag}"
     post = poll.x_post
-    assert post.network_status == NetworkStatus.PUBLISHED
+    assert on_x(post).status == XStatus.PUBLISHED
     [tweet] = x_server.tweets_by(account.x_user_id)
-    assert tweet["id"] == post.network_post_id and "poll_ids" in tweet["attachments"]
+    assert tweet["id"] == on_x(post).x_id and "poll_ids" in tweet["attachments"]
 
-    x_server.poll_votes_add(post.network_post_id, [4, 1, 0])
+    x_server.poll_votes_add(on_x(post).x_id, [4, 1, 0])
     for voter in room.voters[:2]:
         poll_vote(poll_id=poll.pk, user=voter, option=2)
     reads_before = jam_cost(jam_id=room.jam.pk).reads
@@ -71,7 +72,7 @@ def test_a_poll_goes_to_x_and_its_results_are_read_once_after_it_closes(
     reads = x_server.requests_to("/2/tweets", "GET")
     assert len(reads) == 1
     query = reads[0][2]
-    assert query["ids"] == [post.network_post_id]
+    assert query["ids"] == [on_x(post).x_id]
     assert "attach_polls.poll_ids" in query["expansions"][0]
     assert "voting_status" in query["poll.fields"][0]
 
@@ -151,5 +152,5 @@ def test_an_x_poll_has_the_posts_bounded_bill_and_is_never_created_twice(
     polls_on_x = [t for t in x_server.tweets_by(account.x_user_id) if "attachments" in t]
     assert len(polls_on_x) == 1  # one native poll, whatever X answered
     post = Poll.objects.select_related("x_post").get(pk=poll.pk).x_post
-    assert post.network_status == NetworkStatus.PUBLISHED
-    assert post.network_post_id == polls_on_x[0]["id"]
+    assert on_x(post).status == XStatus.PUBLISHED
+    assert on_x(post).x_id == polls_on_x[0]["id"]

@@ -38,12 +38,17 @@ def origin_link(post: Any) -> str:
     remote = web_url(post.remote_url or "")
     if remote:
         return remote
-    status_id = str(post.network_post_id or "")
-    if post.source == "x" and not status_id:
+    if post.source == "x":
         status_id = str(post.external_id or "")
-    if post.source in ("x", "app") and X_STATUS_ID.match(status_id):
-        return f"https://x.com/i/web/status/{status_id}"
-    return ""
+        return f"https://x.com/i/web/status/{status_id}" if X_STATUS_ID.match(status_id) else ""
+    return web_url(str(x_entry(post).get("url") or ""))
+
+
+@register.filter
+def x_entry(post: Any) -> dict[str, Any]:
+    """A jamhost post's state on X (post.elsewhere["x"]: status, url, error), or {}."""
+    found = post.elsewhere.get("x") if isinstance(post.elsewhere, dict) else None
+    return found if isinstance(found, dict) else {}
 
 
 @register.filter
