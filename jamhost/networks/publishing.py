@@ -100,6 +100,13 @@ def _x_shown(post: Post, status: str | None) -> None:
     Post.objects.filter(pk=post.pk).update(elsewhere=found)
 
 
+def _x_row(post: Post, status: str) -> None:
+    """The post's XPost at `status` (inside the caller's transaction): one UPDATE for a
+    post that had one, an UPDATE and an INSERT for a new post."""
+    if not XPost.objects.filter(post_id=post.pk).update(status=status):
+        XPost.objects.create(post_id=post.pk, jam_id=post.jam_id, status=status)
+
+
 def publication_enqueue(*, post: Post) -> None:
     """Start publishing a post queued for X once the current transaction commits. A post
     that moderation holds (pending or hidden) waits as "held" until it is shown."""
@@ -112,13 +119,9 @@ def publication_enqueue(*, post: Post) -> None:
         return
     if post.status != PostStatus.VISIBLE:
         _x_shown(post, XStatus.HELD)
-        XPost.objects.update_or_create(
-            post_id=post.pk, defaults={"jam_id": post.jam_id, "status": XStatus.HELD}
-        )
+        _x_row(post, XStatus.HELD)
         return
-    XPost.objects.update_or_create(
-        post_id=post.pk, defaults={"jam_id": post.jam_id, "status": XStatus.QUEUED}
-    )
+    _x_row(post, XStatus.QUEUED)
     Publication.objects.update_or_create(
         post=post, defaults={"next_attempt_at": timezone.now(), "done": False}
     )
