@@ -71,6 +71,13 @@ def x_goes(*, user: Any) -> bool:
     return XAccount.objects.filter(user_id=user.pk, revoked_at__isnull=True).exists()
 
 
+def x_runs(*, jam_id: int) -> bool:
+    """Whether the jam runs on X: X configured here, and not turned off for the jam."""
+    if not settings.X_CLIENT_ID:
+        return False
+    return not JamNetwork.objects.filter(jam_id=jam_id, network=Network.X, enabled=False).exists()
+
+
 def x_elsewhere(*, user: Any) -> dict[str, dict[str, str]]:
     """The ElsewhereAsked answer: a new post by `user` starts queued for X, or not on X."""
     return {X_KEY: x_entry_for(XStatus.QUEUED)} if x_goes(user=user) else {}
@@ -112,7 +119,7 @@ def publication_enqueue(*, post: Post) -> None:
     that moderation holds (pending or hidden) waits as "held" until it is shown."""
     if x_status(post) != XStatus.QUEUED:
         return
-    if JamNetwork.objects.filter(jam_id=post.jam_id, network=Network.X, enabled=False).exists():
+    if not x_runs(jam_id=post.jam_id):
         # The host runs this jam without X: the post stays here (and on its other networks).
         _x_shown(post, None)
         XPost.objects.filter(post_id=post.pk).delete()

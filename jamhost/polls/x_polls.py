@@ -29,7 +29,7 @@ from twitter_text import parse_tweet
 from jamhost.jams.models import Jam
 from jamhost.networks.accounts import XAccountRevoked, x_access_token
 from jamhost.networks.models import Publication, XPost, XStatus
-from jamhost.networks.publishing import publication_enqueue, x_elsewhere, x_goes
+from jamhost.networks.publishing import publication_enqueue, x_elsewhere, x_goes, x_runs
 from jamhost.networks.usage import usage_record
 from jamhost.networks.x import client as x
 from jamhost.polls.changes import poll_x_results_store
@@ -53,6 +53,11 @@ def poll_x_check(*, jam: Jam, text: str) -> None:
         raise ValidationError(
             "This jamhost is not connected to X, so the poll can run in the room only."
         )
+    if not x_runs(jam_id=jam.pk):
+        raise ValidationError(
+            "This jam runs without X (its host turned X off under Networks), so the poll can "
+            "run in the room only."
+        )
     if not x_goes(user=jam.host):
         raise ValidationError(
             "This poll cannot go to X: the host's X account is not connected. Connect X on "
@@ -71,7 +76,8 @@ def poll_x_queue(*, poll: Poll) -> None:
     queue it for X after commit."""
     jam = poll.jam
     text = poll_x_text(jam=jam, text=poll.text)
-    elsewhere = x_elsewhere(user=jam.host)
+    runs = x_runs(jam_id=jam.pk)
+    elsewhere = x_elsewhere(user=jam.host) if runs else {}
     post = post_insert(
         jam=jam,
         body=text,
@@ -82,7 +88,9 @@ def poll_x_queue(*, poll: Poll) -> None:
     )
     poll.x_post = post
     poll.x_state = XPollState.QUEUED if elsewhere else XPollState.FAILED
-    if not elsewhere:
+    if not runs:
+        poll.x_error = "The jam ran without X when the poll opened."
+    elif not elsewhere:
         poll.x_error = "The host's X account was not connected when the poll opened."
     poll.save(update_fields=["x_post", "x_state", "x_error"])
     publication_enqueue(post=post)

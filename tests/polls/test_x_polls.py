@@ -11,14 +11,15 @@ from typing import Any
 import pytest
 import requests
 from django.core.exceptions import ValidationError
+from django.template import Context, Template
 from django.utils import timezone
 
-from jamhost.networks.models import XStatus
+from jamhost.networks.models import JamNetwork, XStatus
 from jamhost.networks.publishing import post_publish, publications_due
 from jamhost.networks.usage import jam_cost
 from jamhost.polls.live import render_poll
 from jamhost.polls.models import Poll, PollState, XPollState
-from jamhost.polls.services import poll_launch, poll_vote
+from jamhost.polls.services import poll_add, poll_launch, poll_open, poll_vote
 from jamhost.polls.sweep import polls_sweep
 from tests.networks.conftest import link_x
 from tests.polls.conftest import PollRoom
@@ -154,3 +155,44 @@ def test_an_x_poll_has_the_posts_bounded_bill_and_is_never_created_twice(
     post = Poll.objects.select_related("x_post").get(pk=poll.pk).x_post
     assert on_x(post).status == XStatus.PUBLISHED
     assert on_x(post).x_id == polls_on_x[0]["id"]
+
+
+def test_a_jam_run_without_x_offers_and_takes_no_x_poll(
+    x_server: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    room = PollRoom()
+    link_x(x_server, room.host)
+    form = Template("{% load polls %}{% poll_launch_form jam %}{% poll_run_sheet jam %}")
+    assert form.render(Context({"jam": room.jam})).count('name="on_x"') == 2
+    JamNetwork.objects.create(jam=room.jam, network="x", enabled=False)
+
+    assert 'name="on_x"' not in form.render(Context({"jam": room.jam}))
+    with pytest.raises(ValidationError, match="This jam runs without X"):
+        launch_on_x(room, django_capture_on_commit_callbacks)
+    assert not Poll.objects.exists()
+    assert x_server.requests_to("/2/tweets", "POST") == []
+
+
+def test_a_scheduled_x_poll_opening_after_x_was_turned_off_says_so(
+    x_server: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    room = PollRoom()
+    link_x(x_server, room.host)
+    poll = poll_add(
+        jam=room.jam,
+        user=room.host,
+        text="Tabs or spaces?",
+        options=["Tabs", "Spaces"],
+        open_minutes=5,
+        offset_minutes=0,
+        on_x=True,
+    )
+    JamNetwork.objects.create(jam=room.jam, network="x", enabled=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        poll_open(poll=poll)
+
+    poll.refresh_from_db()
+    assert poll.x_state == XPollState.FAILED
+    assert poll.x_error == "The jam ran without X when the poll opened."
+    assert poll.x_post is not None and on_x(poll.x_post).status == "local"
+    assert x_server.requests_to("/2/tweets", "POST") == []

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.conf import settings
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from jamhost.networks.publishing import x_runs
 from jamhost.polls.live import render_poll
 from jamhost.polls.models import MAX_OPTIONS, Poll, PollState
 
@@ -46,7 +46,7 @@ def poll_launch_form(context: Any, jam: Any) -> dict[str, Any]:
     return {
         "jam": jam,
         "option_slots": range(1, MAX_OPTIONS + 1),
-        "x_on": bool(settings.X_CLIENT_ID),
+        "x_on": x_runs(jam_id=jam.pk),
         "request": context.get("request"),
         "csrf_token": context.get("csrf_token"),
     }
@@ -62,7 +62,7 @@ def poll_run_sheet(context: Any, jam: Any) -> dict[str, Any]:
             .order_by("offset_minutes", "pk")
         ),
         "option_slots": range(1, MAX_OPTIONS + 1),
-        "x_on": bool(settings.X_CLIENT_ID),
+        "x_on": x_runs(jam_id=jam.pk),
         "request": context.get("request"),
         "csrf_token": context.get("csrf_token"),
     }
