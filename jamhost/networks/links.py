@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +34,7 @@ from jamhost.networks.remote import (
     RemoteError,
     RemoteExpired,
     RemoteUnauthorized,
+    RemoteUnavailable,
     Session,
     TextRules,
 )
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 
 STATE_LIFETIME = timedelta(minutes=10)
 REFRESH_MARGIN = timedelta(minutes=1)
+LEASE_POLL = 0.1  # seconds between looks at a renewal another process holds
 RULES_LIFETIME = timedelta(hours=24)
 
 
@@ -157,23 +160,54 @@ def bluesky_token(account: LinkedAccount, *, force: bool = False) -> str:
         and (account.expires_at is None or account.expires_at > now + REFRESH_MARGIN)
     ):
         return access
-    with transaction.atomic():
-        fresh = LinkedAccount.objects.select_for_update().get(pk=account.pk)
-        if fresh.updated_at > account.updated_at and not force:
-            account.access_token = fresh.access_token
-            account.expires_at = fresh.expires_at
-            return token_decrypt(fresh.access_token)
+    # Bluesky's refresh tokens are single-use and a new session from the app password is
+    # rate-limited (30 in 5 minutes): one process at a time renews, under the account's
+    # lease (`refreshing_until`), with the call made outside any transaction; the others
+    # wait for the tokens it stores. A lease whose holder died runs out after twice
+    # NETWORK_TIMEOUT.
+    lease = timedelta(seconds=2 * settings.NETWORK_TIMEOUT)
+    give_up = time.monotonic() + lease.total_seconds() + 1
+    while True:
+        with transaction.atomic():
+            fresh = LinkedAccount.objects.select_for_update().get(pk=account.pk)
+            if fresh.access_token != account.access_token:
+                # Renewed by another since this copy was read: its tokens are the new ones.
+                account.access_token, account.refresh_token = (
+                    fresh.access_token,
+                    fresh.refresh_token,
+                )
+                account.expires_at, account.updated_at = fresh.expires_at, fresh.updated_at
+                return token_decrypt(fresh.access_token)
+            if fresh.refreshing_until is None or fresh.refreshing_until <= timezone.now():
+                fresh.refreshing_until = timezone.now() + lease
+                fresh.save(update_fields=["refreshing_until"])
+                break
+        if time.monotonic() > give_up:
+            raise RemoteUnavailable("the Bluesky sign-in is being renewed; try again in a moment")
+        time.sleep(LEASE_POLL)
     try:
         session = _bluesky_renew(account)
     except RemoteUnauthorized as exc:
         LinkedAccount.objects.filter(pk=account.pk).update(
-            revoked_at=timezone.now(), revoked_reason=exc.reason[:200]
+            refreshing_until=None, revoked_at=timezone.now(), revoked_reason=exc.reason[:200]
         )
+        raise
+    except BaseException:
+        LinkedAccount.objects.filter(pk=account.pk).update(refreshing_until=None)
         raise
     account.access_token = token_encrypt(session.access_token)
     account.refresh_token = token_encrypt(session.refresh_token)
     account.expires_at = session.expires_at
-    account.save(update_fields=["access_token", "refresh_token", "expires_at", "updated_at"])
+    account.refreshing_until = None
+    account.save(
+        update_fields=[
+            "access_token",
+            "refresh_token",
+            "expires_at",
+            "refreshing_until",
+            "updated_at",
+        ]
+    )
     return session.access_token
 
 
