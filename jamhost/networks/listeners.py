@@ -60,6 +60,9 @@ POSITION_EVERY = 5.0
 # How often a listener's thread drops a database connection gone stale (a restart).
 CONNECTION_CHECK_EVERY = 10.0
 PROFILES_MAX = 2000
+# After a profile look-up fails, authors stay DIDs this long before the next look-up: an
+# AppView that is down costs the stream one timeout per pause, not one per new author.
+PROFILE_PAUSE = 30.0
 STOP_WAIT = 5.0
 
 
@@ -121,7 +124,9 @@ class Listeners:
         self.jetstream: _Jetstream | None = None
         self.mastodon: dict[int, _MastodonStream] = {}
         self._refused: set[str] = set()  # Mastodon tokens a stream answered 401/403 to
-        self._profiles: OrderedDict[str, RemoteAuthor] = OrderedDict()
+        # DID -> (author, monotonic time until which a failed look-up is not tried again)
+        self._profiles: OrderedDict[str, tuple[RemoteAuthor, float]] = OrderedDict()
+        self._profiles_paused_until = 0.0
         self._reader: LinkedAccount | None = None
         self._saved_at = 0.0
         self._checked_at = 0.0
@@ -279,14 +284,19 @@ class Listeners:
         self._saved_at = moment
 
     def _profile(self, author: RemoteAuthor) -> RemoteAuthor:
-        """Jetstream names the author by DID: the handle and name from the AppView (kept;
-        an author whose profile cannot be read stays a DID)."""
+        """Jetstream names the author by DID: the handle and name from the AppView (kept).
+        An author whose profile cannot be read stays a DID, and is looked up again after
+        PROFILE_PAUSE; meanwhile nobody is looked up (the stream does not wait on an
+        AppView that is down)."""
         if author.handle != author.remote_id:
             return author
-        found = self._profiles.get(author.remote_id)
-        if found is not None:
-            return found
-        found = author
+        moment = time.monotonic()
+        kept = self._profiles.get(author.remote_id)
+        if kept is not None and (kept[1] == 0.0 or moment < kept[1]):
+            return kept[0]
+        if moment < self._profiles_paused_until:
+            return author
+        found, retry_at = author, 0.0
         try:
             reader = self._reader
             token = gateway_for(Network.BLUESKY).access_token(reader) if reader else ""
@@ -298,7 +308,8 @@ class Listeners:
             )
         except RemoteError as exc:
             log.info("Jetstream: no profile for %s (%s)", author.remote_id, exc.reason)
-        self._profiles[author.remote_id] = found
+            retry_at = self._profiles_paused_until = time.monotonic() + PROFILE_PAUSE
+        self._profiles[author.remote_id] = (found, retry_at)
         while len(self._profiles) > PROFILES_MAX:
             self._profiles.popitem(last=False)
         return found

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import pytest
 
+from jamhost.networks import listeners
 from jamhost.networks.listeners import REWIND_US
 from jamhost.networks.models import Network, NetworkCursor
 from jamhost.posts.models import Post, PostStatus
@@ -174,3 +176,29 @@ def test_an_edit_over_jetstream_updates_the_post_in_place(bsky, supervisor):
     edited = stored(jam, BSKY, uri)[0]
     assert (edited.seq, edited.edited_at is not None) == (seq, True)
     assert Post.objects.filter(jam=jam, source=BSKY).count() == 1
+
+
+def test_an_appview_that_fails_costs_one_lookup_per_pause_not_one_per_author(
+    bsky, supervisor, monkeypatch
+):
+    monkeypatch.setattr(listeners, "PROFILE_PAUSE", 1.5)
+    jam, _, tag = bluesky_jam()
+    alice = bsky.account_add("alice.test", "Alice Example")
+    bob = bsky.account_add("bob.test", "Bob Example")
+    supervisor()
+    wait_for(lambda: bool(bsky.subscribers))
+    bsky.fault_next("app.bsky.actor.getProfile", "503")
+    first = bsky.post_add(alice, f"while the AppView is down #{tag}", tags=[tag])
+    second = bsky.post_add(bob, f"also while it is down #{tag}", tags=[tag])
+    wait_for(lambda: len(stored(jam, BSKY, second)) == 1)
+
+    # Both stored at once, by DID: one look-up failed, the second author was not looked up.
+    assert stored(jam, BSKY, first)[0].author_handle == alice[:80]
+    assert stored(jam, BSKY, second)[0].author_handle == bob[:80]
+    assert len(bsky.requests_to("app.bsky.actor.getProfile")) == 1
+
+    # After the pause the AppView is asked again, and a failed author is not kept as a DID.
+    time.sleep(1.6)
+    third = bsky.post_add(alice, f"back again #{tag}", tags=[tag])
+    wait_for(lambda: len(stored(jam, BSKY, third)) == 1)
+    assert stored(jam, BSKY, third)[0].author_handle == "alice.test"
