@@ -118,8 +118,10 @@ def deliveries_plan(*, post: Post) -> list[Delivery]:
         networks_done.add(route.network)
         gateway = gateway_for(route.network)
         text = text_for(post, route)
-        rules = gateway.rules(route.service)
-        length = gateway.count(text, route.service)
+        # The account's own server counts (a Mastodon account elsewhere than the jam's
+        # instance posts there, within that instance's limit).
+        rules = gateway.rules(account.service)
+        length = gateway.count(text, account.service)
         status = DeliveryStatus.QUEUED if post.status == PostStatus.VISIBLE else DeliveryStatus.HELD
         error = ""
         if length > rules.limit:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from jamhost.networks.deliveries import MAX_ATTEMPTS, delivery_send
-from jamhost.networks.models import Delivery, DeliveryStatus
+from jamhost.networks.models import Delivery, DeliveryStatus, JamNetwork, MastodonApp, Network
 from jamhost.posts.models import Post
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
@@ -191,3 +191,27 @@ def test_a_network_switched_off_gets_no_delivery(
     assert [d.route.network for d in Delivery.objects.filter(post=post)] == ["mastodon"]
     assert bsky.posts == {} and len(masto.statuses) == 1
     assert set(post.elsewhere) == {"mastodon"}
+
+
+def test_a_mastodon_account_on_another_instance_posts_within_its_own_limit(
+    networks: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The jam runs on a small instance (100 characters); its panelist's account is on
+    the test server (500): the status goes out from there, so 500 is the limit."""
+    _bsky, masto = networks
+    jam = live_jam()
+    small = "https://small.example"
+    MastodonApp.objects.create(
+        service=small, client_id="c", client_secret="s", redirect_uri=small, max_characters=100
+    )
+    JamNetwork.objects.create(jam=jam, network=Network.MASTODON, service=small)
+    panelist = UserFactory(username="wanderer")
+    MembershipFactory(jam=jam, user=panelist)
+    link_mastodon(masto, panelist)
+    body = "A long answer that a small instance would refuse, " * 4
+    post = compose(jam, panelist, body.strip(), django_capture_on_commit_callbacks)
+
+    assert len(post.text) > 100
+    mast = _delivery(post, "mastodon")
+    assert mast.status == DeliveryStatus.PUBLISHED, mast.error
+    assert mastodon_texts(masto, "wanderer") == [post.text]
