@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from jamhost.asgi import application
 from jamhost.jams.models import Jam, JamStatus
-from jamhost.networks.models import Network
+from jamhost.networks.models import Network, NetworkCursor
 from jamhost.posts.models import Post
 from tests.factories import JamFactory, live_jam
 from tests.networks.listen.support import route_add, stored, wait_for
@@ -69,11 +69,15 @@ def test_jams_entering_the_window_are_followed_and_those_leaving_it_dropped(
 
     second = live_jam()
     route_add(second, MASTO, service=masto.base_url)
-    route_add(second, BSKY, hashtag="SecondOnBluesky")
+    blue = route_add(second, BSKY, hashtag="SecondOnBluesky")
     wait_for(lambda: masto.streams_open == 2 and bool(bsky.subscribers))
     alice = bsky.account_add("alice.test")
     uri = bsky.post_add(alice, "late arrival #secondonbluesky", tags=["secondonbluesky"])
+    time_us = bsky.events[-1][0]
     wait_for(lambda: len(stored(second, BSKY, uri)) == 1)
+    # Saved once the post's transaction committed: on SQLite (one shared in-memory
+    # database here) the jam's row is free to change only from then on.
+    wait_for(lambda: NetworkCursor.objects.get(route=blue).stream_position == str(time_us))
 
     Jam.objects.filter(pk=first.pk).update(
         status=JamStatus.ENDED, ended_at=timezone.now() - timedelta(days=1)
