@@ -208,3 +208,32 @@ def test_the_room_on_x_alone_asks_one_query_for_the_rules_and_none_without_netwo
     client.force_login(fay)
     page = client.get(reverse("live:room", args=[jam.slug])).content.decode()
     assert 'id="compose-networks" hidden' in page and 'data-network="local"' in page
+
+
+def test_the_server_rendered_counter_marks_the_limit_that_binds(client):  # type: ignore[no-untyped-def]
+    jam = live_jam()
+    _x_off(jam)
+    route(jam, Network.BLUESKY)
+    route(jam, Network.MASTODON)
+    MastodonApp.objects.create(
+        service=MASTO, client_id="c", client_secret="s", redirect_uri=MASTO, max_characters=100
+    )
+    gil = _panelist(jam, "gil")
+    linked(gil, Network.BLUESKY)
+    linked(gil, Network.MASTODON)
+    client.force_login(gil)
+    url = reverse("live:preview", args=[jam.slug])
+    short = client.post(url, {"body": "Hi", "question": "none"}).content.decode()
+    hi = len(f"Hi #{jam.hashtag}")
+    assert f"{hi} / 100" in short and "compose-count over" not in short
+    assert (
+        '<li data-network="mastodon" class="binding">'
+        '<span class="net-badge net-mastodon">Mastodon (mastodon.example)</span> '
+        f'<span class="net-count">{hi} / 100 (the limit that binds)</span>'
+    ) in short
+    link = "See https://example.com/" + "p" * 280
+    long = client.post(url, {"body": link, "question": "none"}).content.decode()
+    length = len(f"{link} #{jam.hashtag}")
+    assert "compose-count over" in long
+    assert f"{length} / 300 — {length - 300} over" in long
+    assert '<li data-network="bluesky" class="binding over">' in long
