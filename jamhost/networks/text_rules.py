@@ -19,16 +19,20 @@ box's counter marks. Bluesky counts graphemes (300) and holds a post to 3000 UTF
 a Mastodon instance counts characters up to the limit it states
 (MastodonApp.max_characters, 500 until read), each link as `url_weight` (23).
 
-Queries: none when no network is offered here; one (the jam's routes) when only X is;
-with Bluesky or Mastodon routes, one more for the author's linked accounts, and one for
-the instances' limits when a Mastodon route applies.
+Queries: the jam's routes are read once per header rev per process (as the compose
+form's released questions are: jamhost.jams.selectors), and jam_networks_set stamps the
+jam's header when it changes them; so none on the compose path when only X is offered,
+nor when no network is. With Bluesky or Mastodon routes, one for the author's linked
+accounts, and one for the instances' limits when a Mastodon route applies.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from cachetools import LRUCache
 from django.conf import settings
 
 from jamhost.core.text_rules import TextRule
@@ -37,6 +41,35 @@ from jamhost.networks.bluesky.text import bluesky_rule
 from jamhost.networks.mastodon.text import DEFAULT_LIMIT, DEFAULT_URL_WEIGHT, mastodon_rule
 from jamhost.networks.models import JamNetwork, LinkedAccount, MastodonApp, Network
 from jamhost.networks.x.rules import x_rule
+
+
+class _Route(NamedTuple):
+    network: str
+    service: str
+    hashtag: str
+    enabled: bool
+
+
+_routes: LRUCache[tuple[Any, ...], tuple[_Route, ...]] = LRUCache(maxsize=512)
+_routes_lock = threading.Lock()
+
+
+def _routes_of(jam: Any) -> tuple[_Route, ...]:
+    """The jam's routes (X's row too, enabled or not), by network then service; read once
+    per header rev per process."""
+    key = (jam.pk, jam.created_at, jam.header_rev)
+    with _routes_lock:
+        found = _routes.get(key)
+    if found is None:
+        found = tuple(
+            _Route(*row)
+            for row in JamNetwork.objects.filter(jam_id=jam.pk)
+            .order_by("network", "service")
+            .values_list("network", "service", "hashtag", "enabled")
+        )
+        with _routes_lock:
+            _routes[key] = found
+    return found
 
 
 def _offered() -> set[str]:
@@ -60,7 +93,7 @@ def _linked(user: Any, offered: set[str]) -> set[str]:
     )
 
 
-def _route_rule(route: JamNetwork, jam: Any, apps: dict[str, MastodonApp]) -> TextRule:
+def _route_rule(route: _Route, jam: Any, apps: dict[str, MastodonApp]) -> TextRule:
     hashtag = route.hashtag or jam.hashtag
     if route.network == Network.BLUESKY:
         return bluesky_rule(hashtag)
@@ -79,9 +112,7 @@ def text_rules(jam: Any, user: Any) -> list[TextRule]:
     offered = _offered()
     if not offered:
         return []
-    routes = list(
-        JamNetwork.objects.filter(jam_id=jam.pk, network__in=offered).order_by("network", "service")
-    )
+    routes = [r for r in _routes_of(jam) if r.network in offered]
     x_off = any(r.network == Network.X and not r.enabled for r in routes)
     found = [x_rule(jam.hashtag)] if Network.X in offered and not x_off else []
     others = [r for r in routes if r.enabled and r.network != Network.X]

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from jamhost.core import hooks
 from jamhost.jams.run_sheet import question_add
+from jamhost.networks.jam_networks import jam_networks_set
 from jamhost.networks.models import JamNetwork, MastodonApp, Network
 from jamhost.posts.compose import text_rules_for
 from jamhost.posts.models import Post
@@ -200,7 +201,9 @@ def test_the_room_on_x_alone_asks_one_query_for_the_rules_and_none_without_netwo
     settings.MASTODON_ENABLED = False
     jam = live_jam()
     fay = UserFactory(username="fay")
-    with django_assert_num_queries(1):  # the jam's X row: is X turned off?
+    with django_assert_num_queries(1):  # the jam's routes: is X turned off?
+        assert [r.network for r in hooks.collect_text_rules(jam, fay)] == ["x"]
+    with django_assert_num_queries(0):  # read once per header rev
         assert [r.network for r in hooks.collect_text_rules(jam, fay)] == ["x"]
     settings.X_CLIENT_ID = ""
     with django_assert_num_queries(0):
@@ -237,3 +240,18 @@ def test_the_server_rendered_counter_marks_the_limit_that_binds(client):  # type
     assert "compose-count over" in long
     assert f"{length} / 300 — {length - 300} over" in long
     assert '<li data-network="bluesky" class="binding over">' in long
+
+
+def test_the_host_turning_x_off_changes_the_limit_at_once():  # type: ignore[no-untyped-def]
+    jam = live_jam()
+    hal = _panelist(jam, "hal")
+    assert "as X counts them" in _refusal(
+        jam=jam, user=hal, body=_body(jam, 300), question_number=None
+    )
+    jam_networks_set(jam=jam, actor=jam.host, x_enabled=False, routes=[])
+    jam.refresh_from_db()
+    assert [r.network for r in text_rules_for(jam=jam, user=hal)] == ["local"]
+    post_compose(jam=jam, user=hal, body=_body(jam, 300), question_number=None)
+    jam_networks_set(jam=jam, actor=jam.host, x_enabled=True, routes=[])
+    jam.refresh_from_db()
+    assert [r.network for r in text_rules_for(jam=jam, user=hal)] == ["x"]
