@@ -21,9 +21,8 @@ from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.hashtags import hashtag_key
 from jamhost.jams.models import Jam, JamStatus
 from jamhost.jams.permissions import can_edit
-from jamhost.jams.x_text import x_refused_message
 from jamhost.live.publish import post_changed_on_commit
-from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text, is_blank
+from jamhost.posts.compose import characters_refused, compose_text, is_blank, text_rules_for
 from jamhost.posts.models import (
     WITHDRAWN_REASON,
     AuditEntry,
@@ -73,7 +72,7 @@ def _people_skeletons(jam: Jam) -> set[str]:
     return names
 
 
-def _clean_name(raw: str) -> str:
+def _clean_name(raw: str, jam: Jam) -> str:
     name = " ".join((raw or "").split())
     if not name or is_blank(name):
         raise ValidationError({"display_name": "Enter the name to show with your posts."})
@@ -85,7 +84,7 @@ def _clean_name(raw: str) -> str:
         raise ValidationError(
             {"display_name": "Your name holds invisible or control characters. Remove them."}
         )
-    refused = x_refused_message(name, "name")
+    refused = characters_refused(text_rules_for(jam=jam, user=None), name, "name")
     if refused:
         raise ValidationError({"display_name": refused})
     if not name_skeleton(name):
@@ -101,7 +100,7 @@ def guest_join(*, jam: Jam, display_name: str, address: str | None = None) -> Gu
         raise ValidationError("This jam's host has not opened it to guests. Sign up to post.")
     if jam.is_over:
         raise ValidationError("This jam has ended, so posting is closed.")
-    name = _clean_name(display_name)
+    name = _clean_name(display_name, jam)
     skeleton = name_skeleton(name)
     for taken in _people_skeletons(jam):
         if skeleton == taken or (len(taken) >= 4 and taken in skeleton):
@@ -126,19 +125,16 @@ def guest_post(*, guest: Guest, body: str, client_key: str | None = None) -> Pos
         raise ValidationError("This jam is not live, so posting is closed.")
     if "\x00" in body:
         raise ValidationError({"body": "Your post contains a NUL character. Remove it."})
-    refused = x_refused_message(body)
+    rules = text_rules_for(jam=jam, user=None)
+    refused = characters_refused(rules, body)
     if refused:
         raise ValidationError({"body": refused})
     if len(body) > MAX_BODY_CHARS or is_blank(body):
-        raise ValidationError({"body": "Write something (within X's limit) before posting."})
-    composed = compose_text(body=body, hashtag=jam.hashtag, question_number=None)
-    if not composed.fits:
-        raise ValidationError(
-            {
-                "body": f"This post is {composed.length} characters as X counts them, over the "
-                f"limit of {MAX_WEIGHTED_LENGTH}. Shorten it by {-composed.remaining}."
-            }
-        )
+        raise ValidationError({"body": "Write something (within the limit) before posting."})
+    composed = compose_text(body=body, hashtag=jam.hashtag, question_number=None, rules=rules)
+    refusal = composed.refusal()
+    if refusal:
+        raise ValidationError({"body": refusal})
     key = f"g{guest.pk}-{(client_key or '')[:40]}" if client_key else None
     if key and "\x00" in key:
         raise ValidationError("This form is damaged; reload the page and post again.")

@@ -18,9 +18,8 @@ from django.core.exceptions import ValidationError
 from jamhost.audience.rules import post_in_jam, require_live, require_signed_in
 from jamhost.jams.models import Jam
 from jamhost.jams.permissions import jam_role
-from jamhost.jams.x_text import x_refused_message
 from jamhost.networks.models import XAccount
-from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text, is_blank
+from jamhost.posts.compose import characters_refused, compose_text, is_blank, text_rules_for
 from jamhost.posts.models import AuthorRole, Post, PostStatus, Source
 from jamhost.posts.moderation import author_is_blocked
 from jamhost.posts.services import MAX_BODY_CHARS, post_store_composed
@@ -73,7 +72,8 @@ def reply_compose(
     # PostgreSQL text cannot hold NUL: refuse it plainly instead of failing on insert.
     if "\x00" in body:
         raise ValidationError({"body": "Your reply contains a NUL character. Remove it."})
-    refused = x_refused_message(body, "reply")
+    rules = text_rules_for(jam=jam, user=user)
+    refused = characters_refused(rules, body, "reply")
     if refused:
         raise ValidationError({"body": refused})
     if client_key and "\x00" in client_key:
@@ -86,7 +86,7 @@ def reply_compose(
     require_live(jam, "reply")
     if len(body) > MAX_BODY_CHARS:
         raise ValidationError(
-            {"body": f"This reply is far over X's limit ({len(body)} characters)."}
+            {"body": f"This reply is far over the limit ({len(body)} characters)."}
         )
     if is_blank(body):
         raise ValidationError({"body": "Write something before replying."})
@@ -98,14 +98,12 @@ def reply_compose(
         body_for_text = f"@{handle} {body}"
     else:
         body_for_text = body
-    composed = compose_text(body=body_for_text, hashtag=jam.hashtag, question_number=None)
-    if not composed.fits:
-        raise ValidationError(
-            {
-                "body": f"This reply is {composed.length} characters as X counts them, over the "
-                f"limit of {MAX_WEIGHTED_LENGTH}. Shorten it by {-composed.remaining}."
-            }
-        )
+    composed = compose_text(
+        body=body_for_text, hashtag=jam.hashtag, question_number=None, rules=rules
+    )
+    refusal = composed.refusal("reply")
+    if refusal:
+        raise ValidationError({"body": refusal})
     role = jam_role(user=user, jam=jam) or AuthorRole.PARTICIPANT
     # As ingest does for replies on X: the thread stays with its question.
     return post_store_composed(

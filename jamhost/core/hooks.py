@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from jamhost.core.text_rules import TextRule
+
 # live catch-up: (jam, audience, after, upto) -> [(rev, key, html)] of the objects the
 # app publishes on the live path whose rev is in (after, upto].
 live_parts: list[Callable[[Any, str, int, int], list[tuple[int, str | None, str]]]] = []
@@ -25,14 +27,14 @@ def collect_x_create_fields(post: Any) -> dict[str, Any]:
     return fields
 
 
-# The compose box: (jam, user) -> the networks besides X a post by `user` in `jam` goes
-# to, each {"network", "label", "limit", "unit", "hashtag", "url_weight"}, for the
-# box's counters (networks).
-compose_networks: list[Callable[[Any, Any], list[dict[str, Any]]]] = []
+# Text rules: (jam, user) -> the rules of the networks a post by `user` (None: nobody in
+# particular, as for a question) in `jam` is held to (networks; see
+# jamhost/networks/text_rules.py for which apply). Empty: the jam is on no network.
+text_rules: list[Callable[[Any, Any], list[TextRule]]] = []
 
 
-def collect_compose_networks(jam: Any, user: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for hook in compose_networks:
+def collect_text_rules(jam: Any, user: Any) -> list[TextRule]:
+    found: list[TextRule] = []
+    for hook in text_rules:
         found.extend(hook(jam, user))
     return found

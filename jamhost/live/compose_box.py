@@ -5,7 +5,8 @@ choice, but for three values of the request's own: its CSRF token, a fresh clien
 and (when the post went to X) the text the box then warns about. Rendering
 `live/_compose.html` cost about a twentieth of a compose POST's CPU; here it is rendered
 once per shape — every other value it shows is in the key (the jam's slug and hashtag,
-the released questions' numbers and texts, the choice, the notes) — with a marker in place
+the released questions' numbers and texts, the choice, the notes, the text rules the
+counters show: each network's label, limit, unit, hashtag and link weight) — with a marker in place
 of each per-request value, and each answer is that text with the request's values put in,
 escaped as the template escapes them. Nothing of one person's reaches another's: the
 per-request values are never part of the kept text, and a change to anything else is a
@@ -50,6 +51,9 @@ def _shape(context: dict[str, Any]) -> tuple[Any, ...]:
         released,
         context["held_for_approval"],
         _choice(context["choice"], tuple(str(number) for number, _text in released)),
+        # The rules' counters (network, label, limit, unit, hashtag, link weight): they
+        # differ with the author's linked accounts and the jam's routes.
+        tuple(context["rules"]),
         context["limit"],
         bool(context.get("sent")),
         bool(context.get("stored_before")),

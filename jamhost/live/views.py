@@ -14,14 +14,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
-from jamhost.core import hooks
+from jamhost.core.text_rules import TextRule
 from jamhost.jams import lifecycle, run_sheet
 from jamhost.jams.forms import zone_from_name
 from jamhost.jams.models import Jam, JamStatus, Role
 from jamhost.jams.permissions import can_edit, can_moderate, can_view, jam_role
 from jamhost.jams.selectors import jam_by_slug, questions_released
 from jamhost.live.compose_box import render_compose_box
-from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text
+from jamhost.posts.compose import compose_text, text_rules_for
 from jamhost.posts.render import VIEWER, render_header
 from jamhost.posts.selectors import (
     post_sent_to_x,
@@ -41,18 +41,27 @@ def _is_htmx(request: HttpRequest) -> bool:
     return bool(details)
 
 
-def _compose_context(request: HttpRequest, jam: Jam, role: str | None, **extra: object) -> dict:
+def _compose_context(
+    request: HttpRequest,
+    jam: Jam,
+    role: str | None,
+    rules: tuple[TextRule, ...] | None = None,
+    **extra: object,
+) -> dict:
     released = questions_released(jam=jam)
     default_choice = AUTO if role in (Role.HOST, Role.PANELIST) else ""
+    if rules is None:
+        rules = text_rules_for(jam=jam, user=request.user)
     return {
         "jam": jam,
         "released": released,
         "held_for_approval": post_held_for_approval(jam=jam, author_role=role),
         "client_key": uuid.uuid4().hex,
         "choice": extra.pop("choice", default_choice),
-        "limit": MAX_WEIGHTED_LENGTH,
-        # The other networks the post goes to, for the box's counters (networks' hook).
-        "networks": hooks.collect_compose_networks(jam, request.user),
+        # The rules the post is held to, one counter each (the limit that binds marked);
+        # the box's first count is the tightest limit's until the browser counts.
+        "rules": rules,
+        "limit": min(rule.limit for rule in rules),
         **extra,
     }
 
@@ -111,6 +120,8 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect_to_login(reverse("live:room", args=[jam.slug]))
     body = request.POST.get("body", "")
     raw_choice = request.POST.get("question", AUTO)
+    # Read once: the post is judged by them and the box answered shows them.
+    rules = text_rules_for(jam=jam, user=request.user)
     try:
         rate_check(
             request=request,
@@ -123,7 +134,13 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
         # A clear refusal in the compose box; the text the person wrote stays in it.
         role = jam_role(user=request.user, jam=jam)  # for the box's notes (a refusal only)
         context = _compose_context(
-            request, jam, role, body=body, errors={"__all__": [limited.message]}, choice=raw_choice
+            request,
+            jam,
+            role,
+            rules,
+            body=body,
+            errors={"__all__": [limited.message]},
+            choice=raw_choice,
         )
         if _is_htmx(request):
             response = render(request, "live/_compose.html", context)
@@ -139,11 +156,14 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
             body=body,
             question_number=_choice(request),
             client_key=(request.POST.get("client_key") or "")[:64] or None,
+            rules=rules,
         )
     except ValidationError as exc:
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
         role = jam_role(user=request.user, jam=jam)  # for the box's notes (a refusal only)
-        context = _compose_context(request, jam, role, body=body, errors=errors, choice=raw_choice)
+        context = _compose_context(
+            request, jam, role, rules, body=body, errors=errors, choice=raw_choice
+        )
         if _is_htmx(request):
             return render(request, "live/_compose.html", context)
         messages.error(request, " ".join(m for ms in errors.values() for m in ms))
@@ -155,6 +175,7 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
             request,
             jam,
             post.author_role,
+            rules,
             sent=True,
             stored_before=sent.stored_before,
             choice=raw_choice,
@@ -169,7 +190,8 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def compose_preview(request: HttpRequest, slug: str) -> HttpResponse:
-    """The live counter: the text as it will be published and its length as X counts it."""
+    """The live counter: the text as it will be published and its length as each network
+    it goes to counts it, the limit that binds marked."""
     jam = get_object_or_404(Jam.objects.select_related("current_question"), slug=slug)
     if not can_view(user=request.user, jam=jam):
         raise Http404("draft")  # as the draft's room answers
@@ -184,14 +206,15 @@ def compose_preview(request: HttpRequest, slug: str) -> HttpResponse:
         number = current.number if current else None
     else:
         number = choice if isinstance(choice, int) else None
-    composed = compose_text(body=body, hashtag=jam.hashtag, question_number=number)
+    rules = text_rules_for(jam=jam, user=request.user)
+    composed = compose_text(body=body, hashtag=jam.hashtag, question_number=number, rules=rules)
     empty = not body.strip()
     return render(
         request,
         "live/_compose_count.html",
         {
             "composed": composed,
-            "limit": MAX_WEIGHTED_LENGTH,
+            "jam": jam,
             "empty": empty,
             "sent_before": not empty
             and post_text_sent_to_x_before(user=request.user, text=composed.text),

@@ -7,7 +7,7 @@ class NetworksConfig(AppConfig):
 
     def ready(self) -> None:
         from jamhost.core import events, hooks
-        from jamhost.networks import compose_limits, deliveries, publishing
+        from jamhost.networks import deliveries, publishing, text_rules
 
         publishing.subscribe()
         events.subscribe(
@@ -16,5 +16,5 @@ class NetworksConfig(AppConfig):
         events.subscribe(
             events.PostModerated, lambda event: deliveries.deliveries_release(post=event.post)
         )
-        if compose_limits.compose_networks not in hooks.compose_networks:
-            hooks.compose_networks.append(compose_limits.compose_networks)
+        if text_rules.text_rules not in hooks.text_rules:
+            hooks.text_rules.append(text_rules.text_rules)

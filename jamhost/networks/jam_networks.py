@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from jamhost.jams.hashtags import hashtag_clean, hashtag_key
+from jamhost.jams.lifecycle import jam_stamp_header
+from jamhost.jams.locks import jam_lock
 from jamhost.jams.models import Jam, JamStatus, Membership, Role
 from jamhost.jams.permissions import can_edit
 from jamhost.networks.accounts import x_configured
@@ -203,7 +205,7 @@ def jam_networks_set(
         raise ValidationError("The jam is over: the networks it ran on can no longer change.")
     wanted = _routes_clean(jam, routes)
     with transaction.atomic():
-        Jam.objects.select_for_update().filter(pk=jam.pk).first()  # one change at a time
+        locked = jam_lock(jam)  # one change at a time
         existing = {(r.network, r.service): r for r in JamNetwork.objects.filter(jam=jam)}
         x_row = existing.get((Network.X, ""))
         # No X row means X as before: a row is written only to turn X off (or back on).
@@ -217,6 +219,10 @@ def jam_networks_set(
             if key[0] != Network.X and key not in kept and row.enabled:
                 row.enabled = False
                 row.save(update_fields=["enabled"])
+        # The text rules a post is held to follow the routes, and are read once per
+        # header rev (networks.text_rules): a new rev for open rooms and every process.
+        jam_stamp_header(locked)
+        jam.rev, jam.header_rev = locked.rev, locked.header_rev
     return jam_networks_get(jam=jam)
 
 

@@ -39,13 +39,13 @@ from jamhost.core import events
 from jamhost.core.hooks import collect_x_create_fields
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.permissions import can_moderate
-from jamhost.jams.x_text import text_has_url
 from jamhost.live.publish import post_changed_on_commit
 from jamhost.networks.accounts import XAccountRevoked, x_access_token, x_account_mark_revoked
 from jamhost.networks.lookup import own_post_on_x
 from jamhost.networks.models import JamNetwork, Network, Publication, XAccount, XPost, XStatus
 from jamhost.networks.usage import usage_record
 from jamhost.networks.x import client as x
+from jamhost.networks.x.rules import text_has_url
 from jamhost.posts.models import Post, PostStatus, Source
 
 log = logging.getLogger(__name__)

@@ -1,33 +1,52 @@
-"""Compose rules: the text jamhost publishes, and its length as X counts it."""
+"""Compose rules: the text jamhost publishes, and whether it fits every network it goes to.
+
+The limit that binds: a composed text is counted by each network rule that applies to
+its author in its jam (core hook `text_rules`, decided by the networks app: X's whenever
+the jam runs on X, each other network the post goes to; see
+jamhost/networks/text_rules.py), and is refused when it is over any of them. A jam on no
+network at all holds posts to a plain local limit (LOCAL_LIMIT characters). Which of the
+rules binds is the one with the least room left; the compose box's counter marks it.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from twitter_text import parse_tweet
-from twitter_text.config import config as _twitter_text_config
-from twitter_text.extract_urls import extract_urls_with_indices
-
+from jamhost.core import hooks
+from jamhost.core.text_rules import TextRule
 from jamhost.jams.answers import answer_number
 from jamhost.jams.hashtags import text_has_hashtag
 
-MAX_WEIGHTED_LENGTH = 280
-_URL_LENGTH = int(_twitter_text_config["defaults"]["transformed_url_length"])
-_LINE_ENDINGS = re.compile(r"\r\n|\r|\n")
+LOCAL_LIMIT = 500
+_LINE_ENDINGS = re.compile(r"\r\n|\r")
 
 
-def weighted_length(text: str) -> int:
-    """X's weighted length: URLs 23, CJK and emoji 2, most other characters 1."""
-    if text.isascii():
-        # The same count as parse_tweet's without its emoji scan (no emoji is ASCII),
-        # which is most of its cost: every ASCII character weighs 1, a URL 23, after
-        # the same normalisation of line endings (NFC leaves ASCII as it is).
-        normalized = _LINE_ENDINGS.sub("\n", text)
-        urls = extract_urls_with_indices(normalized)
-        return len(normalized) + sum(_URL_LENGTH - len(url["url"]) for url in urls)
-    return int(parse_tweet(text).weightedLength)
+def local_length(text: str) -> int:
+    """Characters (code points), a line break counting one however the browser sent it."""
+    return len(_LINE_ENDINGS.sub("\n", text)) if "\r" in text else len(text)
+
+
+def local_rule(hashtag: str) -> TextRule:
+    """The rule of a jam on no network: LOCAL_LIMIT characters."""
+    return TextRule(
+        network="local",
+        label="jamhost",
+        limit=LOCAL_LIMIT,
+        unit="characters",
+        hashtag=hashtag,
+        url_weight=0,
+        counter=local_length,
+    )
+
+
+def text_rules_for(*, jam: Any, user: Any) -> tuple[TextRule, ...]:
+    """The rules a post by `user` (None: nobody in particular) in `jam` is held to: the
+    networks' (core hook), or the local rule when the jam is on no network."""
+    return tuple(hooks.collect_text_rules(jam, user)) or (local_rule(jam.hashtag),)
 
 
 def is_blank(body: str) -> bool:
@@ -38,26 +57,60 @@ def is_blank(body: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Composed:
+class Counted:
+    """The text as it goes to one network (with the hashtag used there) and its length
+    as that network counts it."""
+
+    rule: TextRule
     text: str
     length: int
-    question_number: int | None
-
-    @property
-    def fits(self) -> bool:
-        return self.length <= MAX_WEIGHTED_LENGTH
 
     @property
     def remaining(self) -> int:
-        return MAX_WEIGHTED_LENGTH - self.length
+        return self.rule.limit - self.length
 
 
-def compose_text(*, body: str, hashtag: str, question_number: int | None) -> Composed:
-    """Build the published text: "A{n}: " + body + " #tag" (tag added only if missing).
+@dataclass(frozen=True)
+class Composed:
+    text: str
+    question_number: int | None
+    counts: tuple[Counted, ...]
 
-    A body that already starts with an answer prefix keeps it and names its question.
-    """
-    body = body.strip()
+    @property
+    def binding(self) -> Counted:
+        """The count with the least room left: the limit that binds."""
+        return min(self.counts, key=lambda counted: counted.remaining)
+
+    @property
+    def length(self) -> int:
+        return self.binding.length
+
+    @property
+    def limit(self) -> int:
+        return self.binding.rule.limit
+
+    @property
+    def remaining(self) -> int:
+        return self.binding.remaining
+
+    @property
+    def fits(self) -> bool:
+        return self.remaining >= 0
+
+    def refusal(self, what: str = "post") -> str:
+        """Why a network the text goes to would not take it (the one that binds first),
+        as a sentence naming the network and by how much to shorten; "" when it fits
+        everywhere."""
+        for counted in sorted(self.counts, key=lambda c: c.remaining):
+            refused = counted.rule.characters_refused(counted.text, what) or (
+                counted.rule.too_long(counted.length, what)
+            )
+            if refused:
+                return refused
+        return ""
+
+
+def _build(body: str, hashtag: str, question_number: int | None) -> tuple[str, int | None]:
     written = answer_number(body)
     if written is not None:
         text, number = body, written
@@ -65,6 +118,38 @@ def compose_text(*, body: str, hashtag: str, question_number: int | None) -> Com
         text, number = f"A{question_number}: {body}", question_number
     else:
         text, number = body, None
-    if not text_has_hashtag(text, hashtag):
+    if hashtag and not text_has_hashtag(text, hashtag):
         text = f"{text} #{hashtag}"
-    return Composed(text=text, length=weighted_length(text), question_number=number)
+    return text, number
+
+
+def compose_text(
+    *,
+    body: str,
+    hashtag: str,
+    question_number: int | None,
+    rules: Sequence[TextRule] | None = None,
+) -> Composed:
+    """Build the published text: "A{n}: " + body + " #tag" (tag added only if missing),
+    counted by each of `rules` (the local rule when none are given) on the text as it
+    goes there (a network with a hashtag of its own gets that one).
+
+    A body that already starts with an answer prefix keeps it and names its question.
+    """
+    body = body.strip()
+    text, number = _build(body, hashtag, question_number)
+    counts = []
+    for rule in rules or (local_rule(hashtag),):
+        there = text if rule.hashtag in ("", hashtag) else _build(body, rule.hashtag, number)[0]
+        counts.append(Counted(rule=rule, text=there, length=rule.count(there)))
+    return Composed(text=text, question_number=number, counts=tuple(counts))
+
+
+def characters_refused(rules: Sequence[TextRule], text: str, what: str = "post") -> str:
+    """The first rule's sentence about a character (or size) its network refuses in
+    `text` whatever its length, or ""."""
+    for rule in rules:
+        refused = rule.characters_refused(text, what)
+        if refused:
+            return refused
+    return ""

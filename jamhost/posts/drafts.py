@@ -1,14 +1,15 @@
 """Answers drafted ahead: a panelist writes answers to run-sheet questions before the jam,
 then sends each with one tap once its question is out, or lets it go out on release.
 
-A draft becomes a post only through post_send, the compose box's own path (X's length,
-moderation, publishing to X), with the client_key "draft:<id>": one post per draft
+A draft becomes a post only through post_send, the compose box's own path (the networks'
+limits, moderation, publishing), with the client_key "draft:<id>": one post per draft
 however many sweeps or taps send it. Each send writes one audit entry (key "draft:<id>").
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,11 +19,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jamhost import metrics
+from jamhost.core.text_rules import TextRule
 from jamhost.jams.answers import answer_number
 from jamhost.jams.models import Jam, JamStatus, Question, Role
 from jamhost.jams.permissions import jam_role
-from jamhost.jams.x_text import x_refused_message
-from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, Composed, compose_text, is_blank
+from jamhost.posts.compose import (
+    Composed,
+    characters_refused,
+    compose_text,
+    is_blank,
+    text_rules_for,
+)
 from jamhost.posts.models import AnswerDraft, AuditEntry, ModerationAction, Post
 from jamhost.posts.services import MAX_BODY_CHARS, post_send
 
@@ -31,24 +38,42 @@ log = logging.getLogger(__name__)
 DRAFTING_ROLES = (Role.HOST, Role.PANELIST)
 
 
-def draft_composed(draft: AnswerDraft, *, jam: Jam | None = None) -> Composed:
-    """The text the draft would go out as now ("A3: … #tag"), counted as X counts it,
-    with the jam's hashtag and the question's number as they are at this moment."""
+def draft_composed(
+    draft: AnswerDraft, *, jam: Jam | None = None, rules: Sequence[TextRule] | None = None
+) -> Composed:
+    """The text the draft would go out as now ("A3: … #tag"), counted by the rules its
+    author's posts are held to (`rules`, when the caller has them: text_rules_for), with
+    the jam's hashtag and the question's number as they are at this moment."""
     jam = jam or draft.question.jam
-    return compose_text(body=draft.body, hashtag=jam.hashtag, question_number=draft.question.number)
+    if rules is None:
+        rules = text_rules_for(jam=jam, user=draft.author)
+    return compose_text(
+        body=draft.body,
+        hashtag=jam.hashtag,
+        question_number=draft.question.number,
+        rules=rules,
+    )
 
 
-def draft_problem(draft: AnswerDraft, *, jam: Jam | None = None) -> str:
+def draft_problem(
+    draft: AnswerDraft,
+    *,
+    jam: Jam | None = None,
+    rules: Sequence[TextRule] | None = None,
+    composed: Composed | None = None,
+) -> str:
     """Why the draft cannot go out as it stands (too long: the hashtag or the question's
     number changed since it was written), worded for its panelist; "" when it can."""
-    composed = draft_composed(draft, jam=jam)
+    composed = composed or draft_composed(draft, jam=jam, rules=rules)
     if composed.fits:
         return ""
     jam = jam or draft.question.jam
+    binding = composed.binding
     return (
         f"Too long now: with “A{draft.question.number}: ” and #{jam.hashtag} it is "
-        f"{composed.length} characters as X counts them, over {MAX_WEIGHTED_LENGTH}. "
-        f"Shorten it by {-composed.remaining} before {draft.question.label} is released."
+        f"{binding.length} {binding.rule.unit} as {binding.rule.label} counts them, over "
+        f"{binding.rule.limit}. Shorten it by {-binding.remaining} before "
+        f"{draft.question.label} is released."
     )
 
 
@@ -57,15 +82,16 @@ def _check_author(*, jam: Jam, author: Any) -> None:
         raise PermissionDenied("Only the jam's panelists and host can draft answers.")
 
 
-def _clean_body(body: str, question: Question, jam: Jam) -> str:
+def _clean_body(body: str, question: Question, jam: Jam, author: Any) -> str:
     if "\x00" in body:
         raise ValidationError({"body": "Your draft contains a NUL character. Remove it."})
-    refused = x_refused_message(body, "draft")
+    rules = text_rules_for(jam=jam, user=author)
+    refused = characters_refused(rules, body, "draft")
     if refused:
         raise ValidationError({"body": refused})
     if len(body) > MAX_BODY_CHARS or is_blank(body):
         raise ValidationError(
-            {"body": "Write the answer (it must fit X's limit) before saving the draft."}
+            {"body": "Write the answer (it must fit the limit) before saving the draft."}
         )
     body = body.strip()
     written = answer_number(body)
@@ -76,14 +102,13 @@ def _clean_body(body: str, question: Question, jam: Jam) -> str:
                 f"Remove the prefix: jamhost adds “A{question.number}: ” itself."
             }
         )
-    composed = compose_text(body=body, hashtag=jam.hashtag, question_number=question.number)
-    if not composed.fits:
+    composed = compose_text(
+        body=body, hashtag=jam.hashtag, question_number=question.number, rules=rules
+    )
+    refusal = composed.refusal("answer")
+    if refusal:
         raise ValidationError(
-            {
-                "body": f"With “A{question.number}: ” and #{jam.hashtag} this answer is "
-                f"{composed.length} characters as X counts them, over the limit of "
-                f"{MAX_WEIGHTED_LENGTH}. Shorten it by {-composed.remaining}."
-            }
+            {"body": f"With “A{question.number}: ” and #{jam.hashtag}: {refusal}"}
         )
     return body
 
@@ -104,7 +129,7 @@ def draft_save(
     _check_author(jam=jam, author=author)
     if jam.is_over:
         raise ValidationError("This jam has ended; its drafts can no longer be sent.")
-    clean = _clean_body(body, question, jam)
+    clean = _clean_body(body, question, jam, author)
     with transaction.atomic():
         if draft is None:
             if question.is_released:
@@ -150,7 +175,8 @@ def draft_send(*, author: Any, draft: AnswerDraft) -> Post:
     _check_author(jam=jam, author=author)
     if not question.is_released:
         raise ValidationError(f"{question.label} has not been released yet; send it once it is.")
-    problem = draft_problem(draft, jam=jam)
+    rules = text_rules_for(jam=jam, user=author)
+    problem = draft_problem(draft, jam=jam, rules=rules)
     if problem:
         raise ValidationError(problem)
     sent = post_send(
@@ -159,6 +185,7 @@ def draft_send(*, author: Any, draft: AnswerDraft) -> Post:
         body=draft.body,
         question_number=question.number,
         client_key=draft.client_key,
+        rules=rules,
     )
     with transaction.atomic():
         locked = AnswerDraft.objects.select_for_update().get(pk=draft.pk)
@@ -241,10 +268,13 @@ def drafts_of_author(*, jam: Jam, author: Any) -> list[DraftRow]:
     drafts = AnswerDraft.objects.filter(question__jam=jam, author_id=author.pk).select_related(
         "question", "post"
     )
-    return [
-        DraftRow(draft=d, composed=draft_composed(d, jam=jam), problem=draft_problem(d, jam=jam))
-        for d in drafts
-    ]
+    rules = text_rules_for(jam=jam, user=author)
+    rows = []
+    for draft in drafts:
+        composed = draft_composed(draft, jam=jam, rules=rules)
+        problem = draft_problem(draft, jam=jam, composed=composed)
+        rows.append(DraftRow(draft=draft, composed=composed, problem=problem))
+    return rows
 
 
 def drafts_ready(*, jam: Jam, author: Any, rows: list[DraftRow] | None = None) -> list[DraftRow]:

@@ -15,11 +15,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from jamhost.core import events
+from jamhost.core.text_rules import TextRule
 from jamhost.jams.counters import jam_next_rev
 from jamhost.jams.models import Jam, JamStatus, Membership, ModerationMode, Question, Role
 from jamhost.jams.permissions import role_from_membership
-from jamhost.jams.x_text import x_refused_message
-from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, compose_text, is_blank
+from jamhost.posts.compose import characters_refused, compose_text, is_blank, text_rules_for
 from jamhost.posts.models import (
     AuthorRole,
     Kind,
@@ -251,8 +251,11 @@ def post_send(
     body: str,
     question_number: int | str | None = AUTO,
     client_key: str | None = None,
+    rules: Sequence[TextRule] | None = None,
 ) -> PostSent:
-    """Post from the compose box: prefix "A{n}: ", append the hashtag, check X's length.
+    """Post from the compose box: prefix "A{n}: ", append the hashtag, check the text
+    against every network rule that applies (`rules`, when the caller has them already:
+    posts.compose.text_rules_for(jam, user)), the limit that binds named when it is over.
 
     `question_number` is a released question's number, None for no prefix, or AUTO for
     the current question when the author is the host or a panelist. With a `client_key`
@@ -267,7 +270,8 @@ def post_send(
         raise ValidationError(
             {"body": "Your post contains a NUL character, which cannot be posted. Remove it."}
         )
-    refused = x_refused_message(body)
+    rules = text_rules_for(jam=jam, user=user) if rules is None else rules
+    refused = characters_refused(rules, body)
     if refused:
         raise ValidationError({"body": refused})
     if client_key and "\x00" in client_key:
@@ -289,7 +293,7 @@ def post_send(
         raise ValidationError(f"This jam is not live, so posting is closed: {when}.")
     if len(body) > MAX_BODY_CHARS:
         raise ValidationError(
-            {"body": f"This post is far over X's limit ({len(body)} characters). Shorten it."}
+            {"body": f"This post is far over the limit ({len(body)} characters). Shorten it."}
         )
     if is_blank(body):
         raise ValidationError({"body": "Write something before posting."})
@@ -303,14 +307,10 @@ def post_send(
         number = current.number if current else None
     else:
         number = int(question_number) if question_number not in (None, "") else None
-    composed = compose_text(body=body, hashtag=jam.hashtag, question_number=number)
-    if not composed.fits:
-        raise ValidationError(
-            {
-                "body": f"This post is {composed.length} characters as X counts them, over the "
-                f"limit of {MAX_WEIGHTED_LENGTH}. Shorten it by {-composed.remaining}."
-            }
-        )
+    composed = compose_text(body=body, hashtag=jam.hashtag, question_number=number, rules=rules)
+    refusal = composed.refusal()
+    if refusal:
+        raise ValidationError({"body": refusal})
     if current is not None and composed.question_number == current.number:
         question: Question | None = current  # released: it is the current question
     else:

@@ -14,7 +14,6 @@ from jamhost.jams.models import Jam, ModerationMode, Role
 from jamhost.jams.permissions import can_edit, can_moderate, can_view, jam_role
 from jamhost.jams.selectors import released_of
 from jamhost.posts.actions import action_apply, notice_html
-from jamhost.posts.compose import MAX_WEIGHTED_LENGTH
 from jamhost.posts.console_selectors import (
     audit_for_jam,
     panelist_answers,
@@ -77,7 +76,6 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
                 "released": released,
                 "client_key": uuid.uuid4().hex,
                 "choice": AUTO if role in (Role.HOST, Role.PANELIST) else "",
-                "limit": MAX_WEIGHTED_LENGTH,
             },
         },
     )

@@ -20,7 +20,7 @@ from django.urls import reverse
 from jamhost.jams.models import Jam
 from jamhost.jams.permissions import can_edit
 from jamhost.links import absolute_url
-from jamhost.posts.compose import compose_text
+from jamhost.posts.compose import compose_text, text_rules_for
 from jamhost.posts.models import AuthorRole, Kind, Post, PostStatus, Source
 from jamhost.posts.services import post_store_composed
 from jamhost.transcripts.exports import _md_escape, _md_link
@@ -207,22 +207,22 @@ def recap_thank_you_publish(*, jam: Jam, actor: Any, recap: Recap | None = None)
     """The host's "thank you + recap link" post, through the compose path (stored as the
     host's post, queued for X when the host's account is linked). Once per jam: sent
     again it returns the first one. Raises PermissionDenied for anyone but the host,
-    ValidationError before the jam has ended or when the text does not fit X's limit."""
+    ValidationError before the jam has ended or when the text does not fit a network it goes to."""
     if not (can_edit(user=actor, jam=jam) and actor.pk == jam.host_id):
         raise PermissionDenied("Only the jam's host can post its thank-you.")
     if not jam.is_over:
         raise ValidationError("The thank-you post is for after the jam has ended.")
     recap = recap or recap_build(jam=jam)
     body = recap_thank_you_text(recap)
-    composed = compose_text(body=body, hashtag=jam.hashtag, question_number=None)
+    rules = text_rules_for(jam=jam, user=actor)
+    composed = compose_text(body=body, hashtag=jam.hashtag, question_number=None, rules=rules)
     if not composed.fits:
         # A long title: say less rather than refuse.
         body = f"Thank you to everyone who joined! The recap: {recap.url}"
-        composed = compose_text(body=body, hashtag=jam.hashtag, question_number=None)
+        composed = compose_text(body=body, hashtag=jam.hashtag, question_number=None, rules=rules)
     if not composed.fits:
         raise ValidationError(
-            f"The thank-you post would be {composed.length} characters as X counts them, "
-            "over X's limit; shorten the hashtag or post it yourself."
+            f"{composed.refusal('thank-you post')} Shorten the hashtag or post it yourself."
         )
     post = post_store_composed(
         jam=jam,

@@ -1,9 +1,13 @@
-// The compose box's counter, counted in the browser as X counts (X's own twitter-text,
-// static/vendor/): the text as it will be published ("A3: " prefix, the hashtag added
-// when missing, as jamhost.posts.compose builds it) and its weighted length, on every
-// keystroke without a request. The server counts again when the post is sent, and its
-// count decides. It also warns, as the server's post_text_sent_to_x_before does, when
-// that exact text already went to X from this account: X refuses it a second time.
+// The compose box's counters, counted in the browser as each network counts the post:
+// the text as it will be published ("A3: " prefix, the hashtag added when missing, as
+// jamhost.posts.compose builds it) and its length for every network rule the post is
+// held to (#compose-networks: X's weighted length with X's own twitter-text, vendored
+// under static/vendor/; Bluesky's graphemes; a Mastodon instance's characters with links
+// at its weight; the local limit's characters), on every keystroke without a request.
+// The first count is the limit that binds (the least room left), which the list marks.
+// The server counts again when the post is sent, and refuses a post over any of them.
+// It also warns, as the server's post_text_sent_to_x_before does, when that exact text
+// already went to X from this account: X refuses it a second time.
 (function () {
   "use strict";
   var room = document.querySelector("[data-live-room]");
@@ -73,6 +77,66 @@
     return /^\d+$/.test(choice) ? choice : null;
   }
 
+  // How each network counts (jamhost.networks.text_rules): X with twitter-text, Bluesky
+  // graphemes, a Mastodon instance graphemes too with each link as url_weight characters
+  // and a mention of someone elsewhere as its local part, the local limit code points.
+  var segmenter = window.Intl && Intl.Segmenter ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : null;
+  function graphemes(text) {
+    return segmenter ? Array.from(segmenter.segment(text)).length : Array.from(text).length;
+  }
+  var URLS = /https?:\/\/[^\s<>"]+/giu;
+  var REMOTE_MENTION = /(^|[^\p{L}\p{N}_\/])@([\p{L}\p{N}_]+)@[\p{L}\p{N}.\-]+[\p{L}\p{N}]/gu;
+  function networkLength(network, text, urlWeight) {
+    if (network === "x") return txt.parseTweet(text).weightedLength;
+    if (network === "local") return Array.from(text).length;
+    if (network === "mastodon") {
+      text = text.replace(URLS, function () { return "x".repeat(urlWeight || 23); })
+        .replace(REMOTE_MENTION, "$1@$2");
+    }
+    return graphemes(text);
+  }
+  function joinNames(names) {
+    return names.length < 2 ? names.join("") : names.slice(0, -1).join(", ") + " and " + names[names.length - 1];
+  }
+  function overText(length, limit) {
+    return length + " / " + limit + (length > limit ? " — " + (length - limit) + " over" : "");
+  }
+
+  // Every rule's count on the text as it goes there (its own hashtag), each counter
+  // written, the binding one marked; the binding count, for the box's first counter.
+  function countRules(form, body, number, text) {
+    var counters = form.querySelectorAll("#compose-networks li[data-network]");
+    var binding = null;
+    var over = [];
+    var most = 0;
+    counters.forEach(function (li) {
+      var network = li.getAttribute("data-network");
+      var limit = parseInt(li.getAttribute("data-limit"), 10);
+      var tag = li.getAttribute("data-hashtag") || "";
+      var there = tag && tag !== form.getAttribute("data-hashtag") ? composeText(body, tag, number) : text;
+      var length = networkLength(network, there, parseInt(li.getAttribute("data-url-weight") || "23", 10));
+      var left = limit - length;
+      li.querySelector(".net-count").textContent = overText(length, limit);
+      li.classList.toggle("over", left < 0);
+      li.classList.remove("binding");
+      if (!binding || left < binding.left) binding = { li: li, length: length, limit: limit, left: left };
+      if (left < 0) {
+        over.push(li.querySelector(".net-badge").textContent);
+        most = Math.max(most, -left);
+      }
+    });
+    if (binding && counters.length > 1) {
+      binding.li.classList.add("binding");
+      binding.li.querySelector(".net-count").textContent += " (the limit that binds)";
+    }
+    var note = form.querySelector("#compose-networks .net-too-long");
+    if (note) {
+      note.hidden = counters.length < 2 || !over.length || !body.replace(EDGES, "");
+      note.textContent = note.hidden ? "" : "Too long for " + joinNames(over) + ": shorten it by " + most + " to post it.";
+    }
+    return binding;
+  }
+
   function count() {
     var form = document.getElementById("compose");
     var box = document.getElementById("compose-count");
@@ -80,12 +144,13 @@
     if (!form || !box || !textarea) return;
     // What the server just stored and sent to X (the box after a post says so).
     if (form.hasAttribute("data-sent-to-x")) sentToX.add(sameText(form.getAttribute("data-sent-to-x")));
-    var limit = parseInt(form.getAttribute("data-limit") || "280", 10);
     var body = textarea.value;
-    var text = composeText(body, form.getAttribute("data-hashtag") || "", questionNumber(form));
-    var length = txt.parseTweet(text).weightedLength;
-    var over = length - limit;
-    box.classList.toggle("over", over > 0);
+    var number = questionNumber(form);
+    var text = composeText(body, form.getAttribute("data-hashtag") || "", number);
+    var binding = countRules(form, body, number, text);
+    var limit = binding ? binding.limit : parseInt(form.getAttribute("data-limit") || "500", 10);
+    var length = binding ? binding.length : Array.from(text).length;
+    box.classList.toggle("over", length > limit);
     box.replaceChildren();
     if (body.replace(EDGES, "")) {
       var preview = document.createElement("p");
@@ -106,66 +171,8 @@
     var counter = document.createElement("span");
     counter.className = "count";
     counter.setAttribute("aria-live", "polite");
-    counter.textContent = length + " / " + limit + (over > 0 ? " — " + over + " over" : "");
+    counter.textContent = overText(length, limit);
     box.append(counter);
-    countNetworks(form, body, questionNumber(form), length);
-  }
-
-  // The other networks the post goes to (jamhost.networks.compose_limits): Bluesky counts
-  // graphemes, a Mastodon instance graphemes too with each link as url_weight characters
-  // and a mention of someone elsewhere as its local part. Only X's count can refuse a
-  // post: a network it is too long for is left out, and the box says so.
-  var segmenter = window.Intl && Intl.Segmenter ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : null;
-  function graphemes(text) {
-    return segmenter ? Array.from(segmenter.segment(text)).length : Array.from(text).length;
-  }
-  var URLS = /https?:\/\/[^\s<>"]+/giu;
-  var REMOTE_MENTION = /(^|[^\p{L}\p{N}_\/])@([\p{L}\p{N}_]+)@[\p{L}\p{N}.\-]+[\p{L}\p{N}]/gu;
-  function networkLength(network, text, urlWeight) {
-    if (network === "mastodon") {
-      text = text.replace(URLS, function () { return "x".repeat(urlWeight || 23); })
-        .replace(REMOTE_MENTION, "$1@$2");
-    }
-    return graphemes(text);
-  }
-  function joinNames(names) {
-    return names.length < 2 ? names.join("") : names.slice(0, -1).join(", ") + " and " + names[names.length - 1];
-  }
-
-  function countNetworks(form, body, number, xLength) {
-    var counters = form.querySelectorAll("#compose-networks li[data-network]");
-    if (!counters.length) return;
-    var tight = null;
-    var tightest = Infinity;
-    var over = [];
-    var fits = [];
-    var xOver = false;
-    counters.forEach(function (li) {
-      var network = li.getAttribute("data-network");
-      var limit = parseInt(li.getAttribute("data-limit"), 10);
-      var length = network === "x" ? xLength : networkLength(
-        network,
-        composeText(body, li.getAttribute("data-hashtag") || "", number),
-        parseInt(li.getAttribute("data-url-weight") || "23", 10)
-      );
-      var left = limit - length;
-      var name = li.querySelector(".net-badge").textContent;
-      li.querySelector(".net-count").textContent = length + " / " + limit + (left < 0 ? " — " + (-left) + " over" : "");
-      li.classList.toggle("over", left < 0);
-      li.classList.remove("binding");
-      if (left < tightest) { tightest = left; tight = li; }
-      if (network === "x") xOver = left < 0;
-      (left < 0 ? over : fits).push(name);
-    });
-    if (tight) {
-      tight.classList.add("binding");
-      tight.querySelector(".net-count").textContent += " (the limit that binds)";
-    }
-    var note = form.querySelector("#compose-networks .net-too-long");
-    var tooLong = over.filter(function (name) { return name !== "X"; });
-    if (!note) return;
-    note.hidden = xOver || !tooLong.length || !body.replace(EDGES, "");
-    note.textContent = note.hidden ? "" : "Too long for " + joinNames(tooLong) + ": it will post to " + joinNames(fits) + " only.";
   }
 
   document.addEventListener("input", function (event) {

@@ -1,23 +1,26 @@
-"""The compose box counts in the browser, as X counts (X's twitter-text, vendored under
-static/), with no request per keystroke; the server's count still decides when posting,
-and the prefix follows the current question as it is released. The text it shows is the
-one the server builds (the same hashtag and answer-prefix rules, on X's reference cases),
-and it warns before a text already sent to X goes again."""
+"""The compose box counts in the browser, in a jam on X as X counts (X's twitter-text,
+vendored under static/), with no request per keystroke; the server's count still decides
+when posting, and the prefix follows the current question as it is released. The text it
+shows is the one the server builds (the same hashtag and answer-prefix rules, on X's
+reference cases), and it warns before a text already sent to X goes again. In a jam
+without X, the counters show the networks the post goes to and mark the limit that binds."""
 
 from __future__ import annotations
 
 import json
 import re
 import secrets
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from jamhost.jams.answers import FORMS
-from jamhost.posts.compose import compose_text, weighted_length
+from jamhost.networks.x.rules import weighted_length, x_rule
+from jamhost.posts.compose import compose_text
 from tests.conformance import conformance_cases, present
-from tests.e2e.conftest import LiveServer, new_context, watch_errors
+from tests.e2e.conftest import ROOT, LiveServer, new_context, watch_errors
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -48,11 +51,32 @@ TEXTS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def x_offered(jamhost_server: LiveServer) -> Iterator[LiveServer]:
+    """The suite's server's database and settings with X offered (X_CLIENT_ID set), so its
+    jams run on X and X's limit applies. No X is called: nobody here links an X account,
+    and X's search ingest is off (X_INGEST=stream, with no stream process)."""
+    env = dict(
+        jamhost_server.env,
+        X_CLIENT_ID="e2e-client",
+        X_INGEST="stream",
+        X_API_BASE_URL="http://127.0.0.1:9",
+    )
+    server = LiveServer(env=env, log_path=ROOT / "artifacts" / "e2e-x-offered.log")
+    server.log_path.write_bytes(b"")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
 def _shell(server: LiveServer, code: str, tag: str) -> str:
     return server.manage("shell", "-c", f"TAG = {tag!r}\n" + code)
 
 
-def test_the_counter_counts_as_x_in_the_browser(jamhost_server: LiveServer, browser: Any) -> None:
+def test_the_counter_counts_as_x_in_the_browser(x_offered: LiveServer, browser: Any) -> None:
+    jamhost_server = x_offered
     tag = secrets.token_hex(3)
     jam = json.loads(_shell(jamhost_server, SETUP, tag).strip().splitlines()[-1])
     context = new_context(browser)
@@ -73,7 +97,12 @@ def test_the_counter_counts_as_x_in_the_browser(jamhost_server: LiveServer, brow
         for body in TEXTS:
             box.fill("")
             box.press_sequentially(body, delay=5)
-            composed = compose_text(body=body, hashtag=jam["hashtag"], question_number=1)
+            composed = compose_text(
+                body=body,
+                hashtag=jam["hashtag"],
+                question_number=1,
+                rules=[x_rule(jam["hashtag"])],
+            )
             expect(count).to_have_text(f"{weighted_length(composed.text)} / 280")
             expect(page.locator("#compose-count .preview")).to_contain_text(composed.text)
         # Over the limit: the browser says by how much; the server refuses with its count.
@@ -155,5 +184,84 @@ def test_the_browser_builds_the_text_the_server_builds(
         wanted = [compose_text(body=b, hashtag=t, question_number=n).text for b, t, n in cases]
         differ = [(c, w, b) for c, w, b in zip(cases, wanted, built, strict=True) if w != b]
         assert differ == [], differ[:5]
+    finally:
+        context.close()
+
+
+BINDING_SETUP = """
+import json
+from jamhost.networks.models import JamNetwork, MastodonApp, Network
+from tests.factories import MembershipFactory, UserFactory, live_jam
+from tests.networks.jam_routes import linked, route
+INSTANCE = "https://binds.example"  # an instance of its own: other tests read theirs
+jam = live_jam(questions=2, released=1, slug="binds-" + TAG, hashtag="Binds" + TAG)
+JamNetwork.objects.create(jam=jam, network=Network.X, enabled=False)
+route(jam, Network.BLUESKY)
+route(jam, Network.MASTODON, service=INSTANCE)
+MastodonApp.objects.get_or_create(
+    service=INSTANCE,
+    defaults={"client_id": "c", "client_secret": "s", "redirect_uri": INSTANCE,
+              "max_characters": 100},
+)
+panelist = UserFactory(username="binds_" + TAG)
+MembershipFactory(jam=jam, user=panelist)
+linked(panelist, Network.BLUESKY)
+linked(panelist, Network.MASTODON)
+print(json.dumps({"slug": jam.slug, "hashtag": jam.hashtag, "user": panelist.username}))
+"""
+
+
+def test_without_x_the_counter_marks_the_network_that_binds(
+    jamhost_server: LiveServer, browser: Any
+) -> None:
+    tag = secrets.token_hex(3)
+    jam = json.loads(_shell(jamhost_server, BINDING_SETUP, tag).strip().splitlines()[-1])
+    context = new_context(browser)
+    page = context.new_page()
+    problems: list[str] = []
+    watch_errors(page, problems)
+    try:
+        page.goto(jamhost_server.url + "/accounts/login/")
+        page.get_by_label("Username").fill(jam["user"])
+        page.get_by_label("Password").fill("correct-horse-battery")
+        page.get_by_role("button", name="Log in").click()
+        page.goto(f"{jamhost_server.url}/jams/{jam['slug']}/live/")
+        counters = page.locator("#compose-networks li")
+        expect(counters).to_have_count(2)  # Bluesky and the instance; X is off
+        expect(page.locator("#compose-networks li[data-network=x]")).to_have_count(0)
+        box = page.locator("#compose-body")
+        count = page.locator("#compose-count .count")
+        binding = page.locator("#compose-networks li.binding")
+        # A short text: the instance's 100 characters leave the least room.
+        box.press_sequentially("Hello")
+        suffix = len(f"A1: Hello #{jam['hashtag']}")
+        expect(count).to_have_text(f"{suffix} / 100")
+        expect(binding).to_have_attribute("data-network", "mastodon")
+        expect(binding.locator(".net-count")).to_contain_text("the limit that binds")
+        # A long link: 23 on the instance, every character on Bluesky, which now binds.
+        link = "https://example.com/" + "p" * 270
+        box.fill(f"See {link}")
+        length = len(f"A1: See {link} #{jam['hashtag']}")
+        expect(binding).to_have_attribute("data-network", "bluesky")
+        expect(count).to_have_text(f"{length} / 300 — {length - 300} over")
+        note = page.locator("#compose-networks .net-too-long")
+        expect(note).to_have_text(f"Too long for Bluesky: shorten it by {length - 300} to post it.")
+        page.get_by_role("button", name="Post", exact=True).click()
+        expect(page.locator("#compose-error")).to_contain_text(
+            f"Your post is {length} graphemes as Bluesky counts them, over its limit of 300."
+        )
+        # Over the instance's limit only: it binds, and the server names it.
+        box.fill("y" * 120)
+        expect(binding).to_have_attribute("data-network", "mastodon")
+        page.get_by_role("button", name="Post", exact=True).click()
+        expect(page.locator("#compose-error")).to_contain_text(
+            "as Mastodon (binds.example) counts them, over its limit of 100"
+        )
+        # Within every limit: nothing over, no note (not posted: no network is called).
+        box.fill("Short enough")
+        expect(binding).to_have_attribute("data-network", "mastodon")
+        expect(page.locator("#compose-count")).not_to_have_class(re.compile(r"\bover\b"))
+        expect(note).to_be_hidden()
+        assert problems == [], problems
     finally:
         context.close()

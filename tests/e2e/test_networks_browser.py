@@ -1,7 +1,7 @@
 """A jam on three networks, in the browser: the host puts it on Bluesky and a Mastodon
 instance from the edit page (bad input answered on the page), and the compose box counts
-the post for each network it goes to, says which limit binds, and that a post too long for
-Bluesky still goes to X."""
+the post for each network it goes to and says which limit binds; a post too long for
+Bluesky is refused, naming it (X is not offered on this server)."""
 
 from __future__ import annotations
 
@@ -79,14 +79,12 @@ def test_host_puts_the_jam_on_three_networks_and_the_box_counts_each(
 
         page.goto(f"{jamhost_server.url}/jams/{jam['slug']}/live/")
         counters = page.locator("#compose-networks li")
-        expect(counters).to_have_count(3)
+        expect(counters).to_have_count(2)  # X is not offered on this server
         box = page.locator("#compose-body")
         box.press_sequentially("Hello 👩‍👩‍👧 https://example.com/a/long/path/" + "p" * 60)
-        x_count = page.locator("#compose-networks li[data-network=x] .net-count")
         sky_count = page.locator("#compose-networks li[data-network=bluesky] .net-count")
         masto_count = page.locator("#compose-networks li[data-network=mastodon] .net-count")
-        # X counts the link as 23, Bluesky every grapheme, the instance the link as 23.
-        expect(x_count).to_have_text(re.compile(r"^\d+ / 280"))
+        # Bluesky counts every grapheme, the instance the link as 23.
         expect(sky_count).to_have_text(re.compile(r"^\d+ / 300"))
         expect(masto_count).to_have_text(re.compile(r"^\d+ / 320"))
         sky_n = int(sky_count.inner_text().split(" /")[0])
@@ -102,17 +100,17 @@ def test_host_puts_the_jam_on_three_networks_and_the_box_counts_each(
         expect(page.locator("#compose-networks .binding .net-count")).to_contain_text(
             "the limit that binds"
         )
-        # Too long for Bluesky (every character of the link counts there), not for X nor
-        # the instance (a link counts 23): it goes to those only, and the post is sent.
+        # Too long for Bluesky (every character of the link counts there), not for the
+        # instance (a link counts 23): Bluesky's limit binds, and the post is refused.
         box.fill("See https://example.com/" + "p" * 290)
         note = page.locator("#compose-networks .net-too-long")
         expect(note).to_be_visible()
         expect(note).to_have_text(
-            "Too long for Bluesky: it will post to X and Mastodon (mastodon.example) only."
+            re.compile(r"^Too long for Bluesky: shorten it by \d+ to post it\.$")
         )
-        expect(page.locator("#compose-count .count")).not_to_contain_text("over")
+        expect(page.locator("#compose-count .count")).to_contain_text("/ 300 — ")
         page.get_by_role("button", name="Post", exact=True).click()
-        expect(page.locator("#compose p.ok[role=status]")).to_have_text("Posted.")
+        expect(page.locator("#compose-error")).to_contain_text("as Bluesky counts them")
         assert problems == [], problems
     finally:
         context.close()

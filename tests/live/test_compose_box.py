@@ -90,6 +90,25 @@ def test_a_changed_jam_is_a_new_box() -> None:
     assert "A1:" not in _same(context)
 
 
+def test_each_persons_counters_are_their_own(settings: Any) -> None:
+    """Two people in one jam, one posting to Bluesky too: the kept boxes differ by the
+    rules their counters show (part of the shape)."""
+    from jamhost.networks.models import Network
+    from tests.networks.jam_routes import linked, route
+
+    settings.X_CLIENT_ID = "client"
+    settings.BLUESKY_ENABLED = True
+    jam = live_jam()
+    route(jam, Network.BLUESKY)
+    sky, plain = _request(), _request()
+    linked(sky.user, Network.BLUESKY)
+    with_sky = _compose_context(sky, jam, "participant", sent=True, choice="auto")
+    without = _compose_context(plain, jam, "participant", sent=True, choice="auto")
+    assert 'data-network="bluesky"' in _same(with_sky)
+    box = _same(without)
+    assert 'data-network="x"' in box and 'data-network="bluesky"' not in box
+
+
 def test_a_box_with_text_or_errors_is_rendered_by_the_template() -> None:
     jam = live_jam()
     context = _compose_context(

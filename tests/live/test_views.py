@@ -61,7 +61,8 @@ def test_compose_stores_the_post_before_answering(client) -> None:  # type: igno
     assert post.text == f"A1: My answer #{jam.hashtag}"
 
 
-def test_compose_errors_come_back_in_the_form(client) -> None:  # type: ignore[no-untyped-def]
+def test_compose_errors_come_back_in_the_form(client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.X_CLIENT_ID = "client"  # the jam runs on X: X's limit applies
     jam = live_jam()
     client.force_login(UserFactory())
     url = reverse("live:compose", args=[jam.slug])
@@ -92,7 +93,8 @@ def test_anonymous_compose_goes_to_log_in_and_back_to_the_room(client) -> None: 
     assert not Post.objects.filter(jam=jam, body="hi").exists()
 
 
-def test_preview_counts_like_x_with_prefix_and_hashtag(client) -> None:  # type: ignore[no-untyped-def]
+def test_preview_counts_like_x_with_prefix_and_hashtag(client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.X_CLIENT_ID = "client"  # the jam runs on X: X's limit applies
     jam = live_jam(released=2)
     panelist = MembershipFactory(jam=jam, role=Role.PANELIST).user
     client.force_login(panelist)

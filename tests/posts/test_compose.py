@@ -1,4 +1,5 @@
-"""Compose rules: the published text and its length exactly as X counts it."""
+"""Compose rules: the published text, and its length as each network rule counts it (the
+limit that binds)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,10 @@ from twitter_text import parse_tweet
 
 from jamhost.jams.answers import answer_number
 from jamhost.jams.hashtags import text_has_hashtag as has_hashtag
-from jamhost.posts.compose import (
-    MAX_WEIGHTED_LENGTH,
-    compose_text,
-    is_blank,
-    weighted_length,
-)
+from jamhost.networks.bluesky.text import bluesky_rule
+from jamhost.networks.mastodon.text import mastodon_rule
+from jamhost.networks.x.rules import X_LIMIT, weighted_length, x_rule
+from jamhost.posts.compose import LOCAL_LIMIT, compose_text, is_blank
 
 
 @pytest.mark.parametrize(
@@ -101,13 +100,74 @@ def test_weighted_length_counts_urls_cjk_and_emoji_as_x_does() -> None:
 
 
 def test_exactly_280_fits_and_281_does_not() -> None:
-    tag = " #T"
-    fits = compose_text(body="x" * (280 - len(tag)), hashtag="T", question_number=None)
-    assert fits.length == MAX_WEIGHTED_LENGTH and fits.fits
-    over = compose_text(body="x" * (281 - len(tag)), hashtag="T", question_number=None)
+    tag, rules = " #T", [x_rule("T")]
+    fits = compose_text(body="x" * (280 - len(tag)), hashtag="T", question_number=None, rules=rules)
+    assert fits.length == X_LIMIT and fits.fits and fits.refusal() == ""
+    over = compose_text(body="x" * (281 - len(tag)), hashtag="T", question_number=None, rules=rules)
     assert over.length == 281 and not over.fits
-    cjk = compose_text(body="字" * 138, hashtag="T", question_number=None)
+    assert over.refusal() == (
+        "This post is 281 characters as X counts them, over the limit of 280. Shorten it by 1."
+    )
+    cjk = compose_text(body="字" * 138, hashtag="T", question_number=None, rules=rules)
     assert cjk.length == 276 + 3 and cjk.fits
+
+
+def test_without_rules_the_local_limit_counts_characters() -> None:
+    fits = compose_text(body="字" * (LOCAL_LIMIT - 3), hashtag="T", question_number=None)
+    assert fits.length == LOCAL_LIMIT and fits.fits and fits.binding.rule.network == "local"
+    over = compose_text(body="字" * (LOCAL_LIMIT - 2), hashtag="T", question_number=None)
+    assert over.refusal() == (
+        "Your post is 501 characters as jamhost counts them, over its limit of 500. "
+        "Shorten it by 1."
+    )
+
+
+def test_the_rule_with_least_room_binds_and_refuses_naming_its_network() -> None:
+    rules = [
+        bluesky_rule("T"),
+        mastodon_rule(label="Mastodon (m.example)", hashtag="T", max_characters=100, url_weight=23),
+    ]
+    # A link counts 23 on the instance, every character of it on Bluesky.
+    link = "https://example.com/" + "p" * 60
+    composed = compose_text(
+        body=f"{'x' * 40} {link}", hashtag="T", question_number=None, rules=rules
+    )
+    assert [c.length for c in composed.counts] == [40 + 1 + 80 + 3, 40 + 1 + 23 + 3]
+    # 176 left on Bluesky, 33 on the instance: its limit binds.
+    assert composed.binding.rule.network == "mastodon" and composed.remaining == 33
+    assert composed.fits
+    over = compose_text(body="x" * 120, hashtag="T", question_number=None, rules=rules)
+    assert over.binding.rule.label == "Mastodon (m.example)"
+    assert over.refusal() == (
+        "Your post is 123 characters as Mastodon (m.example) counts them, over its limit of "
+        "100. Shorten it by 23."
+    )
+
+
+def test_each_network_counts_the_text_with_its_own_hashtag() -> None:
+    rules = [x_rule("T"), bluesky_rule("AMuchMuchLongerSkyTagHere")]
+    composed = compose_text(body="x" * 260, hashtag="T", question_number=2, rules=rules)
+    assert composed.text == "A2: " + "x" * 260 + " #T"
+    sky = composed.counts[1]
+    assert sky.text == "A2: " + "x" * 260 + " #AMuchMuchLongerSkyTagHere" and sky.length == 291
+    assert composed.counts[0].length == 267  # 13 left on X, 9 on Bluesky
+    assert composed.binding is sky and composed.fits
+    assert (
+        "Bluesky"
+        in compose_text(body="x" * 280, hashtag="T", question_number=2, rules=rules).refusal()
+    )
+
+
+def test_bluesky_refuses_over_3000_bytes_even_within_300_graphemes() -> None:
+    family = "👨‍👩‍👧‍👦"  # one grapheme, 25 bytes
+    composed = compose_text(
+        body=family * 130, hashtag="T", question_number=None, rules=[bluesky_rule("T")]
+    )
+    assert composed.fits  # 133 graphemes
+    refused = composed.refusal()
+    assert refused.startswith(
+        "Your post is 3253 bytes as Bluesky stores it, over its limit of 3000"
+    )
 
 
 @pytest.mark.parametrize("body", ["", "   ", "\n\t", "\u200b\u200e", "\x00\x01\x1f"])

@@ -4,6 +4,7 @@ on release by the sweep, flagged when a hashtag change makes them too long."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,7 +36,8 @@ def _scheduled(**kwargs: object):  # type: ignore[no-untyped-def]
     return jam, panelist
 
 
-def test_a_draft_is_counted_with_its_prefix_and_the_hashtag() -> None:
+def test_a_draft_is_counted_with_its_prefix_and_the_hashtag(settings: Any) -> None:
+    settings.X_CLIENT_ID = "client"  # the jam runs on X: X's limit applies
     jam, panelist = _scheduled(hashtag="Short")
     q2 = jam.questions.get(number=2)
     # 280 - len("A2: ") - len(" #Short") = 269 characters fit; one more does not.
@@ -60,7 +62,8 @@ def test_bad_drafts_are_refused_with_a_reason() -> None:
         draft_save(author=moderator, question=q1, body="moderators do not draft")
 
 
-def test_a_hashtag_change_flags_a_draft_that_no_longer_fits() -> None:
+def test_a_hashtag_change_flags_a_draft_that_no_longer_fits(settings: Any) -> None:
+    settings.X_CLIENT_ID = "client"  # the jam runs on X: X's limit applies
     jam, panelist = _scheduled(hashtag="Ab")
     q1 = jam.questions.get(number=1)
     draft = draft_save(author=panelist, question=q1, body="y" * 272, send_on_release=True)
@@ -159,7 +162,8 @@ def test_host_overview_says_who_drafted_for_which_question() -> None:
     assert by_handle[other.username][0] == "Zoe" and by_handle[other.username][2] == 1
 
 
-def test_pages_draft_send_and_overview(client) -> None:  # type: ignore[no-untyped-def]
+def test_pages_draft_send_and_overview(client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.X_CLIENT_ID = "client"  # the jam runs on X: X's limit applies
     jam = live_jam(questions=2, released=1)
     panelist = MembershipFactory(jam=jam, role=Role.PANELIST).user
     q2 = jam.questions.get(number=2)
@@ -199,7 +203,8 @@ def test_pages_draft_send_and_overview(client) -> None:  # type: ignore[no-untyp
     assert "1 sent" in page.text
 
 
-def test_the_room_panel_flags_a_draft_made_too_long_before_release(client) -> None:  # type: ignore[no-untyped-def]
+def test_the_room_panel_flags_a_draft_made_too_long_before_release(client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.X_CLIENT_ID = "client"  # the jam runs on X: X's limit applies
     jam, panelist = _scheduled(hashtag="Ab")
     q2 = jam.questions.get(number=2)
     draft_save(author=panelist, question=q2, body="w" * 272)

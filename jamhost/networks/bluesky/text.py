@@ -8,6 +8,7 @@ from typing import Any
 
 import regex
 
+from jamhost.core.text_rules import TextRule
 from jamhost.networks.remote import TextRules
 
 BLUESKY_RULES = TextRules(300, "graphemes")
@@ -41,6 +42,31 @@ def bluesky_length(text: str) -> int:
 def bluesky_fits(text: str) -> bool:
     """Whether Bluesky takes `text` as a post's text: 300 graphemes and 3000 bytes."""
     return bluesky_length(text) <= BLUESKY_RULES.limit and len(text.encode()) <= BLUESKY_MAX_BYTES
+
+
+def _too_many_bytes(text: str, what: str) -> str:
+    size = len(text.encode())
+    if size <= BLUESKY_MAX_BYTES:
+        return ""
+    return (
+        f"Your {what} is {size} bytes as Bluesky stores it, over its limit of "
+        f"{BLUESKY_MAX_BYTES} (emoji built of several characters weigh the most). "
+        f"Shorten it by {size - BLUESKY_MAX_BYTES} bytes."
+    )
+
+
+def bluesky_rule(hashtag: str) -> TextRule:
+    """Bluesky's rule for a post carrying `hashtag` there: 300 graphemes, 3000 bytes."""
+    return TextRule(
+        network="bluesky",
+        label="Bluesky",
+        limit=BLUESKY_RULES.limit,
+        unit="graphemes",
+        hashtag=hashtag,
+        url_weight=0,
+        counter=bluesky_length,
+        refuses=_too_many_bytes,
+    )
 
 
 def _byte_slice(text: str, start: int, end: int) -> dict[str, int]:

@@ -5,11 +5,13 @@ the plain text its author wrote. And Mastodon's length rule: graphemes, each lin
 
 from __future__ import annotations
 
+from functools import partial
 from html.parser import HTMLParser
 
 import regex
 from twitter_text import extract_urls_with_indices
 
+from jamhost.core.text_rules import TextRule
 from jamhost.networks.remote import TextRules
 
 DEFAULT_LIMIT = 500
@@ -152,3 +154,17 @@ def mastodon_length(text: str, url_weight: int = DEFAULT_URL_WEIGHT) -> int:
 def rules_for(max_characters: int, url_weight: int) -> TextRules:
     """The TextRules of an instance that allows `max_characters` per status."""
     return TextRules(limit=max_characters, counts=f"characters, links count {url_weight}")
+
+
+def mastodon_rule(*, label: str, hashtag: str, max_characters: int, url_weight: int) -> TextRule:
+    """An instance's rule (`label` names it: "Mastodon (mastodon.social)") for a status
+    carrying `hashtag` there."""
+    return TextRule(
+        network="mastodon",
+        label=label,
+        limit=max_characters,
+        unit="characters",
+        hashtag=hashtag,
+        url_weight=url_weight,
+        counter=partial(mastodon_length, url_weight=url_weight),
+    )

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from jamhost.networks.remote import Published, RemotePage, TextRules
-from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, weighted_length
+from jamhost.networks.x.rules import X_LIMIT, weighted_length
 
 if TYPE_CHECKING:
     from jamhost.networks.models import JamNetwork, LinkedAccount
 
-X_RULES = TextRules(MAX_WEIGHTED_LENGTH, "X's weights: links 23, CJK and emoji 2")
+X_RULES = TextRules(X_LIMIT, "X's weights: links 23, CJK and emoji 2")
 
 
 class XGateway:

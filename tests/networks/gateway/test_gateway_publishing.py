@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from jamhost.networks.deliveries import MAX_ATTEMPTS, delivery_send
 from jamhost.networks.models import Delivery, DeliveryStatus, JamNetwork, MastodonApp, Network
 from jamhost.posts.models import Post
-from jamhost.posts.services import post_compose
+from jamhost.posts.services import post_compose, post_store_composed
 from tests.factories import MembershipFactory, UserFactory, live_jam
 
 from .conftest import link_bluesky, link_mastodon, routes
@@ -80,12 +81,29 @@ def _delivery(post: Post, network: str) -> Delivery:
 LONG = "See https://example.com/" + "a" * 140 + " and https://example.org/" + "b" * 140
 
 
-def test_too_long_for_bluesky_fails_there_and_goes_to_mastodon(
+def test_too_long_for_bluesky_is_refused_and_if_it_gets_there_fails_only_there(
     networks: Any, jam_two: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     bsky, masto = networks
     jam, panelist, _, _ = jam_two
-    post = compose(jam, panelist, LONG, django_capture_on_commit_callbacks)
+    # The compose path holds the post to every network it goes to (the limit that binds).
+    with pytest.raises(ValidationError, match="as Bluesky counts them, over its limit of 300"):
+        compose(jam, panelist, LONG, django_capture_on_commit_callbacks)
+    assert not Post.objects.filter(jam=jam, body=LONG).exists()
+    # A text that reaches the engine too long all the same (stored past the compose
+    # checks) fails on Bluesky with its reason and still goes to Mastodon.
+    text = f"{LONG} #{jam.hashtag}"
+    with django_capture_on_commit_callbacks(execute=True):
+        post = post_store_composed(
+            jam=jam,
+            user=panelist,
+            body=LONG,
+            text=text,
+            author_role="panelist",
+            question=None,
+            client_key=None,
+        )
+    post.refresh_from_db()
 
     assert bsky.posts == {}
     assert mastodon_texts(masto, "pat") == [post.text]

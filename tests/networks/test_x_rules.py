@@ -1,6 +1,6 @@
-"""X's counting and validity rules, from X's own reference cases (twitter-text's
-conformance files, read at test time): the compose counter, the refusal of characters X
-refuses, and the URL detection that prices a post."""
+"""X's counting and validity rules (jamhost.networks.x.rules), from X's own reference
+cases (twitter-text's conformance files, read at test time): the compose counter, the
+refusal of characters X refuses, and the URL detection that prices a post."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import pytest
 from twitter_text import parse_tweet
 from twitter_text.config import config
 
-from jamhost.jams.x_text import text_has_url, x_refused_characters
-from jamhost.posts.compose import MAX_WEIGHTED_LENGTH, weighted_length
+from jamhost.networks.x.rules import X_LIMIT, text_has_url, weighted_length, x_refused_characters
 from tests.conformance import conformance_cases, present
 
 # The counters X's older clients used (the "tweets" cases are 140 characters, version 1;
@@ -35,7 +34,7 @@ def test_compose_counts_and_validates_as_x_does_today(case: Any) -> None:
     case = present(case)
     text, expected = case["text"], case["expected"]
     assert weighted_length(text) == expected["weightedLength"]
-    valid = 0 < weighted_length(text) <= MAX_WEIGHTED_LENGTH and not x_refused_characters(text)
+    valid = 0 < weighted_length(text) <= X_LIMIT and not x_refused_characters(text)
     assert valid == expected["valid"]
     assert parse_tweet(text).asdict() == {**parse_tweet(text).asdict(), **expected}
 
@@ -81,7 +80,9 @@ def test_characters_x_refuses_are_named() -> None:
 
 
 @pytest.mark.django_db
-def test_posts_questions_and_replies_with_characters_x_refuses_are_refused_before_storing() -> None:
+def test_posts_questions_and_replies_with_characters_x_refuses_are_refused_before_storing(
+    settings: Any,
+) -> None:
     from django.core.exceptions import ValidationError
 
     from jamhost.audience.replies import reply_compose
@@ -90,6 +91,7 @@ def test_posts_questions_and_replies_with_characters_x_refuses_are_refused_befor
     from jamhost.posts.services import post_compose
     from tests.factories import UserFactory, live_jam
 
+    settings.X_CLIENT_ID = "client"  # the jam runs on X
     jam = live_jam()
     stored = Post.objects.count()
     with pytest.raises(ValidationError) as exc:
