@@ -6,7 +6,9 @@
   network.
 - Each other network the post goes to: the jam's enabled Bluesky and Mastodon routes on
   which the author has a linked account (any instance counts for Mastodon, as delivery
-  does), each with the hashtag used there.
+  does), each with the hashtag used there. A Mastodon post goes out from the author's
+  account (on the route's instance if they have one there, else their first), so that
+  instance's limit is the one it is held to, as the delivery engine holds it.
 - When none of those apply (a jam without X whose author goes nowhere, or nobody in
   particular, as for a question), the rules of the jam's enabled routes: what is written
   there must fit wherever the jam runs.
@@ -83,23 +85,36 @@ def _offered() -> set[str]:
     return offered
 
 
-def _linked(user: Any, offered: set[str]) -> set[str]:
+def _linked(user: Any, offered: set[str]) -> dict[str, list[str]]:
+    """network -> the servers of the user's working accounts there, oldest link first."""
     if user is None or not getattr(user, "is_authenticated", False):
-        return set()
-    return set(
-        LinkedAccount.objects.filter(
-            user_id=user.pk, revoked_at__isnull=True, network__in=offered
-        ).values_list("network", flat=True)
+        return {}
+    found: dict[str, list[str]] = {}
+    rows = (
+        LinkedAccount.objects.filter(user_id=user.pk, revoked_at__isnull=True, network__in=offered)
+        .order_by("pk")
+        .values_list("network", "service")
     )
+    for network, service in rows:
+        found.setdefault(network, []).append(service)
+    return found
 
 
-def _route_rule(route: _Route, jam: Any, apps: dict[str, MastodonApp]) -> TextRule:
+def _sent_from(route: _Route, linked: dict[str, list[str]]) -> str:
+    """The instance a post to a Mastodon route goes out from, as delivery picks it: the
+    author's account on the route's instance, else their first; the route's own when the
+    rule is not for anyone's post."""
+    mine = linked.get(Network.MASTODON, [])
+    return route.service if not mine or route.service in mine else mine[0]
+
+
+def _route_rule(route: _Route, jam: Any, apps: dict[str, MastodonApp], service: str) -> TextRule:
     hashtag = route.hashtag or jam.hashtag
     if route.network == Network.BLUESKY:
         return bluesky_rule(hashtag)
-    app = apps.get(route.service)
+    app = apps.get(service)
     return mastodon_rule(
-        label=f"Mastodon ({urlsplit(route.service).hostname or route.service})",
+        label=f"Mastodon ({urlsplit(service).hostname or service})",
         hashtag=hashtag,
         max_characters=app.max_characters if app else DEFAULT_LIMIT,
         url_weight=app.url_weight if app else DEFAULT_URL_WEIGHT,
@@ -122,10 +137,11 @@ def text_rules(jam: Any, user: Any) -> list[TextRule]:
     going = [r for r in others if r.network in linked]
     if not going and not found:
         going = others  # the jam runs only there: what is written must fit there
-    instances = [r.service for r in going if r.network == Network.MASTODON]
+    sent_from = {r: _sent_from(r, linked) for r in going if r.network == Network.MASTODON}
+    instances = set(sent_from.values())
     apps = (
         {a.service: a for a in MastodonApp.objects.filter(service__in=instances)}
         if instances
         else {}
     )
-    return found + [_route_rule(route, jam, apps) for route in going]
+    return found + [_route_rule(r, jam, apps, sent_from.get(r, r.service)) for r in going]

@@ -189,7 +189,10 @@ def test_the_room_shows_a_counter_per_rule(client):  # type: ignore[no-untyped-d
     assert '<div class="net-counts" id="compose-networks">' in page
     assert 'data-network="bluesky" data-limit="300" data-unit="graphemes"' in page
     assert "<small>#SkyChat</small>" in page
-    assert 'data-network="mastodon" data-limit="1000"' in page
+    # Ann's status goes out from her own instance (its limit unread yet: 500), not the
+    # jam's (1000), as the delivery engine sends it.
+    assert 'data-network="mastodon" data-limit="500"' in page
+    assert "Mastodon (elsewhere.example)" in page
     assert 'data-network="x"' not in page  # X is off for this jam
     assert '<span class="count">0 / 300</span>' in page
 
@@ -255,3 +258,28 @@ def test_the_host_turning_x_off_changes_the_limit_at_once():  # type: ignore[no-
     jam_networks_set(jam=jam, actor=jam.host, x_enabled=True, routes=[])
     jam.refresh_from_db()
     assert [r.network for r in text_rules_for(jam=jam, user=hal)] == ["x"]
+
+
+def test_a_mastodon_post_is_held_to_the_instance_it_goes_out_from():  # type: ignore[no-untyped-def]
+    jam = live_jam()
+    _x_off(jam)
+    route(jam, Network.MASTODON)
+    far = "https://far.example"
+    for service, limit in ((MASTO, 1000), (far, 200)):
+        MastodonApp.objects.create(
+            service=service,
+            client_id="c",
+            client_secret="s",
+            redirect_uri=service,
+            max_characters=limit,
+        )
+    both, away = UserFactory(username="both"), UserFactory(username="away")
+    linked(both, Network.MASTODON, service=far)
+    linked(both, Network.MASTODON, service=MASTO)
+    linked(away, Network.MASTODON, service=far)
+
+    # An account on the jam's instance posts there; otherwise the person's own instance.
+    assert [r.limit for r in hooks.collect_text_rules(jam, both)] == [1000]
+    assert [r.limit for r in hooks.collect_text_rules(jam, away)] == [200]
+    with pytest.raises(ValidationError, match="over its limit of 200"):
+        post_compose(jam=jam, user=away, body="x " * 150)
