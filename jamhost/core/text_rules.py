@@ -38,6 +38,9 @@ class TextRule:
     refuses: Refusal = field(default=_nothing_refused, compare=False, repr=False)
     # The over-limit sentence: {what} {length} {unit} {label} {limit} {over} filled in.
     too_long_wording: str = field(default=GENERIC_TOO_LONG, compare=False, repr=False)
+    # The network refuses a text the same account sent it before: the compose box warns
+    # (posts.selectors.post_texts_sent, keyed by `network` in post.elsewhere).
+    refuses_repeats: bool = False
 
     def count(self, text: str) -> int:
         """The length of `text` as the network counts it."""

@@ -2,7 +2,8 @@
 
 After a post the box is the same for everyone who posted in the same jam with the same
 choice, but for three values of the request's own: its CSRF token, a fresh client key
-and (when the post went to X) the text the box then warns about. Rendering
+and (when the post went to a network that refuses a repeat, X) the text the box then
+warns about. Rendering
 `live/_compose.html` cost about a twentieth of a compose POST's CPU; here it is rendered
 once per shape — every other value it shows is in the key (the jam's slug and hashtag,
 the released questions' numbers and texts, the choice, the notes, the text rules the
@@ -29,7 +30,7 @@ from django.utils.html import conditional_escape
 TEMPLATE = "live/_compose.html"
 # A marker no text of a jam can hold: fresh random letters per process.
 _MARK = secrets.token_hex(12)
-_CSRF, _CLIENT_KEY, _SENT_TO_X = (f"q{_MARK}{n}q" for n in ("csrf", "key", "x"))
+_CSRF, _CLIENT_KEY, _SENT_TEXT = (f"q{_MARK}{n}q" for n in ("csrf", "key", "text"))
 
 _kept: LRUCache[tuple[Any, ...], str] = LRUCache(maxsize=256)
 _lock = threading.Lock()
@@ -57,7 +58,7 @@ def _shape(context: dict[str, Any]) -> tuple[Any, ...]:
         context["limit"],
         bool(context.get("sent")),
         bool(context.get("stored_before")),
-        bool(context.get("sent_to_x")),
+        bool(context.get("sent_text")),
     )
 
 
@@ -73,7 +74,7 @@ def render_compose_box(request: HttpRequest, context: dict[str, Any]) -> HttpRes
         marked = dict(
             context,
             client_key=_CLIENT_KEY,
-            sent_to_x=_SENT_TO_X if context.get("sent_to_x") else "",
+            sent_text=_SENT_TEXT if context.get("sent_text") else "",
             csrf_token=_CSRF,
         )
         text = render_to_string(TEMPLATE, marked)
@@ -82,6 +83,6 @@ def render_compose_box(request: HttpRequest, context: dict[str, Any]) -> HttpRes
     answer = (
         text.replace(_CSRF, get_token(request))
         .replace(_CLIENT_KEY, str(conditional_escape(context["client_key"])))
-        .replace(_SENT_TO_X, str(conditional_escape(context.get("sent_to_x") or "")))
+        .replace(_SENT_TEXT, str(conditional_escape(context.get("sent_text") or "")))
     )
     return HttpResponse(answer)

@@ -24,9 +24,9 @@ from jamhost.live.compose_box import render_compose_box
 from jamhost.posts.compose import compose_text, text_rules_for
 from jamhost.posts.render import VIEWER, render_header
 from jamhost.posts.selectors import (
-    post_sent_to_x,
-    post_text_sent_to_x_before,
-    post_texts_sent_to_x,
+    post_sent_to,
+    post_text_sent_before,
+    post_texts_sent,
     posts_for_room,
 )
 from jamhost.posts.services import AUTO, post_held_for_approval, post_send, question_default
@@ -66,6 +66,12 @@ def _compose_context(
     }
 
 
+def _repeats(rules: tuple[TextRule, ...]) -> TextRule | None:
+    """The rule of a network the post goes to that refuses the same text twice (X), for
+    the compose box's warning; None when no such network applies."""
+    return next((rule for rule in rules if rule.refuses_repeats), None)
+
+
 def room(request: HttpRequest, slug: str) -> HttpResponse:
     jam = get_object_or_404(Jam.objects.select_related("host", "current_question"), slug=slug)
     if not can_view(user=request.user, jam=jam):
@@ -73,6 +79,8 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
     rev = jam.rev  # read before the posts: the socket catches up from here
     pinned, stream = posts_for_room(jam=jam, audience=VIEWER)
     role = jam_role(user=request.user, jam=jam)
+    compose = _compose_context(request, jam, role)
+    repeats = _repeats(compose["rules"])
     return render(
         request,
         "live/room.html",
@@ -86,11 +94,12 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
             "role": role,
             "can_edit": can_edit(user=request.user, jam=jam),
             "can_moderate": can_moderate(user=request.user, jam=jam),
-            "compose": _compose_context(request, jam, role),
-            # What the compose box warns about before the same text goes to X twice.
-            "sent_to_x": (
-                post_texts_sent_to_x(user=request.user, jam=jam)
-                if jam.status in (JamStatus.LIVE, JamStatus.SCHEDULED)
+            "compose": compose,
+            # What the compose box warns about before the same text goes twice to a
+            # network that refuses it (X).
+            "sent_texts": (
+                post_texts_sent(user=request.user, jam=jam, network=repeats.network)
+                if repeats is not None and jam.status in (JamStatus.LIVE, JamStatus.SCHEDULED)
                 else []
             ),
         },
@@ -122,6 +131,7 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
     raw_choice = request.POST.get("question", AUTO)
     # Read once: the post is judged by them and the box answered shows them.
     rules = text_rules_for(jam=jam, user=request.user)
+    repeats = _repeats(rules)
     try:
         rate_check(
             request=request,
@@ -180,7 +190,7 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
             stored_before=sent.stored_before,
             choice=raw_choice,
             # The box adds it to the texts it warns about (the room page listed the rest).
-            sent_to_x=post.text if post_sent_to_x(post) else "",
+            sent_text=post.text if repeats and post_sent_to(post, repeats.network) else "",
         )
         return render_compose_box(request, context)
     if sent.stored_before:
@@ -207,6 +217,7 @@ def compose_preview(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         number = choice if isinstance(choice, int) else None
     rules = text_rules_for(jam=jam, user=request.user)
+    repeats = _repeats(rules)
     composed = compose_text(body=body, hashtag=jam.hashtag, question_number=number, rules=rules)
     empty = not body.strip()
     return render(
@@ -216,8 +227,12 @@ def compose_preview(request: HttpRequest, slug: str) -> HttpResponse:
             "composed": composed,
             "jam": jam,
             "empty": empty,
+            "repeats": repeats,
             "sent_before": not empty
-            and post_text_sent_to_x_before(user=request.user, text=composed.text),
+            and repeats is not None
+            and post_text_sent_before(
+                user=request.user, text=composed.text, network=repeats.network
+            ),
         },
     )
 

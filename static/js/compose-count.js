@@ -6,8 +6,9 @@
 // at its weight; the local limit's characters), on every keystroke without a request.
 // The first count is the limit that binds (the least room left), which the list marks.
 // The server counts again when the post is sent, and refuses a post over any of them.
-// It also warns, as the server's post_text_sent_to_x_before does, when that exact text
-// already went to X from this account: X refuses it a second time.
+// It also warns, as the server's post_text_sent_before does, when that exact text already
+// went from this account to a network the post goes to that refuses a text twice (the
+// form's data-repeats names it: X).
 (function () {
   "use strict";
   var room = document.querySelector("[data-live-room]");
@@ -27,8 +28,10 @@
       "|[ \\t]\\p{Nd}{1,3}" + SPACE + "*" + SEP + ")",
     "u"
   );
-  var IDENTICAL = "You already sent this exact text to X, and X refuses the same text twice: " +
-    "change a word before posting.";
+  function identical(label) {
+    return "You already sent this exact text to " + label + ", and " + label +
+      " refuses the same text twice: change a word before posting.";
+  }
 
   // jamhost.jams.hashtags.hashtag_fold (NFC, Unicode case folding, NFC). JavaScript has
   // no case folding: lower, upper, lower again folds the same letters together (ß and
@@ -57,11 +60,11 @@
 
   // A browser sends a textarea's line breaks as CR LF and shows them as LF.
   function sameText(text) { return text.replace(/\r\n?/g, "\n"); }
-  var sentToX = new Set();
-  var listed = document.getElementById("compose-sent-to-x");
+  var sentTexts = new Set();
+  var listed = document.getElementById("compose-sent-texts");
   if (listed) {
     try {
-      JSON.parse(listed.textContent).forEach(function (text) { sentToX.add(sameText(text)); });
+      JSON.parse(listed.textContent).forEach(function (text) { sentTexts.add(sameText(text)); });
     } catch (e) { /* no warning is better than no counter */ }
   }
 
@@ -142,8 +145,8 @@
     var box = document.getElementById("compose-count");
     var textarea = form && form.querySelector("textarea[name=body]");
     if (!form || !box || !textarea) return;
-    // What the server just stored and sent to X (the box after a post says so).
-    if (form.hasAttribute("data-sent-to-x")) sentToX.add(sameText(form.getAttribute("data-sent-to-x")));
+    // What the server just stored and sent there (the box after a post says so).
+    if (form.hasAttribute("data-sent-text")) sentTexts.add(sameText(form.getAttribute("data-sent-text")));
     var body = textarea.value;
     var number = questionNumber(form);
     var text = composeText(body, form.getAttribute("data-hashtag") || "", number);
@@ -160,11 +163,12 @@
       label.textContent = "Will be published as: ";
       preview.append(label, text);
       box.append(preview);
-      if (sentToX.has(sameText(text))) {
+      var repeats = form.getAttribute("data-repeats");
+      if (repeats && sentTexts.has(sameText(text))) {
         var warning = document.createElement("p");
         warning.className = "warn compose-identical";
         warning.setAttribute("role", "status");
-        warning.textContent = IDENTICAL;
+        warning.textContent = identical(repeats);
         box.append(warning);
       }
     }

@@ -206,7 +206,7 @@ MastodonApp.objects.get_or_create(
 panelist = UserFactory(username="binds_" + TAG)
 MembershipFactory(jam=jam, user=panelist)
 linked(panelist, Network.BLUESKY)
-linked(panelist, Network.MASTODON)
+linked(panelist, Network.MASTODON, service=INSTANCE)  # posts from the jam's instance
 print(json.dumps({"slug": jam.slug, "hashtag": jam.hashtag, "user": panelist.username}))
 """
 

@@ -50,7 +50,7 @@ def test_the_kept_box_is_the_templates(choice: str, held: bool) -> None:
     jam = live_jam(questions=3, released=2)
     jam.questions.filter(number=2).update(text='Tags <b> & "quotes" in a question?')
     jam.refresh_from_db()
-    for sent_to_x in ("", 'A post <script>alert("x")</script> & more'):
+    for sent_text in ("", 'A post <script>alert("x")</script> & more'):
         for stored_before in (False, True):
             context = _compose_context(
                 _request(),
@@ -59,7 +59,7 @@ def test_the_kept_box_is_the_templates(choice: str, held: bool) -> None:
                 sent=True,
                 stored_before=stored_before,
                 choice=choice,
-                sent_to_x=sent_to_x,
+                sent_text=sent_text,
             )
             context["held_for_approval"] = held
             first = _same(context)
@@ -70,8 +70,8 @@ def test_the_kept_box_is_the_templates(choice: str, held: bool) -> None:
 def test_nothing_of_one_request_reaches_another() -> None:
     jam = live_jam()
     context = _compose_context(_request(), jam, "participant", sent=True, choice="auto")
-    one = render_compose_box(_request(), dict(context, sent_to_x="my own text")).content
-    other = render_compose_box(_request(), dict(context, client_key="k2", sent_to_x="")).content
+    one = render_compose_box(_request(), dict(context, sent_text="my own text")).content
+    other = render_compose_box(_request(), dict(context, client_key="k2", sent_text="")).content
     assert b"my own text" in one and b"my own text" not in other
     assert context["client_key"].encode() not in other
 

@@ -8,9 +8,10 @@ import json
 from typing import Any
 
 import pytest
+from django.db.models import F
 
-from jamhost.jams.models import ModerationMode
-from jamhost.networks.models import XStatus
+from jamhost.jams.models import Jam, ModerationMode
+from jamhost.networks.models import JamNetwork, XStatus
 from jamhost.networks.publishing import post_publish
 from jamhost.posts.models import PostStatus
 from jamhost.posts.post_moderation import post_approve, post_hide, post_restore
@@ -102,7 +103,7 @@ def test_the_compose_box_says_posts_wait_for_approval(x_server: Any, client: Any
     MembershipFactory(jam=jam, user=panelist, role="panelist")
     client.force_login(fan)
     page = client.get(f"/jams/{jam.slug}/live/").content.decode()
-    assert "sent to X, once a moderator approves it" in page
+    assert "sent to the jam's networks, once a moderator approves it" in page
     client.force_login(panelist)
     assert (
         "once a moderator approves it" not in client.get(f"/jams/{jam.slug}/live/").content.decode()
@@ -140,7 +141,7 @@ def test_the_room_gives_the_browser_the_texts_to_warn_about(
     client.force_login(fan)
 
     room = client.get(f"/jams/{jam.slug}/live/").content.decode()
-    listed = room.split('<script id="compose-sent-to-x" type="application/json">')[1]
+    listed = room.split('<script id="compose-sent-texts" type="application/json">')[1]
     assert json.loads(listed.split("</script>")[0]) == [sent.text]
 
     box = client.post(
@@ -148,7 +149,8 @@ def test_the_room_gives_the_browser_the_texts_to_warn_about(
         {"body": "Ship it on Mondays", "question": "none", "client_key": "k-monday"},
         HTTP_HX_REQUEST="true",
     ).content.decode()
-    assert f'data-sent-to-x="Ship it on Mondays #{jam.hashtag}"' in box
+    assert f'data-sent-text="Ship it on Mondays #{jam.hashtag}"' in box
+    assert 'data-repeats="X"' in box  # the network that refuses a repeat, for the warning
 
     # Nothing to warn about for a post that stays local (no X account linked).
     client.force_login(UserFactory())
@@ -157,7 +159,7 @@ def test_the_room_gives_the_browser_the_texts_to_warn_about(
         {"body": "Local only", "question": "none", "client_key": "k-local"},
         HTTP_HX_REQUEST="true",
     ).content.decode()
-    assert "Posted." in box and "data-sent-to-x" not in box
+    assert "Posted." in box and "data-sent-text" not in box
 
 
 def test_the_box_after_a_post_keeps_the_authors_approval_note(client: Any) -> None:
@@ -175,3 +177,27 @@ def test_the_box_after_a_post_keeps_the_authors_approval_note(client: Any) -> No
                 url, {"body": body, "question": "none"}, HTTP_HX_REQUEST="true"
             ).content.decode()
             assert (note in box) is held, (user.username, body)
+
+
+def test_a_jam_without_x_warns_about_no_repeat(
+    x_server: Any, client: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Only a network that refuses the same text twice, and that the post goes to, makes
+    the box warn: with X turned off for the jam nothing is listed or marked."""
+    jam = live_jam(hashtag="ShipTalk")
+    fan = UserFactory()
+    link_x(x_server, fan)
+    compose(jam, fan, "Ship it on Fridays", django_capture_on_commit_callbacks)
+    client.force_login(fan)
+    ask = {"body": "Ship it on Fridays", "question": "none"}
+    preview = client.post(f"/jams/{jam.slug}/live/preview/", ask).content.decode()
+    assert "You already sent this exact text to X, and X refuses" in preview
+    JamNetwork.objects.create(jam=jam, network="x", enabled=False)
+    Jam.objects.filter(pk=jam.pk).update(header_rev=F("header_rev") + 1)  # as the page does
+
+    room = client.get(f"/jams/{jam.slug}/live/").content.decode()
+    listed = room.split('<script id="compose-sent-texts" type="application/json">')[1]
+    assert json.loads(listed.split("</script>")[0]) == []
+    assert "data-repeats" not in room
+    preview = client.post(f"/jams/{jam.slug}/live/preview/", ask).content.decode()
+    assert "refuses the same text twice" not in preview

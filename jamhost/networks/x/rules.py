@@ -77,4 +77,5 @@ def x_rule(hashtag: str) -> TextRule:
         counter=weighted_length,
         refuses=x_refused_message,
         too_long_wording=X_TOO_LONG,
+        refuses_repeats=True,  # "duplicate content"
     )
