@@ -45,7 +45,7 @@ from jamhost.networks.lookup import own_post_on_x
 from jamhost.networks.models import JamNetwork, Network, Publication, XAccount, XPost, XStatus
 from jamhost.networks.usage import usage_record
 from jamhost.networks.x import client as x
-from jamhost.networks.x.rules import text_has_url
+from jamhost.networks.x.rules import X_LIMIT, text_has_url, weighted_length
 from jamhost.posts.models import Post, PostStatus, Source
 
 log = logging.getLogger(__name__)
@@ -95,23 +95,32 @@ def x_status(post: Post) -> str:
     return str(entry.get("status") or "") if isinstance(entry, dict) else ""
 
 
-def _x_shown(post: Post, status: str | None) -> None:
+def _x_shown(post: Post, status: str | None, error: str = "") -> None:
     """Inside the storing (or showing) transaction, before anyone else saw the post:
     its X entry becomes `status` (None: the post is not going to X)."""
     found = dict(post.elsewhere) if isinstance(post.elsewhere, dict) else {}
     if status is None:
         found.pop(X_KEY, None)
     else:
-        found[X_KEY] = x_entry_for(status)
+        found[X_KEY] = x_entry_for(status, error=error)
     post.elsewhere = found
     Post.objects.filter(pk=post.pk).update(elsewhere=found)
 
 
-def _x_row(post: Post, status: str) -> None:
+def _x_row(post: Post, status: str, error: str = "") -> None:
     """The post's XPost at `status` (inside the caller's transaction): one UPDATE for a
     post that had one, an UPDATE and an INSERT for a new post."""
-    if not XPost.objects.filter(post_id=post.pk).update(status=status):
-        XPost.objects.create(post_id=post.pk, jam_id=post.jam_id, status=status)
+    if not XPost.objects.filter(post_id=post.pk).update(status=status, error=error):
+        XPost.objects.create(post_id=post.pk, jam_id=post.jam_id, status=status, error=error)
+
+
+def too_long_for_x(text: str) -> str:
+    """Why X would refuse `text` for its length ("" when it fits): the post still went
+    to its other networks, so X is never asked (nor billed)."""
+    length = weighted_length(text)
+    if length <= X_LIMIT:
+        return ""
+    return f"Too long for X: {length} of {X_LIMIT} (X's weights). It went to the other networks."
 
 
 def publication_enqueue(*, post: Post) -> None:
@@ -123,6 +132,11 @@ def publication_enqueue(*, post: Post) -> None:
         # The host runs this jam without X: the post stays here (and on its other networks).
         _x_shown(post, None)
         XPost.objects.filter(post_id=post.pk).delete()
+        return
+    too_long = too_long_for_x(post.text)
+    if too_long:
+        _x_shown(post, XStatus.FAILED, too_long)
+        _x_row(post, XStatus.FAILED, too_long)
         return
     if post.status != PostStatus.VISIBLE:
         _x_shown(post, XStatus.HELD)
@@ -452,6 +466,10 @@ def post_publish_retry(*, post: Post, actor: Any, now: datetime | None = None) -
     state = x_state(post.pk)
     if state is None or state.status != XStatus.FAILED:
         raise ValidationError("Only a post that failed to reach X can be retried.")
+    too_long = too_long_for_x(post.text)
+    if too_long:
+        reason = too_long.split(". ")[0]
+        raise ValidationError(f"{reason}. X will not take it as it is: post a shorter one.")
     if not x_goes(user=post.author):
         raise ValidationError(
             "The author's X account is not connected. Reconnect X on the account page, then retry."

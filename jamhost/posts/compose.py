@@ -1,11 +1,14 @@
-"""Compose rules: the text jamhost publishes, and whether it fits every network it goes to.
+"""Compose rules: the text jamhost publishes, and where it fits.
 
-The limit that binds: a composed text is counted by each network rule that applies to
-its author in its jam (core hook `text_rules`, decided by the networks app: X's whenever
-the jam runs on X, each other network the post goes to; see
-jamhost/networks/text_rules.py), and is refused when it is over any of them. A jam on no
-network at all holds posts to a plain local limit (LOCAL_LIMIT characters). Which of the
-rules binds is the one with the least room left; the compose box's counter marks it.
+A composed text is counted by each network rule that applies to its author in its jam
+(core hook `text_rules`, decided by the networks app: X's whenever the jam runs on X,
+each other network the post goes to; see jamhost/networks/text_rules.py). The limit that
+binds is the one with the least room left: within it the post reaches every network, and
+the compose box's counter marks it. A text over some limits but not all is posted and
+goes to the others only; each network it is too long for shows it as not sent there,
+with that network's reason (the networks app checks again before sending). A text over
+every limit could go nowhere and is refused, naming the network with the most room. A
+jam on no network at all holds posts to a plain local limit (LOCAL_LIMIT characters).
 """
 
 from __future__ import annotations
@@ -78,8 +81,15 @@ class Composed:
 
     @property
     def binding(self) -> Counted:
-        """The count with the least room left: the limit that binds."""
+        """The count with the least room left: the limit that binds (to reach every
+        network the post goes to, it must fit there)."""
         return min(self.counts, key=lambda counted: counted.remaining)
+
+    @property
+    def too_long_for(self) -> tuple[Counted, ...]:
+        """The networks the text is too long for: it goes to the others, and each of these
+        shows it as not sent there, with its reason."""
+        return tuple(counted for counted in self.counts if counted.remaining < 0)
 
     @property
     def length(self) -> int:
@@ -95,19 +105,27 @@ class Composed:
 
     @property
     def fits(self) -> bool:
+        """Whether the text can be posted: it fits at least one of its networks. A text
+        too long for some (and not all) is posted, and goes to the others only."""
+        return any(counted.remaining >= 0 for counted in self.counts)
+
+    @property
+    def fits_everywhere(self) -> bool:
         return self.remaining >= 0
 
     def refusal(self, what: str = "post") -> str:
-        """Why a network the text goes to would not take it (the one that binds first),
-        as a sentence naming the network and by how much to shorten; "" when it fits
-        everywhere."""
-        for counted in sorted(self.counts, key=lambda c: c.remaining):
-            refused = counted.rule.characters_refused(counted.text, what) or (
-                counted.rule.too_long(counted.length, what)
-            )
+        """Why the text cannot be posted: a character a network refuses (the one that
+        binds first), or a length over every network's limit, named by the network with
+        the most room (the least to cut); "" when it can be posted."""
+        ordered = sorted(self.counts, key=lambda c: c.remaining)
+        for counted in ordered:
+            refused = counted.rule.characters_refused(counted.text, what)
             if refused:
                 return refused
-        return ""
+        if self.fits:
+            return ""
+        roomiest = ordered[-1]
+        return roomiest.rule.too_long(roomiest.length, what)
 
 
 def _build(body: str, hashtag: str, question_number: int | None) -> tuple[str, int | None]:

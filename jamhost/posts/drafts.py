@@ -68,7 +68,8 @@ def draft_problem(
     if composed.fits:
         return ""
     jam = jam or draft.question.jam
-    binding = composed.binding
+    # Over every limit: the network with the most room says the least to cut.
+    binding = max(composed.counts, key=lambda counted: counted.remaining)
     return (
         f"Too long now: with “A{draft.question.number}: ” and #{jam.hashtag} it is "
         f"{binding.length} {binding.rule.unit} as {binding.rule.label} counts them, over "

@@ -5,7 +5,8 @@
 // under static/vendor/; Bluesky's graphemes; a Mastodon instance's characters with links
 // at its weight; the local limit's characters), on every keystroke without a request.
 // The first count is the limit that binds (the least room left), which the list marks.
-// The server counts again when the post is sent, and refuses a post over any of them.
+// The server counts again when the post is sent: a post over some limits goes to the
+// other networks only, and one over every limit is refused.
 // It also warns, as the server's post_text_sent_before does, when that exact text already
 // went from this account to a network the post goes to that refuses a text twice (the
 // form's data-repeats names it: X).
@@ -112,6 +113,7 @@
     var binding = null;
     var over = [];
     var most = 0;
+    var least = Infinity;
     counters.forEach(function (li) {
       var network = li.getAttribute("data-network");
       var limit = parseInt(li.getAttribute("data-limit"), 10);
@@ -126,6 +128,7 @@
       if (left < 0) {
         over.push(li.querySelector(".net-badge").textContent);
         most = Math.max(most, -left);
+        least = Math.min(least, -left);
       }
     });
     if (binding && counters.length > 1) {
@@ -135,7 +138,11 @@
     var note = form.querySelector("#compose-networks .net-too-long");
     if (note) {
       note.hidden = counters.length < 2 || !over.length || !body.replace(EDGES, "");
-      note.textContent = note.hidden ? "" : "Too long for " + joinNames(over) + ": shorten it by " + most + " to post it.";
+      // Over some limits the post still goes to the other networks; over all, nowhere.
+      note.textContent = note.hidden ? "" : over.length === counters.length
+        ? "Too long for every network: shorten it by " + least + " to post it."
+        : "Too long for " + joinNames(over) + ": it goes to the other networks only. " +
+          "Shorten it by " + most + " to reach every one.";
     }
     return binding;
   }

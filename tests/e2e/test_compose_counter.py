@@ -245,17 +245,22 @@ def test_without_x_the_counter_marks_the_network_that_binds(
         expect(binding).to_have_attribute("data-network", "bluesky")
         expect(count).to_have_text(f"{length} / 300 — {length - 300} over")
         note = page.locator("#compose-networks .net-too-long")
-        expect(note).to_have_text(f"Too long for Bluesky: shorten it by {length - 300} to post it.")
-        page.get_by_role("button", name="Post", exact=True).click()
-        expect(page.locator("#compose-error")).to_contain_text(
-            f"Your post is {length} graphemes as Bluesky counts them, over its limit of 300."
+        # Within the instance's limit still: it would go there only (not posted here: the
+        # instance is not a real one).
+        expect(note).to_have_text(
+            f"Too long for Bluesky: it goes to the other networks only. "
+            f"Shorten it by {length - 300} to reach every one."
         )
-        # Over the instance's limit only: it binds, and the server names it.
-        box.fill("y" * 120)
-        expect(binding).to_have_attribute("data-network", "mastodon")
+        # Over both limits: it could go nowhere, and the server refuses it, naming the
+        # network with the most room.
+        box.fill("y" * 400)
+        over_all = len(f"A1: {'y' * 400} #{jam['hashtag']}")
+        expect(note).to_have_text(
+            f"Too long for every network: shorten it by {over_all - 300} to post it."
+        )
         page.get_by_role("button", name="Post", exact=True).click()
         expect(page.locator("#compose-error")).to_contain_text(
-            "as Mastodon (binds.example) counts them, over its limit of 100"
+            f"Your post is {over_all} graphemes as Bluesky counts them, over its limit of 300."
         )
         # Within every limit: nothing over, no note (not posted: no network is called).
         box.fill("Short enough")

@@ -15,7 +15,7 @@ from jamhost.core import hooks
 from jamhost.jams.run_sheet import question_add
 from jamhost.networks.jam_networks import jam_networks_set
 from jamhost.networks.models import JamNetwork, MastodonApp, Network
-from jamhost.posts.compose import text_rules_for
+from jamhost.posts.compose import compose_text, text_rules_for
 from jamhost.posts.models import Post
 from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
@@ -75,16 +75,21 @@ def test_an_x_off_jam_is_held_to_bluesky_where_the_author_posts():  # type: igno
 def test_an_x_on_jam_still_refuses_281_as_x_counts_them():  # type: ignore[no-untyped-def]
     jam = live_jam()
     route(jam, Network.BLUESKY)
-    bo = _panelist(jam, "bo")
+    al, bo = _panelist(jam, "al"), _panelist(jam, "bo")
     linked(bo, Network.BLUESKY)
-    assert [r.network for r in text_rules_for(jam=jam, user=bo)] == ["x", "bluesky"]
-    assert _refusal(jam=jam, user=bo, body=_body(jam, 281), question_number=None) == (
+    # Al posts nowhere else: X's limit is the only one, and refuses.
+    assert [r.network for r in text_rules_for(jam=jam, user=al)] == ["x"]
+    assert _refusal(jam=jam, user=al, body=_body(jam, 281), question_number=None) == (
         "This post is 281 characters as X counts them, over the limit of 280. Shorten it by 1."
     )
-    # A link is 23 on X: the text is short there, and too long for Bluesky.
-    link = "https://example.com/" + "p" * 280
-    assert "as Bluesky counts them" in _refusal(jam=jam, user=bo, body=link, question_number=None)
-    post_compose(jam=jam, user=bo, body=_body(jam, 280), question_number=None)
+    post_compose(jam=jam, user=al, body=_body(jam, 280), question_number=None)
+    # Bo's posts go to Bluesky too: 281 fits there, so the post is taken.
+    assert [r.network for r in text_rules_for(jam=jam, user=bo)] == ["x", "bluesky"]
+    post_compose(jam=jam, user=bo, body=_body(jam, 281), question_number=None)
+    # Over both: refused, naming Bluesky (the most room).
+    assert "as Bluesky counts them" in _refusal(
+        jam=jam, user=bo, body=_body(jam, 301), question_number=None
+    )
 
 
 def test_a_mastodon_instance_of_100_characters_binds():  # type: ignore[no-untyped-def]
@@ -103,11 +108,14 @@ def test_a_mastodon_instance_of_100_characters_binds():  # type: ignore[no-untyp
         ("bluesky", "Bluesky", 300),
         ("mastodon", "Mastodon (mastodon.example)", 100),
     ]
-    assert _refusal(jam=jam, user=cy, body=_body(jam, 101), question_number=None) == (
-        "Your post is 101 characters as Mastodon (mastodon.example) counts them, over its "
-        "limit of 100. Shorten it by 1."
+    composed = compose_text(
+        body=_body(jam, 101), hashtag=jam.hashtag, question_number=None, rules=rules
     )
-    post_compose(jam=jam, user=cy, body=_body(jam, 100), question_number=None)
+    assert composed.binding.rule.label == "Mastodon (mastodon.example)"
+    assert [c.rule.network for c in composed.too_long_for] == ["mastodon"]
+    # Too long for the instance only: taken (it goes to X and Bluesky; delivery fails the
+    # instance with its reason).
+    post_compose(jam=jam, user=cy, body=_body(jam, 101), question_number=None)
 
 
 def test_an_x_off_jam_without_a_linked_account_is_held_to_its_routes():  # type: ignore[no-untyped-def]
@@ -125,8 +133,10 @@ def test_an_x_off_jam_without_a_linked_account_is_held_to_its_routes():  # type:
     # Counted with Bluesky's own hashtag: " #SkyChat" there.
     body = "y" * (300 - len(" #SkyChat"))
     post_compose(jam=jam, user=dee, body=body, question_number=None)
-    assert "as Bluesky counts them" in _refusal(
-        jam=jam, user=dee, body=body + "y", question_number=None
+    # One over Bluesky still fits the instance: taken. Over both: refused.
+    post_compose(jam=jam, user=dee, body=body + "y", question_number=None)
+    assert "as Mastodon (mastodon.example) counts them" in _refusal(
+        jam=jam, user=dee, body="y" * 500, question_number=None
     )
     # Once dee posts to Mastodon only, Bluesky no longer applies to dee's posts.
     linked(dee, Network.MASTODON)

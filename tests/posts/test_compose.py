@@ -122,7 +122,7 @@ def test_without_rules_the_local_limit_counts_characters() -> None:
     )
 
 
-def test_the_rule_with_least_room_binds_and_refuses_naming_its_network() -> None:
+def test_the_rule_with_least_room_binds_and_a_text_over_every_rule_is_refused() -> None:
     rules = [
         bluesky_rule("T"),
         mastodon_rule(label="Mastodon (m.example)", hashtag="T", max_characters=100, url_weight=23),
@@ -136,11 +136,17 @@ def test_the_rule_with_least_room_binds_and_refuses_naming_its_network() -> None
     # 176 left on Bluesky, 33 on the instance: its limit binds.
     assert composed.binding.rule.network == "mastodon" and composed.remaining == 33
     assert composed.fits
+    # Over the instance's limit only: posted, and it goes to Bluesky alone.
     over = compose_text(body="x" * 120, hashtag="T", question_number=None, rules=rules)
     assert over.binding.rule.label == "Mastodon (m.example)"
-    assert over.refusal() == (
-        "Your post is 123 characters as Mastodon (m.example) counts them, over its limit of "
-        "100. Shorten it by 23."
+    assert over.fits and not over.fits_everywhere and over.refusal() == ""
+    assert [c.rule.network for c in over.too_long_for] == ["mastodon"]
+    # Over both: refused, naming the network with the most room (the least to cut).
+    nowhere = compose_text(body="x" * 310, hashtag="T", question_number=None, rules=rules)
+    assert not nowhere.fits
+    assert nowhere.refusal() == (
+        "Your post is 313 graphemes as Bluesky counts them, over its limit of 300. "
+        "Shorten it by 13."
     )
 
 
@@ -152,10 +158,9 @@ def test_each_network_counts_the_text_with_its_own_hashtag() -> None:
     assert sky.text == "A2: " + "x" * 260 + " #AMuchMuchLongerSkyTagHere" and sky.length == 291
     assert composed.counts[0].length == 267  # 13 left on X, 9 on Bluesky
     assert composed.binding is sky and composed.fits
-    assert (
-        "Bluesky"
-        in compose_text(body="x" * 280, hashtag="T", question_number=2, rules=rules).refusal()
-    )
+    # 280 x's: 287 on X (over), 311 on Bluesky (over): refused, X has the most room.
+    refused = compose_text(body="x" * 280, hashtag="T", question_number=2, rules=rules)
+    assert "as X counts them" in refused.refusal()
 
 
 def test_bluesky_refuses_over_3000_bytes_even_within_300_graphemes() -> None:

@@ -11,9 +11,11 @@ from django.core.exceptions import ValidationError
 
 from jamhost.networks.deliveries import MAX_ATTEMPTS, delivery_send
 from jamhost.networks.models import Delivery, DeliveryStatus, JamNetwork, MastodonApp, Network
+from jamhost.networks.publishing import post_publish_retry
 from jamhost.posts.models import Post
-from jamhost.posts.services import post_compose, post_store_composed
+from jamhost.posts.services import post_compose
 from tests.factories import MembershipFactory, UserFactory, live_jam
+from tests.networks.conftest import link_x
 
 from .conftest import link_bluesky, link_mastodon, routes
 
@@ -81,28 +83,13 @@ def _delivery(post: Post, network: str) -> Delivery:
 LONG = "See https://example.com/" + "a" * 140 + " and https://example.org/" + "b" * 140
 
 
-def test_too_long_for_bluesky_is_refused_and_if_it_gets_there_fails_only_there(
+def test_too_long_for_bluesky_is_stored_fails_only_there_and_goes_to_mastodon(
     networks: Any, jam_two: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     bsky, masto = networks
     jam, panelist, _, _ = jam_two
-    # The compose path holds the post to every network it goes to (the limit that binds).
-    with pytest.raises(ValidationError, match="as Bluesky counts them, over its limit of 300"):
-        compose(jam, panelist, LONG, django_capture_on_commit_callbacks)
-    assert not Post.objects.filter(jam=jam, body=LONG).exists()
-    # A text that reaches the engine too long all the same (stored past the compose
-    # checks) fails on Bluesky with its reason and still goes to Mastodon.
-    text = f"{LONG} #{jam.hashtag}"
-    with django_capture_on_commit_callbacks(execute=True):
-        post = post_store_composed(
-            jam=jam,
-            user=panelist,
-            body=LONG,
-            text=text,
-            author_role="panelist",
-            question=None,
-            client_key=None,
-        )
+    # It fits the instance: the compose path takes it; Bluesky says why it is not there.
+    post = compose(jam, panelist, LONG, django_capture_on_commit_callbacks)
     post.refresh_from_db()
 
     assert bsky.posts == {}
@@ -233,3 +220,24 @@ def test_a_mastodon_account_on_another_instance_posts_within_its_own_limit(
     mast = _delivery(post, "mastodon")
     assert mast.status == DeliveryStatus.PUBLISHED, mast.error
     assert mastodon_texts(masto, "wanderer") == [post.text]
+
+
+def test_too_long_for_x_fails_there_without_asking_x_and_goes_to_the_others(
+    networks: Any, jam_two: Any, x_server: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Over X's 280 but within Bluesky's 300 and the instance's 500: stored, shown "Not on
+    X" with the reason, never sent to X (nor billed), published on the other two."""
+    _bsky, masto = networks
+    jam, panelist, _, _ = jam_two
+    link_x(x_server, panelist)
+    post = compose(jam, panelist, "y " * 140, django_capture_on_commit_callbacks)
+    post.refresh_from_db()
+
+    assert x_server.requests_to("/2/tweets", "POST") == []
+    assert post.elsewhere["x"]["status"] == "failed"
+    assert post.elsewhere["x"]["error"].startswith("Too long for X: ")
+    assert "It went to the other networks." in post.elsewhere["x"]["error"]
+    assert _delivery(post, "bluesky").status == DeliveryStatus.PUBLISHED
+    assert mastodon_texts(masto, "pat") == [post.text]
+    with pytest.raises(ValidationError, match="Too long for X"):
+        post_publish_retry(post=post, actor=panelist)
