@@ -316,8 +316,9 @@ def delivery_retry(*, post: Post, actor: Any, network: str) -> Delivery:
             raise ValidationError("The author's account there is not linked. Link it, then retry.")
         delivery.account = account
         Delivery.objects.filter(pk=delivery.pk).update(account=account)
-    length = gateway_for(network).count(text_for(post, delivery.route), delivery.route.service)
-    if length > gateway_for(network).rules(delivery.route.service).limit:
+    # Counted where it goes out from: the account's own server, as when it was planned.
+    length = gateway_for(network).count(text_for(post, delivery.route), account.service)
+    if length > gateway_for(network).rules(account.service).limit:
         raise ValidationError(delivery.error or "It is too long for that network.")
     _settle(
         delivery,

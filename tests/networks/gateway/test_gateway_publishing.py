@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
-from jamhost.networks.deliveries import MAX_ATTEMPTS, delivery_send
+from jamhost.networks.deliveries import MAX_ATTEMPTS, delivery_retry, delivery_send
 from jamhost.networks.models import Delivery, DeliveryStatus, JamNetwork, MastodonApp, Network
 from jamhost.networks.publishing import post_publish_retry
 from jamhost.posts.models import Post
@@ -220,6 +220,15 @@ def test_a_mastodon_account_on_another_instance_posts_within_its_own_limit(
     mast = _delivery(post, "mastodon")
     assert mast.status == DeliveryStatus.PUBLISHED, mast.error
     assert mastodon_texts(masto, "wanderer") == [post.text]
+
+    # A Retry is counted on the same instance: refused by the server once, then sent.
+    masto.banned_words = ["wander"]
+    again = compose(jam, panelist, f"Wandering, {body.strip()}", django_capture_on_commit_callbacks)
+    assert _delivery(again, "mastodon").status == DeliveryStatus.FAILED
+    masto.banned_words = []
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery_retry(post=again, actor=panelist, network="mastodon")
+    assert _delivery(again, "mastodon").status == DeliveryStatus.PUBLISHED
 
 
 def test_too_long_for_x_fails_there_without_asking_x_and_goes_to_the_others(
