@@ -37,7 +37,7 @@ from jamhost.networks.models import (
     Network,
     NetworkCursor,
 )
-from jamhost.networks.publishing import backoff, post_network_set
+from jamhost.networks.post_state import backoff, post_network_set
 from jamhost.networks.remote import (
     RemoteError,
     RemoteExpired,

@@ -127,7 +127,7 @@ class XPost(models.Model):
     """A post's life on X: the X post it is (one jamhost published, or one ingest stored,
     its newest version after edits) and, for a jamhost post, where publishing it stands.
     A post that never goes to X has none. The post shows it through post.elsewhere["x"],
-    which networks.publishing keeps in step (posts names no network)."""
+    which networks.post_state keeps in step (posts names no network)."""
 
     post = models.OneToOneField(
         "posts.Post", on_delete=models.CASCADE, primary_key=True, related_name="on_x"

@@ -22,7 +22,7 @@ from jamhost.jams.answers import answer_number
 from jamhost.jams.models import Jam
 from jamhost.networks.deliveries import deliveries_summary, text_for
 from jamhost.networks.models import Delivery, DeliveryStatus, JamNetwork, LinkedAccount
-from jamhost.networks.publishing import post_network_set
+from jamhost.networks.post_state import post_network_set
 from jamhost.networks.remote import RemoteDeletion, RemotePost
 from jamhost.networks.tweets import printable as _printable
 from jamhost.posts.models import AuthorRole, Post, PostStatus

@@ -22,7 +22,7 @@ from jamhost.jams.answers import answer_number
 from jamhost.jams.models import Jam, Question
 from jamhost.networks.lookup import CLOCK_SKEW
 from jamhost.networks.models import Publication, XAccount, XPost, XStatus
-from jamhost.networks.publishing import post_network_set
+from jamhost.networks.post_state import post_network_set
 from jamhost.networks.x.text import same_text, tweet_text, tweet_versions
 from jamhost.posts.models import AuthorRole, Post, Source
 from jamhost.posts.services import MAX_BODY_CHARS, post_insert

@@ -29,7 +29,8 @@ from twitter_text import parse_tweet
 from jamhost.jams.models import Jam
 from jamhost.networks.accounts import XAccountRevoked, x_access_token
 from jamhost.networks.models import Publication, XPost, XStatus
-from jamhost.networks.publishing import publication_enqueue, x_elsewhere, x_goes, x_runs
+from jamhost.networks.post_state import x_elsewhere, x_goes, x_runs
+from jamhost.networks.publishing import publication_enqueue
 from jamhost.networks.usage import usage_record
 from jamhost.networks.x import client as x
 from jamhost.polls.changes import poll_x_results_store

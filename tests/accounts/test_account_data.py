@@ -19,7 +19,7 @@ from jamhost.audience.models import Flag, Vote
 from jamhost.audience.votes import vote_add
 from jamhost.jams.lifecycle import jam_end
 from jamhost.jams.models import DeletedAuthorPolicy, Jam
-from jamhost.networks.publishing import post_network_set
+from jamhost.networks.post_state import post_network_set
 from jamhost.posts.models import AUTHOR_DELETED_REASON, Post, PostStatus
 from jamhost.posts.post_moderation import post_restore
 from jamhost.posts.services import post_compose

@@ -32,7 +32,7 @@ panelist = UserFactory(username="counter_" + TAG)
 MembershipFactory(jam=jam, user=panelist)
 from jamhost.posts.services import post_compose
 sent = post_compose(jam=jam, user=panelist, body="Sent to X already", question_number=None)
-from jamhost.networks.publishing import post_network_set
+from jamhost.networks.post_state import post_network_set
 # As publishing leaves it:
 post_network_set(sent.pk, x={"status": "published", "x_id": "1790000000000000007"})
 print(json.dumps({"slug": jam.slug, "hashtag": jam.hashtag, "user": panelist.username}))

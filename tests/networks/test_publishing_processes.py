@@ -34,7 +34,7 @@ def test_two_workers_at_once_post_once(x_server):  # type: ignore[no-untyped-def
     post = post_compose(jam=jam, user=jam.host, body="raced by two workers")
     # post_compose ran the on-commit publish already (eager); queue a fresh one to race.
     post.refresh_from_db()
-    from jamhost.networks.publishing import post_network_set
+    from jamhost.networks.post_state import post_network_set
 
     x_server.tweets.clear()
     post_network_set(post.pk, x={"status": XStatus.QUEUED, "x_id": None})

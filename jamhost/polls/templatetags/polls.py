@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from jamhost.networks.publishing import x_runs
+from jamhost.networks.post_state import x_runs
 from jamhost.polls.live import render_poll
 from jamhost.polls.models import MAX_OPTIONS, Poll, PollState
 
