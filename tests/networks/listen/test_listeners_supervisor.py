@@ -23,7 +23,7 @@ from jamhost.jams.models import Jam, JamStatus
 from jamhost.networks.models import Network, NetworkCursor
 from jamhost.posts.models import Post
 from tests.factories import JamFactory, live_jam
-from tests.networks.listen.support import route_add, stored, wait_for
+from tests.networks.listen.support import route_add, settled, stored, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(90)]
 BSKY, MASTO = Network.BLUESKY, Network.MASTODON
@@ -143,12 +143,16 @@ async def test_the_embedded_server_listens_and_stops_on_shutdown(bsky, settings:
     try:
         await asyncio.to_thread(wait_for, lambda: bool(bsky.subscribers))
         uri = bsky.post_add(alice, f"embedded #{jam.hashtag}", tags=[jam.hashtag.lower()])
-        count = database_sync_to_async(lambda: len(stored(jam, BSKY, uri)))
+        stored_once = database_sync_to_async(
+            lambda: settled(lambda: len(stored(jam, BSKY, uri)) == 1)
+        )
+        found = False
         for _ in range(200):
-            if await count() == 1:
+            found = await stored_once()
+            if found:
                 break
             await asyncio.sleep(0.05)
-        assert await count() == 1
+        assert found
         assert bsky.requests_to("app.bsky.feed.searchPosts") == []
     finally:
         await inbox.put({"type": "lifespan.shutdown"})
