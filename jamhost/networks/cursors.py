@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from jamhost.networks.deliveries import OTHER_NETWORKS, networks_on
 from jamhost.networks.gateway import Gateway, gateway_for
 from jamhost.networks.ingest import ingest_window
+from jamhost.networks.leases import cursor_lease, lease_end
 from jamhost.networks.models import JamNetwork, LinkedAccount, Network, NetworkCursor
 from jamhost.networks.remote import (
     RemoteError,
@@ -50,27 +50,15 @@ class RoutePoll(StoreResult):
     paused_until: datetime | None = None
 
 
-def _lease(now: datetime) -> datetime:
-    return max(now, timezone.now()) + timedelta(seconds=settings.NETWORK_INGEST_LEASE_SECONDS)
-
-
 def _claim(route_id: int, now: datetime, result: RoutePoll) -> NetworkCursor | None:
-    with transaction.atomic():
-        cursor, _ = NetworkCursor.objects.select_for_update().get_or_create(route_id=route_id)
-        if cursor.lease_until and cursor.lease_until > now:
-            result.error = "another poll is running"
-            return None
-        if cursor.paused_until and cursor.paused_until > now:
-            result.paused_until = cursor.paused_until
-            return None
-        if cursor.lease_until is not None:
-            log.warning(
-                "route %s ingest: taking over from a poll that stopped without finishing",
-                route_id,
-            )
-        cursor.lease_until = _lease(now)
-        cursor.save(update_fields=["lease_until"])
-    return cursor
+    return cursor_lease(
+        NetworkCursor,
+        now=now,
+        seconds=settings.NETWORK_INGEST_LEASE_SECONDS,
+        result=result,
+        what=f"route {route_id}",
+        route_id=route_id,
+    )
 
 
 def reader_account(route: JamNetwork) -> LinkedAccount | None:
@@ -159,7 +147,7 @@ def route_poll(*, route_id: int, now: datetime | None = None) -> RoutePoll:
                 # min_id paging walks towards newer statuses and its last page does.
                 start = cursor.pending_newest if cursor.next_page else ""
                 cursor.pending_newest = _newer(start, page.newest[:300])
-            cursor.lease_until = _lease(now)
+            cursor.lease_until = lease_end(now, settings.NETWORK_INGEST_LEASE_SECONDS)
             if page.next_page:
                 cursor.next_page = page.next_page[:500]
                 cursor.save(update_fields=POLL_FIELDS)

@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from jamhost.jams.models import Jam, JamStatus
 from jamhost.networks.accounts import XAccountRevoked, x_access_token
+from jamhost.networks.leases import cursor_lease, lease_end
 from jamhost.networks.models import IngestCursor, JamNetwork, Network
 from jamhost.networks.tweets import TWEET_ID, PollResult, page_store
 from jamhost.networks.usage import usage_record
@@ -63,31 +63,15 @@ def ingest_start(jam: Jam, now: datetime) -> datetime:
     return max(started - margin, now - SEARCH_REACH)
 
 
-def _lease(now: datetime) -> datetime:
-    return max(now, timezone.now()) + timedelta(seconds=settings.X_INGEST_LEASE_SECONDS)
-
-
 def _claim(jam_id: int, now: datetime, result: PollResult) -> IngestCursor | None:
-    """The cursor, leased to this poll; None when another poll holds it or X paused us.
-    A lease that ran out means a poll stopped half-way (a killed worker): taken over."""
-    with transaction.atomic():
-        cursor, _ = IngestCursor.objects.select_for_update().get_or_create(jam_id=jam_id)
-        if cursor.lease_until and cursor.lease_until > now:
-            result.error = "another poll is running"
-            return None
-        if cursor.paused_until and cursor.paused_until > now:
-            result.paused_until = cursor.paused_until
-            return None
-        if cursor.lease_until is not None:
-            log.warning(
-                "jam %s ingest: taking over the lease of a poll that stopped without "
-                "finishing (it ran out at %s); resuming from its cursor",
-                jam_id,
-                cursor.lease_until.isoformat(),
-            )
-        cursor.lease_until = _lease(now)
-        cursor.save(update_fields=["lease_until"])
-    return cursor
+    return cursor_lease(
+        IngestCursor,
+        now=now,
+        seconds=settings.X_INGEST_LEASE_SECONDS,
+        result=result,
+        what=f"jam {jam_id}",
+        jam_id=jam_id,
+    )
 
 
 def _rate_seen(cursor: IngestCursor, remaining: int | None, reset_at: datetime | None) -> None:
@@ -130,7 +114,7 @@ def ingest_poll(*, jam_id: int, now: datetime | None = None) -> PollResult:
             if not cursor.next_token and TWEET_ID.match(newest):
                 cursor.pending_newest_id = newest  # first page of this search: its newest
             next_token = meta.get("next_token")
-            cursor.lease_until = _lease(now)
+            cursor.lease_until = lease_end(now, settings.X_INGEST_LEASE_SECONDS)
             if isinstance(next_token, str) and next_token:
                 cursor.next_token = next_token[:200]
                 cursor.save(

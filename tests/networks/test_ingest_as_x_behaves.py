@@ -151,7 +151,7 @@ def test_a_poll_that_died_leaves_a_lease_that_runs_out_within_a_minute(
     assert ingest_poll(jam_id=jam.pk, now=now + timedelta(seconds=30)).error == (
         "another poll is running"
     )
-    with caplog.at_level(logging.WARNING, logger="jamhost.networks.ingest"):
+    with caplog.at_level(logging.WARNING, logger="jamhost.networks.leases"):
         result = ingest_poll(jam_id=jam.pk, now=now + timedelta(seconds=121))
     assert result.error == "" and result.stored == 1
     assert "taking over the lease of a poll that stopped" in caplog.text

@@ -122,7 +122,7 @@ def test_worker_killed_mid_poll_leaves_a_lease_the_next_poll_takes_over(  # type
     assert cursor.lease_until is not None
     assert cursor.lease_until - killed_at <= timedelta(minutes=2)  # never 5 silent minutes
     assert ingest_poll(jam_id=jam.pk, now=cursor.lease_until - timedelta(seconds=1)).error
-    with caplog.at_level(logging.WARNING, logger="jamhost.networks.ingest"):
+    with caplog.at_level(logging.WARNING, logger="jamhost.networks.leases"):
         result = ingest_poll(jam_id=jam.pk, now=cursor.lease_until + timedelta(seconds=1))
     assert result.error == "" and result.stored == len(ids)
     assert "taking over the lease of a poll that stopped" in caplog.text

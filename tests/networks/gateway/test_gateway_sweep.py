@@ -3,6 +3,7 @@ are polled; and a route is read with an account of its own instance only."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -87,7 +88,7 @@ def test_a_revoked_reader_token_does_not_stop_ingest(networks: Any) -> None:
     assert result.error == "" and result.stored == 1
 
 
-def test_a_route_another_poll_holds_is_left_alone(networks: Any) -> None:
+def test_a_route_another_poll_holds_is_left_alone(networks: Any, caplog: Any) -> None:
     bsky, masto = networks
     jam = live_jam()
     blue, _ = routes(jam, bsky, masto)
@@ -98,4 +99,6 @@ def test_a_route_another_poll_holds_is_left_alone(networks: Any) -> None:
     assert busy.error == "another poll is running" and busy.stored == 0
     assert bsky.requests_to("app.bsky.feed.searchPosts") == []
     # The poll that held it died: its lease runs out and the next poll takes over.
-    assert route_poll(route_id=blue.pk, now=now + timedelta(seconds=31)).stored == 1
+    with caplog.at_level(logging.WARNING, logger="jamhost.networks.leases"):
+        assert route_poll(route_id=blue.pk, now=now + timedelta(seconds=31)).stored == 1
+    assert f"route {blue.pk} ingest: taking over the lease" in caplog.text
