@@ -223,6 +223,7 @@ INVITE_DAYS = env_int("INVITE_DAYS", 14)
 # period (the task enqueued at the end normally archives them first); imports are capped.
 ARCHIVE_SWEEP_INTERVAL = env_float("ARCHIVE_SWEEP_INTERVAL", 60.0)
 ARCHIVE_SWEEP_GRACE = env_int("ARCHIVE_SWEEP_GRACE", 120)
+TRANSCRIPT_REFRESH_MINUTES = env_int("TRANSCRIPT_REFRESH_MINUTES", 10)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20_000_000)
 IMPORT_MAX_ACTIVE = env_int("IMPORT_MAX_ACTIVE", 2)  # unfinished imports per person
 IMPORT_STALL_SECONDS = env_int("IMPORT_STALL_SECONDS", 900)  # no progress: failed

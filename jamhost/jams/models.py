@@ -94,6 +94,10 @@ class Jam(models.Model):
     # deletion), cleared by the archive that supersedes it; the archive sweep re-archives
     # every jam still marked, so a lost or failed task only delays the new version.
     transcript_outdated = models.BooleanField(default=False, editable=False)
+    # The rev the latest transcript was made at (transcripts.services.jam_archive). A
+    # change after it (a post ingested after the end, an edit, a post's state on a
+    # network) moves `rev` past it, and the archive sweep makes the transcript again.
+    archived_rev = models.PositiveBigIntegerField(default=0, editable=False)
     # Counters, bumped inside the writing transaction (see posts.services):
     # last_seq numbers posts without gaps; rev stamps every change any screen must see.
     last_seq = models.PositiveBigIntegerField(default=0)

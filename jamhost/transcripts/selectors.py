@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import connection
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from jamhost.jams.hashtags import hashtag_key
 from jamhost.jams.models import Jam, JamStatus
@@ -49,10 +49,20 @@ def jams_awaiting_archive(*, ended_before: datetime) -> list[int]:
     )
 
 
-def jams_with_outdated_transcripts() -> list[int]:
-    """Archived jams whose records changed since their transcript (transcript_outdated)."""
+def jams_with_outdated_transcripts(*, made_before: datetime) -> list[int]:
+    """Archived jams whose records changed since their transcript: marked
+    `transcript_outdated` (an account deletion), or changed after the latest transcript
+    (`rev` past `archived_rev`: a post ingested after the end, an edit, a post's state on a
+    network) when that transcript was made before `made_before`, so a jam still taking
+    late posts gets one new version per period, not one per post."""
+    made_at = (
+        Transcript.objects.filter(jam=OuterRef("pk")).order_by("-version").values("created_at")[:1]
+    )
+    changed = Q(rev__gt=F("archived_rev"), transcript_made_at__lt=made_before)
     return list(
-        Jam.objects.filter(status=JamStatus.ARCHIVED, transcript_outdated=True)
+        Jam.objects.filter(status=JamStatus.ARCHIVED)
+        .annotate(transcript_made_at=Subquery(made_at))
+        .filter(Q(transcript_outdated=True) | changed)
         .order_by("pk")
         .values_list("pk", flat=True)
     )

@@ -115,8 +115,12 @@ def jam_archive(*, jam_id: int, now: datetime | None = None) -> Transcript:
             jam.rev = jam.header_rev = rev
             jam.status = JamStatus.ARCHIVED
             jam.archived_at = now
-            jam.save(update_fields=["status", "archived_at", "updated_at"])
+            jam.archived_rev = rev
+            jam.save(update_fields=["status", "archived_at", "archived_rev", "updated_at"])
             jam_changed_on_commit(jam)
+        elif jam.archived_rev != jam.rev:  # the snapshot holds every change up to this rev
+            jam.archived_rev = jam.rev
+            jam.save(update_fields=["archived_rev"])
         if created or not SearchDocument.objects.filter(jam=jam).exists():
             SearchDocument.objects.update_or_create(
                 jam=jam, defaults={"body": search_text(snapshot)}

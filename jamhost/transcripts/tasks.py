@@ -46,13 +46,16 @@ def archive_jam(jam_id: int) -> None:
 @metrics.timed_sweep("archive")
 def archive_sweep() -> None:
     """Re-enqueue every ended jam not yet archived (its first task was lost or failed),
-    and every archived jam whose transcript a later change outdated (an account deletion
-    whose task was lost or failed). A grace period leaves the task enqueued at the end
+    and every archived jam whose transcript a later change outdated: an account deletion
+    (whose task was lost or failed), or posts that changed after the archive (ingested
+    after the end, edited, published to a network), once its latest transcript is
+    TRANSCRIPT_REFRESH_MINUTES old. A grace period leaves the task enqueued at the end
     time to do its work first."""
     ended_before = timezone.now() - timedelta(seconds=settings.ARCHIVE_SWEEP_GRACE)
     for jam_id in jams_awaiting_archive(ended_before=ended_before):
         archive_jam.delay(jam_id)
-    for jam_id in jams_with_outdated_transcripts():
+    made_before = timezone.now() - timedelta(minutes=settings.TRANSCRIPT_REFRESH_MINUTES)
+    for jam_id in jams_with_outdated_transcripts(made_before=made_before):
         archive_jam.delay(jam_id)
 
 

@@ -217,3 +217,38 @@ def test_past_jam_ended_long_ago_is_in_the_awaiting_list(db: Any) -> None:
     now = timezone.now()
     assert jams_awaiting_archive(ended_before=now) == [jam.pk]
     assert jams_awaiting_archive(ended_before=now - timedelta(days=1)) == []
+
+
+def test_a_change_after_the_archive_is_archived_again_once_the_transcript_is_old_enough(
+    ended_jam: Jam, settings: Any
+) -> None:
+    from django.db import transaction
+
+    from jamhost.jams.counters import jam_next_rev
+
+    first = jam_archive(jam_id=ended_jam.pk)
+    settings.TRANSCRIPT_REFRESH_MINUTES = 10
+    archive_sweep.delay()
+    assert Transcript.objects.filter(jam=ended_jam).count() == 1  # nothing changed
+
+    # A post of the archived jam changes (as a late ingest or a network's answer does).
+    post = Post.objects.get(jam=ended_jam, text__startswith="Emoji")
+    with transaction.atomic():
+        _, rev = jam_next_rev(jam_id=ended_jam.pk)
+        Post.objects.filter(pk=post.pk).update(text="Emoji, edited after the end", rev=rev)
+    archive_sweep.delay()
+    assert Transcript.objects.filter(jam=ended_jam).count() == 1  # the transcript is new
+
+    Transcript.objects.filter(pk=first.pk).update(created_at=timezone.now() - timedelta(minutes=11))
+    archive_sweep.delay()
+    latest = Transcript.objects.filter(jam=ended_jam).order_by("-version").first()
+    assert latest is not None and latest.version == 2
+    assert "Emoji, edited after the end" in latest.content
+    jam = Jam.objects.get(pk=ended_jam.pk)
+    assert jam.archived_rev == jam.rev
+    # Archived at its rev: the next sweep leaves it alone.
+    Transcript.objects.filter(pk=latest.pk).update(
+        created_at=timezone.now() - timedelta(minutes=11)
+    )
+    archive_sweep.delay()
+    assert Transcript.objects.filter(jam=ended_jam).count() == 2

@@ -228,3 +228,29 @@ def test_a_late_reply_is_threaded_to_a_post_stored_polls_ago(
     for source in ("mastodon", "bluesky"):
         first, _, reply = stored(jam, source)
         assert reply.reply_to == first and reply.question == first.question
+
+
+def test_a_post_read_after_the_jam_was_archived_reaches_its_transcript(
+    networks: Any, jam_on_both: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from jamhost.jams.lifecycle import jam_end
+    from jamhost.transcripts.models import Transcript
+    from jamhost.transcripts.tasks import archive_sweep
+
+    bsky, masto = networks
+    jam, blue, mast = jam_on_both
+    with django_capture_on_commit_callbacks(execute=True):
+        jam_end(jam=jam)  # archived at once: its transcript holds no network post
+    assert Transcript.objects.filter(jam=jam).count() == 1
+    # Within the ingest margin after the end, both networks' last posts come in.
+    bsky.post_add(bsky.account_add("carol.bsky.test"), "A2: last word #BlueJam", tags=["BlueJam"])
+    masto.status_add(masto.account_add("dave"), f"A2: and mine {jam.tag}")
+    assert route_poll(route_id=blue.pk).stored == 1
+    assert route_poll(route_id=mast.pk).stored == 1
+
+    settings.TRANSCRIPT_REFRESH_MINUTES = 0
+    archive_sweep.delay()
+    latest = Transcript.objects.filter(jam=jam).order_by("-version").first()
+    assert latest is not None and latest.version == 2
+    assert "A2: last word #BlueJam" in latest.content
+    assert f"A2: and mine {jam.tag}" in latest.content
