@@ -282,6 +282,7 @@ MASTODON_STREAMING = env_bool("MASTODON_STREAMING", False)
 MASTODON_INSTANCES = env_list("MASTODON_INSTANCES")
 NETWORK_TIMEOUT = env_float("NETWORK_TIMEOUT", 10.0)
 NETWORK_INGEST_LEASE_SECONDS = env_int("NETWORK_INGEST_LEASE_SECONDS", 60)
+NETWORK_REREAD_MINUTES = env_int("NETWORK_REREAD_MINUTES", 60)
 
 # Profile pictures load only from the networks' avatar hosts (posts.weblinks, and the
 # CSP's img-src below).

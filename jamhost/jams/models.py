@@ -97,7 +97,7 @@ class Jam(models.Model):
     # The rev the latest transcript was made at (transcripts.services.jam_archive). A
     # change after it (a post ingested after the end, an edit, a post's state on a
     # network) moves `rev` past it, and the archive sweep makes the transcript again.
-    archived_rev = models.PositiveBigIntegerField(default=0, editable=False)
+    archived_rev = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
     # Counters, bumped inside the writing transaction (see posts.services):
     # last_seq numbers posts without gaps; rev stamps every change any screen must see.
     last_seq = models.PositiveBigIntegerField(default=0)

@@ -7,6 +7,13 @@ A poll that dies half-way resumes from the page it was on; its lease runs out wi
 NETWORK_INGEST_LEASE_SECONDS and the next poll takes it over. A 429 pauses the route
 until the network's reset; any other failure backs off; nothing a network sends stops a
 later poll.
+
+The closing re-read: each search reaches only SEARCH_OVERLAP (3 minutes) behind the newest
+post seen, so a post that reached search later than that, or a status that federated late
+(Mastodon files it under the time it was written), is missed by the live polls when no
+stream carried it. NETWORK_REREAD_MINUTES after a jam ends, each of its routes is read
+once more from the jam's start, every page, and what was missed is stored; posts written
+after the jam's ingest window are left out. Reads are free on both networks.
 """
 
 from __future__ import annotations
@@ -16,8 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
+from jamhost.jams.models import Jam, JamStatus
 from jamhost.networks.deliveries import OTHER_NETWORKS, networks_on
 from jamhost.networks.gateway import Gateway, gateway_for
 from jamhost.networks.ingest import ingest_window
@@ -35,6 +44,9 @@ log = logging.getLogger(__name__)
 
 MAX_PAGES_PER_POLL = 20
 MAX_INTERVAL = 60.0
+OVER = (JamStatus.ENDED, JamStatus.ARCHIVED)
+# A closing re-read that could not run within a day of being due (workers down) is dropped.
+REREAD_REACH = timedelta(days=1)
 # What a poll writes: never `stream_position`, which the listener moves meanwhile.
 POLL_FIELDS = [
     f.name
@@ -47,6 +59,7 @@ POLL_FIELDS = [
 class RoutePoll(StoreResult):
     pages: int = 0
     error: str = ""
+    reread: bool = False  # this poll finished the jam's closing re-read
     paused_until: datetime | None = None
 
 
@@ -110,6 +123,27 @@ def _interval(page: RemotePage | None, now: datetime) -> float:
     return min(max(floor, seconds_left / max(page.rate_remaining, 1)), MAX_INTERVAL)
 
 
+def _reread_after() -> timedelta | None:
+    minutes = settings.NETWORK_REREAD_MINUTES
+    return timedelta(minutes=minutes) if minutes > 0 else None
+
+
+def _reread_due(jam: Jam, now: datetime) -> bool:
+    after = _reread_after()
+    return (
+        after is not None
+        and jam.status in OVER
+        and jam.ended_at is not None
+        and now - after - REREAD_REACH < jam.ended_at <= now - after
+    )
+
+
+def _window_end(jam: Jam) -> datetime:
+    """The end of the jam's ingest window (networks.ingest.ingest_window)."""
+    ended = jam.ended_at or timezone.now()
+    return ended + timedelta(minutes=settings.X_INGEST_MARGIN_MINUTES)
+
+
 def route_poll(*, route_id: int, now: datetime | None = None) -> RoutePoll:
     """Read the route's new tagged posts. Never raises for the network's failures; the
     reason lands in the cursor's last_error and the log."""
@@ -124,7 +158,12 @@ def route_poll(*, route_id: int, now: datetime | None = None) -> RoutePoll:
     try:
         account = reader_account(route)
         token = _reader_token(gateway, account)
-        since = cursor.since or gateway.start_position(route)
+        if not cursor.rereading and cursor.reread_at is None and _reread_due(route.jam, now):
+            # The closing re-read starts from the jam's start, whatever a poll left.
+            cursor.rereading = True
+            cursor.next_page = cursor.pending_newest = ""
+        until = _window_end(route.jam) if cursor.rereading else None
+        since = (not cursor.rereading and cursor.since) or gateway.start_position(route)
         while result.pages < MAX_PAGES_PER_POLL:
             try:
                 page = gateway.search(route=route, token=token, since=since, page=cursor.next_page)
@@ -141,7 +180,10 @@ def route_poll(*, route_id: int, now: datetime | None = None) -> RoutePoll:
                 cursor.rate_reset_at = page.rate_reset_at
             cursor.reads += page.reads or len(page.posts)
             result.skipped.extend(page.skipped)
-            page_store(route, page.posts, page.deleted, result)
+            posts = page.posts
+            if until is not None:  # written after the jam's window: not the jam's
+                posts = [post for post in posts if post.created_at <= until]
+            page_store(route, posts, page.deleted, result)
             if page.newest:
                 # The newest of every page: Bluesky's first page holds it, Mastodon's
                 # min_id paging walks towards newer statuses and its last page does.
@@ -152,7 +194,10 @@ def route_poll(*, route_id: int, now: datetime | None = None) -> RoutePoll:
                 cursor.next_page = page.next_page[:500]
                 cursor.save(update_fields=POLL_FIELDS)
                 continue
-            if cursor.pending_newest:
+            if cursor.rereading:  # `since` stays where the live polls left it
+                cursor.rereading, cursor.reread_at = False, now
+                result.reread = True
+            elif cursor.pending_newest:
                 cursor.since = cursor.pending_newest
             cursor.next_page = cursor.pending_newest = ""
             cursor.save(update_fields=POLL_FIELDS)
@@ -182,11 +227,21 @@ def route_poll(*, route_id: int, now: datetime | None = None) -> RoutePoll:
 
 
 def routes_due(*, now: datetime) -> list[int]:
-    """Enabled Bluesky and Mastodon routes of jams in their ingest window, due now."""
+    """Enabled Bluesky and Mastodon routes due now: of jams in their ingest window, and of
+    jams whose closing re-read is due and not yet done."""
     if not networks_on():
         return []
+    wanted = Q(jam_id__in=ingest_window(now=now))
+    after = _reread_after()
+    if after is not None:
+        wanted |= Q(
+            jam__status__in=OVER,
+            jam__ended_at__lte=now - after,
+            jam__ended_at__gt=now - after - REREAD_REACH,
+            cursor__reread_at__isnull=True,
+        )
     routes = JamNetwork.objects.filter(
-        jam_id__in=ingest_window(now=now), enabled=True, network__in=OTHER_NETWORKS
+        wanted, enabled=True, network__in=OTHER_NETWORKS
     ).select_related("cursor")
     due = []
     for route in routes.order_by("pk"):

@@ -322,6 +322,10 @@ class NetworkCursor(models.Model):
     failures = models.PositiveIntegerField(default=0)
     reads = models.PositiveBigIntegerField(default=0)
     creates = models.PositiveBigIntegerField(default=0)
+    # The closing re-read (networks.cursors): the tag read once more from the jam's start,
+    # NETWORK_REREAD_MINUTES after its end; `rereading` while its pages are walked.
+    rereading = models.BooleanField(default=False, db_default=False)
+    reread_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"ingest cursor of {self.route}"

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="jam",
             name="archived_rev",
-            field=models.PositiveBigIntegerField(default=0, editable=False),
+            field=models.PositiveBigIntegerField(db_default=0, default=0, editable=False),
         ),
         migrations.RunPython(archived_at_their_rev, migrations.RunPython.noop),
     ]

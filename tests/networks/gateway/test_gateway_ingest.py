@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from jamhost.jams.models import Jam, JamStatus
 from jamhost.networks.cursors import route_poll, routes_due
 from jamhost.networks.models import Delivery, NetworkCursor
 from jamhost.posts.models import Post
@@ -254,3 +255,67 @@ def test_a_post_read_after_the_jam_was_archived_reaches_its_transcript(
     assert latest is not None and latest.version == 2
     assert "A2: last word #BlueJam" in latest.content
     assert f"A2: and mine {jam.tag}" in latest.content
+
+
+def test_the_closing_reread_finds_what_reached_search_too_late_for_the_live_polls(
+    networks: Any, jam_on_both: Any, settings: Any
+) -> None:
+    bsky, masto = networks
+    jam, blue, mast = jam_on_both
+    settings.NETWORK_REREAD_MINUTES = 60
+    carol = bsky.account_add("carol.bsky.test")
+    dave = masto.account_add("dave")
+    # Ten minutes late to search, and federated ten minutes late; then posts on time.
+    bsky.search_lag = 600
+    bsky.post_add(carol, "A1: slow to index #BlueJam", tags=["BlueJam"])
+    bsky.search_lag = 0
+    masto.status_add(dave, f"A1: federated late {jam.tag}", lag=600)
+    for server in (bsky, masto):
+        server.advance(300)
+    bsky.post_add(carol, "A1: on time #BlueJam", tags=["BlueJam"])
+    masto.status_add(dave, f"A1: on time {jam.tag}")
+    assert route_poll(route_id=blue.pk).stored == 1
+    assert route_poll(route_id=mast.pk).stored == 1
+    for server in (bsky, masto):
+        server.advance(301)
+    # Each search reaches 3 minutes behind the newest post seen: the late ones are older.
+    assert route_poll(route_id=blue.pk).stored == 0
+    assert route_poll(route_id=mast.pk).stored == 0
+
+    ended = timezone.now() + timedelta(minutes=11)  # after every post, on any clock here
+    Jam.objects.filter(pk=jam.pk).update(status=JamStatus.ENDED, ended_at=ended)
+    # Written after the jam's ingest window closed: next week's chat, not this one's.
+    bsky.post_add(
+        carol, "next week #BlueJam", tags=["BlueJam"], created_at=ended + timedelta(minutes=20)
+    )
+    assert routes_due(now=ended + timedelta(minutes=30)) == []  # out of its window
+    due_at = ended + timedelta(minutes=61)
+    assert routes_due(now=due_at) == [blue.pk, mast.pk]
+    blue_read, mast_read = (
+        route_poll(route_id=blue.pk, now=due_at),
+        route_poll(route_id=mast.pk, now=due_at),
+    )
+    assert (blue_read.reread, blue_read.stored, blue_read.duplicates) == (True, 1, 1)
+    assert (mast_read.reread, mast_read.stored, mast_read.duplicates) == (True, 1, 1)
+    assert sorted(p.text for p in stored(jam, "bluesky")) == [
+        "A1: on time #BlueJam",
+        "A1: slow to index #BlueJam",
+    ]
+    assert sorted(p.text for p in stored(jam, "mastodon")) == [
+        f"A1: federated late {jam.tag}",
+        f"A1: on time {jam.tag}",
+    ]
+    # Once only.
+    assert routes_due(now=due_at + timedelta(minutes=1)) == []
+    assert NetworkCursor.objects.get(route=blue).reread_at == due_at
+
+
+def test_no_closing_reread_when_it_is_switched_off(
+    networks: Any, jam_on_both: Any, settings: Any
+) -> None:
+    jam, blue, _ = jam_on_both
+    settings.NETWORK_REREAD_MINUTES = 0
+    ended = timezone.now()
+    Jam.objects.filter(pk=jam.pk).update(status=JamStatus.ENDED, ended_at=ended)
+    assert routes_due(now=ended + timedelta(minutes=61)) == []
+    assert route_poll(route_id=blue.pk, now=ended + timedelta(minutes=61)).reread is False
