@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from jamhost.jams.permissions import can_moderate
@@ -231,6 +231,31 @@ def _fail(delivery: Delivery, reason: str) -> str:
     return "failed"
 
 
+def _parent_ref(post: Post, route: JamNetwork) -> str:
+    """What `post` replies to on the route's network: the post it answers, read from that
+    network or published there by jamhost (on this route first); "" when it answers
+    nothing there, and it goes out on its own."""
+    if post.reply_to_id is None:
+        return ""
+    parent = Post.objects.filter(pk=post.reply_to_id).values("source", "external_id").first()
+    if parent is None:
+        return ""
+    if parent["source"] == route.network:
+        return str(parent["external_id"])
+    published = (
+        Delivery.objects.filter(
+            post_id=post.reply_to_id,
+            route__network=route.network,
+            status=DeliveryStatus.PUBLISHED,
+        )
+        .exclude(remote_id="")
+        .order_by(Case(When(route_id=route.pk, then=0), default=1), "pk")
+        .values_list("remote_id", flat=True)
+        .first()
+    )
+    return published or ""
+
+
 def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
     """Publish one queued delivery. Safe to run any number of times, concurrently too:
     the lease keeps attempts apart and the key makes a resend harmless. Returns
@@ -254,7 +279,11 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
     try:
         token = gateway.access_token(account)
         published = gateway.publish(
-            account=account, token=token, text=text_for(post, route), key=delivery.key
+            account=account,
+            token=token,
+            text=text_for(post, route),
+            key=delivery.key,
+            reply_to=_parent_ref(post, route),
         )
     except RemoteRateLimited as exc:
         return _later(

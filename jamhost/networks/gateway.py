@@ -49,9 +49,12 @@ class Gateway(Protocol):
         client choose it (Bluesky's record key); "" otherwise."""
         ...
 
-    def publish(self, *, account: LinkedAccount, token: str, text: str, key: str) -> Published:
-        """Publish `text` from `account`. Sending again with the same `key` never posts
-        twice. Raises networks.remote errors."""
+    def publish(
+        self, *, account: LinkedAccount, token: str, text: str, key: str, reply_to: str = ""
+    ) -> Published:
+        """Publish `text` from `account`, as a reply to the post `reply_to` (its remote id
+        on this network) when given and still there. Sending again with the same `key`
+        never posts twice. Raises networks.remote errors."""
         ...
 
     def search(self, *, route: JamNetwork, token: str, since: str, page: str) -> RemotePage:

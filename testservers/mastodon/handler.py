@@ -116,11 +116,15 @@ class Handler(AccountRoutes, StreamRoutes):
                     200, status_json(self.m, earlier, with_source=False), route="status_create"
                 )
                 return
-            refused = self._refused(text, payload.get("in_reply_to_id"))
+            reply = payload.get("in_reply_to_id") or None
+            if reply and (not str(reply).isdigit() or int(reply) not in self.m.statuses):
+                # Mastodon's StatusesController: the status replied to is not found.
+                self._error(404, "The post you are trying to reply to does not appear to exist.")
+                return
+            refused = self._refused(text)
             if refused:
                 self._error(422, refused)
                 return
-            reply = payload.get("in_reply_to_id") or None
             sid = int(
                 self.m.status_add(
                     account,
@@ -140,7 +144,7 @@ class Handler(AccountRoutes, StreamRoutes):
             return
         self._send(200, body, route="status_create")
 
-    def _refused(self, text: str, reply: Any) -> str:
+    def _refused(self, text: str) -> str:
         """Mastodon's 422 message for a status it will not store, or ""."""
         if not text.strip():
             return "Validation failed: Text can't be blank"
@@ -148,8 +152,6 @@ class Handler(AccountRoutes, StreamRoutes):
             return f"Validation failed: Text character limit of {self.m.max_characters} exceeded"
         if any(word.lower() in text.lower() for word in self.m.banned_words):
             return self.m.banned_message
-        if reply and (not str(reply).isdigit() or int(reply) not in self.m.statuses):
-            return "Validation failed: In reply to status does not exist"
         return ""
 
     def status_get(self, path: str, _: Any, __: Any, ___: Any) -> None:

@@ -246,6 +246,39 @@ def _record_exists(client: ClientRaw, did: str, rkey: str) -> bool:
     return True
 
 
+def _strong_ref(value: Any) -> tuple[str, str] | None:
+    uri = value.get("uri") if isinstance(value, dict) else getattr(value, "uri", None)
+    cid = value.get("cid") if isinstance(value, dict) else getattr(value, "cid", None)
+    return (uri, cid) if isinstance(uri, str) and isinstance(cid, str) and uri and cid else None
+
+
+def post_ref(
+    *, service: str, access_token: str, uri: str, timeout: float = DEFAULT_TIMEOUT
+) -> tuple[tuple[str, str], tuple[str, str]] | None:
+    """The post at `uri` as a reply names it: its (uri, cid) and its thread root's (its
+    own when it replies to nothing), read with com.atproto.repo.getRecord (a PDS answers
+    for repos it does not hold through its AppView). None when Bluesky has no such post
+    (deleted): the reply is then published on its own."""
+    parts = uri_parts(uri)
+    if parts is None or parts[1] != POST:
+        return None
+    params = models.ComAtprotoRepoGetRecord.Params(repo=parts[0], collection=POST, rkey=parts[2])
+    with xrpc(service, token=access_token, timeout=timeout) as client:
+        try:
+            answer = call(
+                "reading the post replied to", timeout, client.com.atproto.repo.get_record, params
+            )
+        except RemoteRefused:
+            return None
+    parent = _strong_ref(answer)
+    if parent is None:
+        return None
+    value = answer.value
+    reply = value.get("reply") if isinstance(value, dict) else getattr(value, "reply", None)
+    root = reply.get("root") if isinstance(reply, dict) else getattr(reply, "root", None)
+    return parent, (_strong_ref(root) or parent)
+
+
 def post_create(
     *,
     service: str,

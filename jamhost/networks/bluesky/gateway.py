@@ -59,21 +59,38 @@ class BlueskyGateway:
     def expected_id(self, account: LinkedAccount, key: str) -> str:
         return f"at://{account.remote_id}/app.bsky.feed.post/{record_key(key)}"
 
-    def publish(self, *, account: LinkedAccount, token: str, text: str, key: str) -> Published:
+    def publish(
+        self, *, account: LinkedAccount, token: str, text: str, key: str, reply_to: str = ""
+    ) -> Published:
         micros = int(key.partition(".")[0])
         created = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
         try:
-            return self._publish(account, token, text, key, created)
+            return self._publish(account, token, text, key, created, reply_to)
         except RemoteUnauthorized:
             # An expired or revoked session: refreshed, or made again from the app
             # password; RemoteUnauthorized from there means the person links again.
             from jamhost.networks.links import bluesky_token
 
-            return self._publish(account, bluesky_token(account, force=True), text, key, created)
+            token = bluesky_token(account, force=True)
+            return self._publish(account, token, text, key, created, reply_to)
 
     def _publish(
-        self, account: LinkedAccount, token: str, text: str, key: str, created: datetime
+        self,
+        account: LinkedAccount,
+        token: str,
+        text: str,
+        key: str,
+        created: datetime,
+        reply_to: str,
     ) -> Published:
+        refs = None
+        if reply_to:
+            refs = client.post_ref(
+                service=account.service,
+                access_token=token,
+                uri=reply_to,
+                timeout=settings.NETWORK_TIMEOUT,
+            )
         return client.post_create(
             service=account.service,
             access_token=token,
@@ -81,6 +98,8 @@ class BlueskyGateway:
             text=text,
             rkey=record_key(key),
             created_at=created,
+            reply_to=refs[0] if refs else None,
+            reply_root=refs[1] if refs else None,
             handle=account.handle,
             timeout=settings.NETWORK_TIMEOUT,
         )

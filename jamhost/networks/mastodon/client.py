@@ -11,6 +11,7 @@ too long, a banned word) RemoteRefused with the instance's own message.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections import OrderedDict
@@ -44,6 +45,8 @@ from jamhost.networks.remote import (
     Session,
     TextRules,
 )
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 10.0
 APP_NAME = "jamhost"
@@ -296,13 +299,29 @@ def status_post(
 ) -> Published:
     """POST /api/v1/statuses, public. Sending again with the same `idempotency_key` within
     an hour (after a timeout, a cut connection) returns the status the first send made,
-    never a second one. `in_reply_to_id` is a status's id on the instance, or its URI."""
+    never a second one. `in_reply_to_id` is a status's id on the instance, or its URI; a
+    status the instance cannot find (deleted, or unknown to it) leaves the new one
+    standing on its own."""
     api, session = _api(instance, token, timeout)
     with _calling(session, instance, timeout):
-        reply = _local_id(api, instance, in_reply_to_id) if in_reply_to_id else None
-        status = api.status_post(
-            text, in_reply_to_id=reply, visibility="public", idempotency_key=idempotency_key
-        )
+        reply = None
+        if in_reply_to_id:
+            try:
+                reply = _local_id(api, instance, in_reply_to_id)
+            except RemoteRefused:
+                log.info("%s: not a reply, %s", instance_host(instance), in_reply_to_id[:200])
+        try:
+            status = api.status_post(
+                text, in_reply_to_id=reply, visibility="public", idempotency_key=idempotency_key
+            )
+        except MastodonError:
+            if reply is None or session.last is None or session.last.status_code != 404:
+                raise
+            # "The post you are trying to reply to does not appear to exist": deleted since.
+            log.info("%s: status %s is gone, not a reply", instance_host(instance), reply)
+            status = api.status_post(
+                text, in_reply_to_id=None, visibility="public", idempotency_key=idempotency_key
+            )
     uri = status.get("uri") if isinstance(status, dict) else None
     if not isinstance(uri, str) or not uri:
         raise RemoteUnavailable(f"{instance_host(instance)} accepted the status but sent no uri")

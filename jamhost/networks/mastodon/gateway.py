@@ -69,12 +69,15 @@ class MastodonGateway:
     def expected_id(self, account: LinkedAccount, key: str) -> str:
         return ""
 
-    def publish(self, *, account: LinkedAccount, token: str, text: str, key: str) -> Published:
+    def publish(
+        self, *, account: LinkedAccount, token: str, text: str, key: str, reply_to: str = ""
+    ) -> Published:
         return client.status_post(
             instance=account.service,
             token=token,
             text=text,
             idempotency_key=f"jamhost-{key}",
+            in_reply_to_id=reply_to or None,
             timeout=settings.NETWORK_TIMEOUT,
         )
 

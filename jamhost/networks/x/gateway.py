@@ -40,7 +40,9 @@ class XGateway:
     def expected_id(self, account: LinkedAccount, key: str) -> str:
         return ""
 
-    def publish(self, *, account: LinkedAccount, token: str, text: str, key: str) -> Published:
+    def publish(
+        self, *, account: LinkedAccount, token: str, text: str, key: str, reply_to: str = ""
+    ) -> Published:
         raise NotImplementedError("X posts go through networks.publishing")
 
     def search(self, *, route: JamNetwork, token: str, since: str, page: str) -> RemotePage:
