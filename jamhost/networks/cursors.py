@@ -26,10 +26,11 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from jamhost.jams.models import Jam, JamStatus
+from jamhost.jams.models import Jam
 from jamhost.networks.deliveries import OTHER_NETWORKS, networks_on
 from jamhost.networks.gateway import Gateway, gateway_for
 from jamhost.networks.ingest import ingest_window
+from jamhost.networks.jam_networks import OVER
 from jamhost.networks.leases import cursor_lease, lease_end
 from jamhost.networks.models import JamNetwork, LinkedAccount, Network, NetworkCursor
 from jamhost.networks.remote import (
@@ -44,7 +45,6 @@ log = logging.getLogger(__name__)
 
 MAX_PAGES_PER_POLL = 20
 MAX_INTERVAL = 60.0
-OVER = (JamStatus.ENDED, JamStatus.ARCHIVED)
 # A closing re-read that could not run within a day of being due (workers down) is dropped.
 REREAD_REACH = timedelta(days=1)
 # What a poll writes: never `stream_position`, which the listener moves meanwhile.
