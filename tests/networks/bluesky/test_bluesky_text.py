@@ -141,3 +141,16 @@ def test_every_facet_covers_exactly_its_text_in_utf8_bytes(words, space):
     tags = [f["features"][0]["tag"] for f in found if f["features"][0]["$type"].endswith("#tag")]
     expected = [w.rstrip("!")[1:] for w in words if w.startswith("#") and w != "#1"]
     assert tags == expected
+
+
+def test_bare_domains_become_links_as_the_app_makes_them():
+    text = "Read jamhost.org/docs, (see example.com). Not e.g. this, v2.0, Example.COM or x.example"
+    found = facets(text, resolve=no_one)
+    assert spans(text, found) == ["jamhost.org/docs", "example.com"]
+    assert [f["features"][0]["uri"] for f in found] == [
+        "https://jamhost.org/docs",
+        "https://example.com",
+    ]
+    # Not inside a mention, a tag or an address.
+    found = facets("@al.example #site.com me@example.com", resolve=no_one)
+    assert [f["features"][0]["$type"] for f in found] == ["app.bsky.richtext.facet#tag"]
