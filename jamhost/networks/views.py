@@ -22,6 +22,7 @@ from jamhost.networks.accounts import (
 from jamhost.networks.models import LinkedAccount, Network, OAuthState, XAccount
 from jamhost.networks.publishing import post_publish_retry
 from jamhost.posts.models import Post
+from jamhost.posts.weblinks import avatar_url
 
 
 def _first_message(exc: ValidationError) -> str:
@@ -37,6 +38,8 @@ def account(request: HttpRequest) -> HttpResponse:
         "networks/account.html",
         {
             "x_account": linked,
+            # Only from AVATAR_HOSTS, as every avatar jamhost shows (the CSP allows no other).
+            "x_avatar": avatar_url(linked.avatar_url) if linked else "",
             "x_configured": x_configured(),
             "bluesky_accounts": [a for a in others if a.network == Network.BLUESKY],
             "mastodon_accounts": [a for a in others if a.network == Network.MASTODON],

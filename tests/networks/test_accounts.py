@@ -211,3 +211,16 @@ def test_a_slow_token_refresh_does_not_hold_up_posting(x_server, settings) -> No
         assert not refreshing.done()  # saved without waiting for X
         access = refreshing.result(timeout=10)
     assert post.pk and x_server.access[access][0] == account.x_user_id
+
+
+def test_the_account_page_shows_an_x_avatar_only_from_avatar_hosts(client, x_server):  # type: ignore[no-untyped-def]
+    user = UserFactory()
+    x_server.user_add("ada_x", "Ada Lovelace")
+    client.force_login(user)
+    sign_in_with_x(client, x_server)
+    account = XAccount.objects.get(user=user)
+    page = client.get(reverse("networks:account")).content.decode()
+    assert f'<img class="avatar" src="{account.avatar_url}"' in page
+    XAccount.objects.filter(pk=account.pk).update(avatar_url="https://tracker.example/a.png")
+    page = client.get(reverse("networks:account")).content.decode()
+    assert "tracker.example" not in page and "Connected as" in page
