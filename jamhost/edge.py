@@ -207,16 +207,9 @@ def origin_allowed(scope: dict[str, Any]) -> bool:
 
 
 def _socket_is_secure(scope: dict[str, Any]) -> bool:
-    """As Django's request.is_secure(): the connection's scheme, or the proxy's header
-    (SECURE_PROXY_SSL_HEADER) when one is configured."""
-    if scope.get("scheme") in ("wss", "https"):
-        return True
-    proxy_header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
-    if proxy_header:
-        name, value = proxy_header
-        wanted = name.removeprefix("HTTP_").lower().replace("_", "-").encode()
-        return _header(scope, wanted).split(",")[0].strip() == value
-    return False
+    """As Django's request.is_secure(): the connection's scheme, which `trusted_proxies`
+    has set from X-Forwarded-Proto when a TRUSTED_PROXIES proxy sent it."""
+    return scope.get("scheme") in ("wss", "https")
 
 
 class OriginCheck:

@@ -353,7 +353,8 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from anyone. The
+    # scheme is the connection's own, or a TRUSTED_PROXIES proxy's (jamhost.edge).
     # Health checks and scrapers talk to the process directly, often over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 

@@ -151,6 +151,41 @@ async def test_x_forwarded_for_counts_only_from_a_trusted_proxy(app: Any, settin
     assert 429 not in proxied, proxied  # five clients behind the proxy, once each
 
 
+async def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(
+    app: Any, settings: Any, hub: Any
+) -> None:
+    """A plain-HTTP client that claims HTTPS is still on HTTP: redirected to HTTPS, and its
+    sockets are held to the http:// origin. A trusted TLS proxy's claim is believed."""
+    from asgiref.sync import sync_to_async
+
+    settings.SECURE_SSL_REDIRECT = True
+    claim = [(b"x-forwarded-proto", b"https")]
+    settings.TRUSTED_PROXIES = []
+    status, _, _ = await http(app(), "GET", "/", headers=claim, client="203.0.113.7")
+    assert status == 301
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    status, _, _ = await http(app(), "GET", "/", headers=claim, client="10.1.2.3")
+    assert status == 200
+
+    settings.TRUSTED_PROXIES = []
+    application = app()
+    cast = await sync_to_async(make_cast)()
+    path = f"/ws/jams/{cast.jam.slug}/live/?after=0"
+
+    async def opens(origin: bytes) -> bool:
+        headers = [(b"host", b"jams.example.org"), (b"origin", origin), *claim]
+        ws = WebsocketCommunicator(application, path, headers=headers)
+        ws.scope["client"] = ("203.0.113.7", 50000)
+        connected, _ = await ws.connect(timeout=5)
+        if connected:
+            await receive_until_caught_up(ws)
+            await ws.disconnect()
+        return connected
+
+    assert not await opens(b"https://jams.example.org")
+    assert await opens(b"http://jams.example.org")
+
+
 async def test_open_websockets_per_address_are_capped(app: Any, settings: Any, hub: Any) -> None:
     from asgiref.sync import sync_to_async
 

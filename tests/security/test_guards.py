@@ -81,8 +81,9 @@ def test_the_same_forms_pass_with_the_token(cast: Cast) -> None:
 @pytest.fixture
 def asgi_app(settings: Any) -> Any:
     """jamhost.asgi's application, built under this test's ALLOWED_HOSTS (the Origin
-    validator reads them when the module is imported)."""
+    validator reads them when the module is imported), behind a trusted TLS proxy."""
     settings.ALLOWED_HOSTS = ["jams.example.org"]
+    settings.TRUSTED_PROXIES = ["*"]  # the test communicator has no client address
     import jamhost.asgi
 
     saved = jamhost.asgi.router, jamhost.asgi.application
