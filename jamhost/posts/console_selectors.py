@@ -9,7 +9,14 @@ from django.db.models import Count, Max, Q, QuerySet
 
 from jamhost.jams.models import Jam, Membership, Question, Role
 from jamhost.jams.selectors import released_filter
-from jamhost.posts.models import AuditEntry, Block, Kind, Post, PostStatus
+from jamhost.posts.models import (
+    GUEST_AUTHOR_PREFIX,
+    AuditEntry,
+    Block,
+    Kind,
+    Post,
+    PostStatus,
+)
 
 AUDIT_PAGE_SIZE = 50
 
@@ -24,6 +31,15 @@ class Person:
     pending: int
     hidden: int
     blocked: bool
+    name: str = ""
+
+    @property
+    def shown_as(self) -> str:
+        """How the panel names them: "@handle", or a guest's display name, as their posts
+        show it (a guest's handle is jamhost's internal one)."""
+        if self.author_key.startswith(GUEST_AUTHOR_PREFIX):
+            return f"{self.name or self.handle} (guest)"
+        return f"@{self.handle}"
 
 
 def people_in_jam(*, jam: Jam) -> list[Person]:
@@ -33,6 +49,7 @@ def people_in_jam(*, jam: Jam) -> list[Person]:
         .values("author_key")
         .annotate(
             handle=Max("author_handle"),
+            name=Max("author_name"),
             role=Max("author_role"),
             posts=Count("id"),
             visible=Count("id", filter=Q(status=PostStatus.VISIBLE)),
@@ -52,6 +69,7 @@ def people_in_jam(*, jam: Jam) -> list[Person]:
             pending=row["pending"],
             hidden=row["hidden"],
             blocked=row["author_key"] in blocked,
+            name=row["name"] or "",
         )
         for row in rows
     ]

@@ -154,3 +154,16 @@ def client_class_new():  # type: ignore[no-untyped-def]
     from django.test import Client
 
     return Client()
+
+
+def test_the_console_names_a_guest_by_their_display_name(client, jam) -> None:  # type: ignore[no-untyped-def]
+    from jamhost.posts.console_selectors import people_in_jam
+
+    guest = guest_join(jam=jam, display_name="Reader Rae", address="10.0.0.1")
+    guest_post(guest=guest, body="Is this recorded?")
+    (person,) = [p for p in people_in_jam(jam=jam) if p.author_key == guest.author_key]
+    assert person.shown_as == "Reader Rae (guest)"
+    client.force_login(jam.host)
+    page = client.get(reverse("posts:console", args=[jam.slug])).content.decode()
+    assert ">Reader Rae (guest)</button>" in page
+    assert f">@{person.handle}<" not in page
