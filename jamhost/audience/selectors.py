@@ -14,6 +14,7 @@ from jamhost.audience.models import Flag, FollowUp, Vote
 from jamhost.jams.models import Jam, Membership, Role
 from jamhost.posts.models import (
     DELETED_AUTHOR_PREFIX,
+    GUEST_AUTHOR_PREFIX,
     AuthorRole,
     Kind,
     Post,
@@ -67,6 +68,7 @@ def people_to_follow(*, jam: Jam, limit: int = PEOPLE_SHOWN) -> list[PersonToFol
     rows = (
         Post.objects.filter(jam=jam, kind=Kind.POST, status=PostStatus.VISIBLE)
         .exclude(author_key__startswith=DELETED_AUTHOR_PREFIX)  # nobody left to follow
+        .exclude(author_key__startswith=GUEST_AUTHOR_PREFIX)  # a name only: no one to follow
         .values("author_key")
         .annotate(
             handle=Max("author_handle"),

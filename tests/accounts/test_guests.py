@@ -167,3 +167,14 @@ def test_the_console_names_a_guest_by_their_display_name(client, jam) -> None:  
     page = client.get(reverse("posts:console", args=[jam.slug])).content.decode()
     assert ">Reader Rae (guest)</button>" in page
     assert f">@{person.handle}<" not in page
+
+
+def test_a_guest_is_not_among_the_people_to_follow(jam) -> None:  # type: ignore[no-untyped-def]
+    from jamhost.audience.selectors import people_to_follow
+
+    guests_set(jam=jam, actor=jam.host, enabled=True, hold_for_moderation=False)
+    guest = guest_join(jam=jam, display_name="Reader Rae", address="10.0.0.1")
+    assert guest_post(guest=guest, body="Hello all").status == PostStatus.VISIBLE
+    people = people_to_follow(jam=jam)
+    assert guest.author_key not in {p.author_key for p in people}  # a name only
+    assert [p.handle for p in people] == ["pat_panel"]  # the panelist, who has not posted
