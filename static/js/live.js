@@ -45,6 +45,9 @@
   function showStatus() {
     var jam = jamStatus();
     if (jam) room.setAttribute("data-jam-status", jam);
+    // "Release next question" shows only while there is one (the header names it).
+    var header = document.getElementById("jam-header");
+    if (header) room.setAttribute("data-questions-left", header.hasAttribute("data-next-label") ? "yes" : "no");
     if (jam === "ended" || jam === "archived") setStatus("ended", "ended");
     else if (connection === "open") setStatus(jam === "live" ? "live" : "connected", jam === "live" ? "live" : "connected");
     else setStatus(connection, LABELS[connection]);

@@ -217,6 +217,9 @@ def test_a_whole_jam_in_the_browser(
         expect(viewer.locator("#jam-header .question-text")).to_have_text(
             "How do you keep meetings short?"
         )
+        # Every question is out: "Release next question" goes, the other controls stay.
+        expect(host.get_by_role("button", name="Release next question")).to_be_hidden()
+        expect(host.get_by_role("button", name="End the jam")).to_be_visible()
         texts = stream_texts(viewer)
         assert len(texts) == len(set(texts)), texts
         assert not any("Buy my course" in t for t in texts)
