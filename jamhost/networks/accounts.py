@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from jamhost.networks.crypto import TokenUnreadable, token_decrypt, token_encrypt
+from jamhost.networks.crypto import TokenUnreadable, token_decrypt, token_encrypt, tokens_store
 from jamhost.networks.models import OAuthState, XAccount
 from jamhost.networks.x import client as x
 from jamhost.networks.x import oauth
@@ -188,19 +188,11 @@ def _refresh(account: XAccount, refresh: str) -> str:
             _revoke(account, exc.reason)
             raise XAccountRevoked(exc.reason) from exc
         raise
-    account.access_token = token_encrypt(token["access_token"])
-    if token.get("refresh_token"):
-        account.refresh_token = token_encrypt(token["refresh_token"])
-    account.expires_at = _expires_at(token)
-    account.refreshing_until = None
-    account.save(
-        update_fields=[
-            "access_token",
-            "refresh_token",
-            "expires_at",
-            "refreshing_until",
-            "updated_at",
-        ]
+    tokens_store(
+        account,
+        access_token=token["access_token"],
+        refresh_token=token.get("refresh_token") or None,
+        expires_at=_expires_at(token),
     )
     return str(token["access_token"])
 

@@ -63,17 +63,6 @@ class RoutePoll(StoreResult):
     paused_until: datetime | None = None
 
 
-def _claim(route_id: int, now: datetime, result: RoutePoll) -> NetworkCursor | None:
-    return cursor_lease(
-        NetworkCursor,
-        now=now,
-        seconds=settings.NETWORK_INGEST_LEASE_SECONDS,
-        result=result,
-        what=f"route {route_id}",
-        route_id=route_id,
-    )
-
-
 def reader_account(route: JamNetwork) -> LinkedAccount | None:
     """Whose token reads the tag: the route's poster, else any linked account of the
     jam's host on that network. On Mastodon only an account of the route's own instance
@@ -149,7 +138,14 @@ def route_poll(*, route_id: int, now: datetime | None = None) -> RoutePoll:
     reason lands in the cursor's last_error and the log."""
     now = now or timezone.now()
     result = RoutePoll()
-    cursor = _claim(route_id, now, result)
+    cursor = cursor_lease(
+        NetworkCursor,
+        now=now,
+        seconds=settings.NETWORK_INGEST_LEASE_SECONDS,
+        result=result,
+        what=f"route {route_id}",
+        route_id=route_id,
+    )
     if cursor is None:
         return result
     route = JamNetwork.objects.select_related("jam", "poster").get(pk=route_id)

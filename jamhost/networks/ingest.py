@@ -63,17 +63,6 @@ def ingest_start(jam: Jam, now: datetime) -> datetime:
     return max(started - margin, now - SEARCH_REACH)
 
 
-def _claim(jam_id: int, now: datetime, result: PollResult) -> IngestCursor | None:
-    return cursor_lease(
-        IngestCursor,
-        now=now,
-        seconds=settings.X_INGEST_LEASE_SECONDS,
-        result=result,
-        what=f"jam {jam_id}",
-        jam_id=jam_id,
-    )
-
-
 def _rate_seen(cursor: IngestCursor, remaining: int | None, reset_at: datetime | None) -> None:
     if remaining is not None:
         cursor.rate_remaining = remaining
@@ -86,7 +75,14 @@ def ingest_poll(*, jam_id: int, now: datetime | None = None) -> PollResult:
     anything in X's answers; the reason lands in the cursor's last_error and the log."""
     now = now or timezone.now()
     result = PollResult()
-    cursor = _claim(jam_id, now, result)
+    cursor = cursor_lease(
+        IngestCursor,
+        now=now,
+        seconds=settings.X_INGEST_LEASE_SECONDS,
+        result=result,
+        what=f"jam {jam_id}",
+        jam_id=jam_id,
+    )
     if cursor is None:
         return result
     jam = Jam.objects.select_related("host").get(pk=jam_id)

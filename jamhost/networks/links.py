@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from jamhost.networks.crypto import TokenUnreadable, token_decrypt, token_encrypt
+from jamhost.networks.crypto import TokenUnreadable, token_decrypt, token_encrypt, tokens_store
 from jamhost.networks.models import LinkedAccount, LinkState, MastodonApp, Network
 from jamhost.networks.remote import (
     RemoteError,
@@ -195,18 +195,11 @@ def bluesky_token(account: LinkedAccount, *, force: bool = False) -> str:
     except BaseException:
         LinkedAccount.objects.filter(pk=account.pk).update(refreshing_until=None)
         raise
-    account.access_token = token_encrypt(session.access_token)
-    account.refresh_token = token_encrypt(session.refresh_token)
-    account.expires_at = session.expires_at
-    account.refreshing_until = None
-    account.save(
-        update_fields=[
-            "access_token",
-            "refresh_token",
-            "expires_at",
-            "refreshing_until",
-            "updated_at",
-        ]
+    tokens_store(
+        account,
+        access_token=session.access_token,
+        refresh_token=session.refresh_token,
+        expires_at=session.expires_at,
     )
     return session.access_token
 
