@@ -9,6 +9,7 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -260,6 +261,10 @@ def test_votes_are_limited_by_the_shared_limiter(cast: Cast, settings: Any) -> N
     question = post_compose(jam=cast.jam, user=cast.users["staff"], body="Shall we?")
     url = f"/jams/{cast.jam.slug}/posts/{question.pk}/vote/"
     voter = cast.client("participant")
+    # The budget counts in clock-minute windows: the three votes go in one window.
+    left = 60 - time.time() % 60
+    if left < 10:
+        time.sleep(left + 0.1)
     answers = [voter.post(url, {"vote": vote}) for vote in ("add", "remove", "add")]
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert "a lot of votes at once" in answers[2].json()["message"]
